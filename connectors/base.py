@@ -1,0 +1,256 @@
+"""The protocol every platform connector follows, and the normalized events they produce.
+
+A connector turns its platform's webhook bodies (or polled pages) into the small set of event
+types below and turns an ``OutboundMessage`` into the platform's send call. Nothing outside
+``connectors/`` sees a platform's JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+    from inbox.models import PlatformAccount
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class WebhookRejected(Exception):
+    """A webhook request refused before processing; carries the HTTP status to answer."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class PayloadError(Exception):
+    """A stored body that cannot be parsed into events (kept with this error for a replay)."""
+
+
+class DeliveryError(Exception):
+    """A send that failed. ``permanent`` failures are never retried; ``reason`` is for agents.
+
+    ``auth`` marks an invalid or revoked token: the account needs re-authorisation and its
+    queued messages wait instead of failing.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        code: str = "",
+        auth: bool = False,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.code = code
+        self.auth = auth
+
+
+# --- Normalized inbound events ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone on the platform as the event names them."""
+
+    platform_user_id: str
+    name: str = ""
+    username: str = ""
+    avatar_url: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingAttachment:
+    kind: str  # one of inbox.models.Attachment.Kind
+    url: str = ""
+    content_type: str = ""
+    name: str = ""
+    size: int | None = None
+    # False for media the platform's rules forbid storing (Instagram story mentions).
+    store_media: bool = True
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every normalized event: which account it belongs to, and when it happened."""
+
+    platform: str
+    account_external_id: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class MessageReceived(Event):
+    """A customer's message (or comment) to the account."""
+
+    external_id: str
+    sender: Person
+    text: str = ""
+    attachments: tuple[IncomingAttachment, ...] = ()
+    reply_to_external_id: str | None = None
+    # Platform thread id: X dm_conversation_id, a commented post's id. None for Meta DMs.
+    thread_external_id: str | None = None
+    kind: str = "dm"  # dm, group, comment
+    participants: tuple[Person, ...] = ()
+    # Shown to agents and read by the chatbot: quick_reply payload, postback, referral, story...
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Whether this event (re)opens the platform's reply window.
+    opens_window: bool = True
+
+
+@dataclass(frozen=True)
+class MessageEchoed(Event):
+    """A message the account itself sent: through Parley (recognised) or from another tool."""
+
+    external_id: str
+    recipient: Person
+    text: str = ""
+    attachments: tuple[IncomingAttachment, ...] = ()
+    thread_external_id: str | None = None
+    kind: str = "dm"
+    # Our client_ref when the platform hands it back (Meta `metadata`).
+    client_ref: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MessagesDelivered(Event):
+    """Outbound messages delivered: by id, or everything sent up to ``watermark``."""
+
+    counterpart_id: str
+    external_ids: tuple[str, ...] = ()
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MessagesRead(Event):
+    counterpart_id: str
+    external_ids: tuple[str, ...] = ()
+    watermark: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReactionChanged(Event):
+    message_external_id: str
+    by: Person
+    emoji: str = ""
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class MessageDeleted(Event):
+    external_id: str
+
+
+@dataclass(frozen=True)
+class MessageEdited(Event):
+    external_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AccountRevoked(Event):
+    """The platform says the account's authorisation is gone."""
+
+    reason: str = ""
+
+
+# --- Outbound ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message to send, as the connector needs it."""
+
+    text: str
+    client_ref: str
+    # The customer's platform id (1:1), or the platform thread id (groups, comments).
+    recipient_id: str | None = None
+    thread_external_id: str | None = None
+    conversation_kind: str = "dm"
+    attachments: tuple[IncomingAttachment, ...] = ()
+    quick_replies: tuple[str, ...] = ()
+    # From the reply policy: e.g. Meta "RESPONSE" or ("MESSAGE_TAG", "HUMAN_AGENT").
+    messaging_type: str = ""
+    tag: str = ""
+    reply_to_external_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str
+    thread_external_id: str | None = None
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """What a platform allows, as data: the services enforce it, the composer shows it."""
+
+    # Free reply window after the contact's last window-opening event; None: no window.
+    reply_window: timedelta | None = None
+    # Extended window for human agents (Meta HUMAN_AGENT tag) when the account enables it.
+    human_agent_window: timedelta | None = None
+    max_text_length: int = 10_000
+    attachments_per_message: int = 1
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    # People in one group conversation, the account included; None: no groups.
+    max_group_participants: int | None = None
+    # Contacts in one send to several people at once.
+    max_recipients_per_send: int = 1
+    business_can_initiate: bool = False
+    read_receipts: bool = False
+    reactions: bool = False
+    quick_replies: bool = False
+    # Public replies to comments and private replies (comment → DM).
+    comment_replies: bool = False
+    # Sends per second the platform allows per account.
+    send_rate_per_second: float | None = None
+
+
+# --- The connector protocol -------------------------------------------------------------------
+
+
+class Connector:
+    """Base class of platform connectors. Subclasses are registered in ``connectors.registry``."""
+
+    platform: ClassVar[str]
+    rules: ClassVar[PlatformRules]
+    # `connect_account --credential KEY=VALUE` keys that are settings, not secrets: they go to
+    # the account's options (readable) instead of its encrypted credentials.
+    option_keys: ClassVar[frozenset[str]] = frozenset()
+
+    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """Answer the platform's webhook request (handshake, or verify + archive + enqueue)."""
+        raise WebhookRejected(405, f"{self.platform} has no webhook")
+
+    def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
+        """Turn an archived webhook body into normalized events; PayloadError if it cannot."""
+        raise PayloadError(f"{self.platform} does not parse webhooks")
+
+    def send(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        """Send one message; raise DeliveryError on failure."""
+        raise DeliveryError(f"{self.platform} cannot send messages", permanent=True)
+
+    def poll(self, account: PlatformAccount) -> list[Event]:
+        """Fetch what arrived since the account's cursor (accounts without webhooks)."""
+        return []
+
+    def polls(self, account: PlatformAccount) -> bool:
+        """Whether this account is kept up to date by polling."""
+        return False

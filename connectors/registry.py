@@ -1,0 +1,26 @@
+"""Platform name → connector instance. A new platform adds one line here."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.utils.module_loading import import_string
+
+from connectors.base import Connector
+
+CONNECTORS: dict[str, str] = {
+    "sandbox": "connectors.sandbox.connector.SandboxConnector",
+}
+
+
+@cache
+def get_connector(platform: str) -> Connector:
+    try:
+        path = CONNECTORS[platform]
+    except KeyError:
+        raise LookupError(f"no connector for platform {platform!r}") from None
+    return import_string(path)()
+
+
+def platforms() -> list[str]:
+    return list(CONNECTORS)

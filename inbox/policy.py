@@ -1,0 +1,119 @@
+"""Platform rules applied to one reply, before anything is queued.
+
+The connector declares its rules as data (``connectors.base.PlatformRules``); this module reads
+them for a conversation and says whether a reply may go, how (Meta's messaging type and tag),
+and what the composer should tell the agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from connectors.registry import get_connector
+from inbox.models import Contact, Conversation, Message, PlatformAccount
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    allowed: bool
+    code: str = "ok"
+    # A sentence for the agent: why it is refused, or how it will be sent.
+    detail: str = ""
+    messaging_type: str = ""
+    tag: str = ""
+    # When the current window closes (None: no window, or already closed).
+    window_closes_at: datetime | None = None
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def reply_policy(
+    conversation: Conversation,
+    *,
+    sender_kind: str = Message.SenderKind.AGENT,
+    is_promotional: bool = False,
+    now: datetime | None = None,
+) -> ReplyPolicy:
+    now = now or timezone.now()
+    account = conversation.account
+    connector = get_connector(account.platform)
+    rules = connector.rules
+    name = account.get_platform_display()
+
+    if account.status == PlatformAccount.Status.DISCONNECTED:
+        return ReplyPolicy(
+            False, "account_disconnected", f"This {name} account is disconnected: ask an admin."
+        )
+    if is_promotional and conversation.contact.marketing_consent != Contact.Consent.OPTED_IN:
+        return ReplyPolicy(
+            False,
+            "not_opted_in",
+            "This contact has not opted in to promotional messages.",
+        )
+    if rules.reply_window is None:
+        return ReplyPolicy(True, detail=f"{name} has no reply window.")
+
+    last = conversation.last_inbound_at
+    if last is None:
+        if rules.business_can_initiate:
+            return ReplyPolicy(True)
+        return ReplyPolicy(
+            False,
+            "cannot_initiate",
+            f"{name} does not let a business start a conversation: the customer must write first.",
+        )
+    elapsed = now - last
+    if elapsed <= rules.reply_window:
+        closes = last + rules.reply_window
+        return ReplyPolicy(
+            True,
+            detail=f"{name} window closes in {_duration((closes - now).total_seconds())}.",
+            messaging_type="RESPONSE",
+            window_closes_at=closes,
+        )
+    human_window = rules.human_agent_window
+    human_enabled = bool(account.options.get("human_agent"))
+    if human_window and elapsed <= human_window:
+        closes = last + human_window
+        if sender_kind == Message.SenderKind.AGENT and human_enabled:
+            return ReplyPolicy(
+                True,
+                detail=(
+                    f"Outside the {_duration(rules.reply_window.total_seconds())} window: sent with"
+                    f" the human-agent tag (closes in {_duration((closes - now).total_seconds())})."
+                ),
+                messaging_type="MESSAGE_TAG",
+                tag="HUMAN_AGENT",
+                window_closes_at=closes,
+            )
+        if sender_kind != Message.SenderKind.AGENT:
+            return ReplyPolicy(
+                False,
+                "window_closed",
+                f"The bot cannot answer on {name} more than "
+                f"{_duration(rules.reply_window.total_seconds())} after the customer's last message.",
+            )
+        return ReplyPolicy(
+            False,
+            "window_closed",
+            f"The {name} reply window closed {_duration((elapsed - rules.reply_window).total_seconds())}"
+            " ago and this account does not have the human-agent feature enabled.",
+        )
+    return ReplyPolicy(
+        False,
+        "window_closed",
+        f"{name} no longer accepts a reply here: the customer's last message was "
+        f"{_duration(elapsed.total_seconds())} ago.",
+    )

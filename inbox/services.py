@@ -1,0 +1,705 @@
+"""Every write to the inbox goes through these functions.
+
+Side effects — live events, delivery, the chatbot, SLA timers — are scheduled with
+``transaction.on_commit`` so nothing is pushed or sent for a row that was rolled back.
+Inbound handlers are idempotent on the platform's ids: a redelivered webhook changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors import base as events
+from connectors.registry import get_connector
+from inbox.live import publish_on_commit
+from inbox.models import (
+    Attachment,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationEvent,
+    Label,
+    Message,
+    Note,
+    PlatformAccount,
+    Reaction,
+    Team,
+    User,
+)
+from inbox.policy import reply_policy
+
+log = logging.getLogger(__name__)
+
+# Status only moves forward: a late "delivered" never undoes a "read".
+_DELIVERY_ORDER = [
+    Message.Status.QUEUED,
+    Message.Status.SENDING,
+    Message.Status.SENT,
+    Message.Status.DELIVERED,
+    Message.Status.READ,
+]
+
+
+class ReplyRefused(Exception):
+    """A platform rule or an inbox rule refuses this reply; nothing was queued."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+
+def record_event(
+    conversation: Conversation,
+    kind: str,
+    *,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> ConversationEvent:
+    """Append to the conversation's log and push it live after commit."""
+    event = ConversationEvent.objects.create(
+        conversation=conversation,
+        account_id=conversation.account_id,
+        kind=kind,
+        actor=actor,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    publish_on_commit(event)
+    return event
+
+
+# --- Contacts and conversations ---------------------------------------------------------------
+
+
+def get_or_create_identity(*, account: PlatformAccount, person: events.Person) -> ContactIdentity:
+    """The contact's identity on this account, created with its contact on first sight."""
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(account=account, platform_user_id=person.platform_user_id)
+        .first()
+    )
+    if identity is None:
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    name=person.name or person.username, avatar_url=person.avatar_url
+                )
+                return ContactIdentity.objects.create(
+                    contact=contact,
+                    account=account,
+                    platform_user_id=person.platform_user_id,
+                    username=person.username,
+                    name=person.name,
+                    avatar_url=person.avatar_url,
+                )
+        except IntegrityError:
+            # Another worker created it at the same moment.
+            identity = ContactIdentity.objects.select_related("contact").get(
+                account=account, platform_user_id=person.platform_user_id
+            )
+    update_identity_profile(identity=identity, person=person)
+    return identity
+
+
+def update_identity_profile(*, identity: ContactIdentity, person: events.Person) -> None:
+    """Fill in what the platform told us that we did not know yet."""
+    changed = [
+        field
+        for field in ("name", "username", "avatar_url")
+        if getattr(person, field) and getattr(person, field) != getattr(identity, field)
+    ]
+    for field in changed:
+        setattr(identity, field, getattr(person, field))
+    if changed:
+        identity.save(update_fields=changed)
+        contact = identity.contact
+        if not contact.name and (person.name or person.username):
+            contact.name = person.name or person.username
+            contact.save(update_fields=["name"])
+        if not contact.avatar_url and person.avatar_url:
+            contact.avatar_url = person.avatar_url
+            contact.save(update_fields=["avatar_url"])
+
+
+def find_or_open_conversation(
+    *,
+    account: PlatformAccount,
+    identity: ContactIdentity,
+    kind: str = Conversation.Kind.DM,
+    thread_external_id: str | None = None,
+    at: datetime | None = None,
+) -> tuple[Conversation, bool]:
+    """The thread this message belongs to: by platform thread id where there is one, else the
+    contact's latest DM thread on the account. Returns (conversation, created)."""
+    at = at or timezone.now()
+    query = Conversation.objects.select_related("account", "contact").filter(account=account)
+    if thread_external_id:
+        conversation = query.filter(external_thread_id=thread_external_id).first()
+    else:
+        conversation = (
+            query.filter(contact=identity.contact, kind=kind, external_thread_id__isnull=True)
+            .order_by("-id")
+            .first()
+        )
+    if conversation is not None:
+        return conversation, False
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                account=account,
+                kind=kind,
+                external_thread_id=thread_external_id,
+                contact=identity.contact,
+                last_activity_at=at,
+                created_at=at,
+            )
+    except IntegrityError:
+        return query.get(external_thread_id=thread_external_id), False
+    conversation.participants.add(identity)
+    record_event(conversation, ConversationEvent.Kind.CREATED, data={"kind": kind}, at=at)
+    return conversation, True
+
+
+def _preview(text: str, attachments: Iterable[Any] = ()) -> str:
+    text = " ".join(text.split())
+    if not text:
+        kinds = [getattr(a, "kind", "") for a in attachments]
+        text = f"[{kinds[0]}]" if kinds else ""
+    return text[:200]
+
+
+# --- Inbound ----------------------------------------------------------------------------------
+
+
+def receive_message(*, account: PlatformAccount, event: events.MessageReceived) -> Message:
+    """Store a customer's message. The same platform id twice gives the same single message."""
+    existing = Message.objects.filter(account=account, external_id=event.external_id).first()
+    if existing is not None:
+        return existing
+    identity = get_or_create_identity(account=account, person=event.sender)
+    conversation, _ = find_or_open_conversation(
+        account=account,
+        identity=identity,
+        kind=event.kind,
+        thread_external_id=event.thread_external_id,
+        at=event.timestamp,
+    )
+    for person in event.participants:
+        conversation.participants.add(get_or_create_identity(account=account, person=person))
+    if event.thread_external_id and event.kind != Conversation.Kind.DM:
+        conversation.participants.add(identity)
+    reply_to = _message_by_external_id(account, event.reply_to_external_id)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                account=account,
+                direction=Message.Direction.INBOUND,
+                sender_kind=Message.SenderKind.CONTACT,
+                sender_identity=identity,
+                external_id=event.external_id,
+                text=event.text,
+                reply_to=reply_to,
+                status=Message.Status.RECEIVED,
+                metadata=event.metadata,
+                sent_at=event.timestamp,
+            )
+            _add_attachments(message, event.attachments)
+    except IntegrityError:
+        # The same event processed concurrently by another worker.
+        return Message.objects.get(account=account, external_id=event.external_id)
+
+    _touch_conversation_on_inbound(conversation, message, opens_window=event.opens_window)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.MESSAGE_RECEIVED,
+        data={"message": message.pk},
+        at=message.created_at,
+    )
+    return message
+
+
+def _touch_conversation_on_inbound(
+    conversation: Conversation, message: Message, *, opens_window: bool
+) -> None:
+    at = message.sent_at
+    updates: dict[str, Any] = {"last_activity_at": max(conversation.last_activity_at, at)}
+    # Out-of-order deliveries: the platform's timestamps decide what is "last".
+    if conversation.last_message_at is None or at >= conversation.last_message_at:
+        updates["last_message_at"] = at
+        updates["last_message_preview"] = _preview(message.text, message.attachments.all())
+    if opens_window and (conversation.last_inbound_at is None or at > conversation.last_inbound_at):
+        updates["last_inbound_at"] = at
+    if conversation.waiting_since is None:
+        updates["waiting_since"] = at
+    reopened_from = None
+    if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED) or (
+        conversation.status == Conversation.Status.PENDING
+    ):
+        # A customer writing again brings the conversation back to the agents.
+        reopened_from = conversation.status
+        updates["status"] = Conversation.Status.OPEN
+        updates["snoozed_until"] = None
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    for field, value in updates.items():
+        setattr(conversation, field, value)
+    if reopened_from:
+        record_event(
+            conversation,
+            ConversationEvent.Kind.STATUS_CHANGED,
+            data={"from": reopened_from, "to": Conversation.Status.OPEN, "reason": "customer wrote"},
+        )
+
+
+def _add_attachments(message: Message, attachments: Iterable[events.IncomingAttachment]) -> None:
+    created = Attachment.objects.bulk_create(
+        [
+            Attachment(
+                message=message,
+                kind=item.kind,
+                url=item.url,
+                content_type=item.content_type,
+                name=item.name,
+                size=item.size,
+                store_media=item.store_media,
+                metadata=item.metadata,
+            )
+            for item in attachments
+        ]
+    )
+    if created:
+        from inbox.tasks import fetch_attachment_media
+
+        ids = [a.pk for a in created if a.url and a.store_media]
+        transaction.on_commit(lambda: [fetch_attachment_media.delay(pk) for pk in ids])
+
+
+def _message_by_external_id(account: PlatformAccount, external_id: str | None) -> Message | None:
+    if not external_id:
+        return None
+    return Message.objects.filter(account=account, external_id=external_id).first()
+
+
+def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Message:
+    """A message the account sent. Parley's own sends are recognised (by client_ref or platform
+    id) and only confirmed; anything else is shown as an agent message sent outside Parley."""
+    if event.client_ref:
+        own = Message.objects.filter(account=account, client_ref=event.client_ref).first()
+        if own is not None:
+            if not own.external_id:
+                Message.objects.filter(pk=own.pk, external_id__isnull=True).update(
+                    external_id=event.external_id
+                )
+            _advance_status(own, Message.Status.SENT, at=event.timestamp)
+            return own
+    existing = _message_by_external_id(account, event.external_id)
+    if existing is not None:
+        return existing
+    identity = get_or_create_identity(account=account, person=event.recipient)
+    conversation, _ = find_or_open_conversation(
+        account=account,
+        identity=identity,
+        kind=event.kind,
+        thread_external_id=event.thread_external_id,
+        at=event.timestamp,
+    )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                account=account,
+                direction=Message.Direction.OUTBOUND,
+                sender_kind=Message.SenderKind.AGENT,
+                external_id=event.external_id,
+                text=event.text,
+                status=Message.Status.SENT,
+                sent_outside_parley=True,
+                metadata=event.metadata,
+                sent_at=event.timestamp,
+            )
+            _add_attachments(message, event.attachments)
+    except IntegrityError:
+        return Message.objects.get(account=account, external_id=event.external_id)
+    updates = {"last_activity_at": max(conversation.last_activity_at, event.timestamp)}
+    if conversation.last_message_at is None or event.timestamp >= conversation.last_message_at:
+        updates["last_message_at"] = event.timestamp
+        updates["last_message_preview"] = _preview(event.text, event.attachments)
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.MESSAGE_SENT,
+        data={"message": message.pk, "outside_parley": True},
+    )
+    return message
+
+
+def _advance_status(message: Message, status: str, *, at: datetime | None = None) -> bool:
+    """Move an outbound message forward in the delivery state machine; never backward."""
+    if message.status == Message.Status.FAILED and status not in (
+        Message.Status.DELIVERED,
+        Message.Status.READ,
+    ):
+        return False
+    if message.status in _DELIVERY_ORDER and _DELIVERY_ORDER.index(
+        message.status
+    ) >= _DELIVERY_ORDER.index(status):
+        return False
+    updates: dict[str, Any] = {"status": status}
+    if status == Message.Status.DELIVERED:
+        updates["delivered_at"] = at or timezone.now()
+    if status == Message.Status.READ:
+        updates["read_at"] = at or timezone.now()
+        if message.delivered_at is None:
+            updates["delivered_at"] = updates["read_at"]
+    Message.objects.filter(pk=message.pk).update(**updates)
+    for field, value in updates.items():
+        setattr(message, field, value)
+    record_event(
+        message.conversation,
+        ConversationEvent.Kind.MESSAGE_UPDATED,
+        data={"message": message.pk, "status": status},
+    )
+    return True
+
+
+def _mark_outbound(
+    *,
+    account: PlatformAccount,
+    counterpart_id: str,
+    external_ids: Iterable[str],
+    watermark: datetime | None,
+    status: str,
+    at: datetime,
+) -> int:
+    """Delivered/read receipts: by message ids, or everything up to a watermark in the thread
+    with this counterpart."""
+    outbound = Message.objects.select_related("conversation").filter(
+        account=account,
+        direction=Message.Direction.OUTBOUND,
+        status__in=[Message.Status.SENT, Message.Status.DELIVERED, Message.Status.SENDING],
+    )
+    ids = list(external_ids)
+    if ids:
+        candidates = outbound.filter(external_id__in=ids)
+    elif watermark is not None:
+        candidates = outbound.filter(
+            conversation__participants__account=account,
+            conversation__participants__platform_user_id=counterpart_id,
+            sent_at__lte=watermark,
+        )
+    else:
+        return 0
+    return sum(_advance_status(message, status, at=at) for message in candidates)
+
+
+def mark_delivered(*, account: PlatformAccount, event: events.MessagesDelivered) -> int:
+    return _mark_outbound(
+        account=account,
+        counterpart_id=event.counterpart_id,
+        external_ids=event.external_ids,
+        watermark=event.watermark,
+        status=Message.Status.DELIVERED,
+        at=event.timestamp,
+    )
+
+
+def mark_read(*, account: PlatformAccount, event: events.MessagesRead) -> int:
+    return _mark_outbound(
+        account=account,
+        counterpart_id=event.counterpart_id,
+        external_ids=event.external_ids,
+        watermark=event.watermark,
+        status=Message.Status.READ,
+        at=event.timestamp,
+    )
+
+
+def apply_reaction(*, account: PlatformAccount, event: events.ReactionChanged) -> bool:
+    """Show (or remove) a contact's reaction on the message it reacts to."""
+    message = _message_by_external_id(account, event.message_external_id)
+    if message is None:
+        log.info("reaction to unknown message %s ignored", event.message_external_id)
+        return False
+    by = event.by.platform_user_id
+    if event.removed:
+        changed = Reaction.objects.filter(message=message, by=by).delete()[0] > 0
+    else:
+        _, created = Reaction.objects.update_or_create(
+            message=message, by=by, defaults={"emoji": event.emoji, "created_at": event.timestamp}
+        )
+        changed = True
+    if changed:
+        record_event(
+            message.conversation,
+            ConversationEvent.Kind.MESSAGE_UPDATED,
+            data={"message": message.pk, "reaction": event.emoji, "removed": event.removed},
+        )
+    return changed
+
+
+def delete_message(*, account: PlatformAccount, event: events.MessageDeleted) -> bool:
+    """The customer unsent a message: hide its text from agents, keep the row and the event."""
+    message = _message_by_external_id(account, event.external_id)
+    if message is None or message.is_deleted:
+        return False
+    Message.objects.filter(pk=message.pk).update(is_deleted=True)
+    record_event(
+        message.conversation,
+        ConversationEvent.Kind.MESSAGE_UPDATED,
+        data={"message": message.pk, "deleted": True},
+    )
+    return True
+
+
+def edit_message(*, account: PlatformAccount, event: events.MessageEdited) -> bool:
+    message = _message_by_external_id(account, event.external_id)
+    if message is None or message.text == event.text:
+        return False
+    history = list(message.metadata.get("edits", []))
+    history.append({"text": message.text, "replaced_at": event.timestamp.isoformat()})
+    Message.objects.filter(pk=message.pk).update(
+        text=event.text, edited_at=event.timestamp, metadata={**message.metadata, "edits": history}
+    )
+    record_event(
+        message.conversation,
+        ConversationEvent.Kind.MESSAGE_UPDATED,
+        data={"message": message.pk, "edited": True},
+    )
+    return True
+
+
+def mark_account_needs_reauth(*, account: PlatformAccount, reason: str) -> None:
+    PlatformAccount.objects.filter(pk=account.pk).update(
+        status=PlatformAccount.Status.NEEDS_REAUTH, last_error=reason
+    )
+    account.status, account.last_error = PlatformAccount.Status.NEEDS_REAUTH, reason
+    log.warning("account %s needs re-authorisation: %s", account.pk, reason)
+
+
+def revoke_account(*, account: PlatformAccount, event: events.AccountRevoked) -> None:
+    PlatformAccount.objects.filter(pk=account.pk).update(
+        status=PlatformAccount.Status.DISCONNECTED,
+        last_error=event.reason or "The platform revoked this account's authorisation.",
+    )
+
+
+# --- Outbound ---------------------------------------------------------------------------------
+
+
+def queue_reply(
+    *,
+    conversation: Conversation,
+    text: str,
+    author: User | None = None,
+    sender_kind: str = Message.SenderKind.AGENT,
+    quick_replies: Iterable[str] = (),
+    is_promotional: bool = False,
+    metadata: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Queue a reply for delivery after checking every platform rule; ReplyRefused otherwise."""
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("empty", "A reply needs some text.")
+    rules = get_connector(conversation.account.platform).rules
+    if len(text) > rules.max_text_length:
+        raise ReplyRefused(
+            "text_too_long",
+            f"{conversation.account.get_platform_display()} accepts at most "
+            f"{rules.max_text_length} characters; this reply has {len(text)}.",
+        )
+    policy = reply_policy(
+        conversation, sender_kind=sender_kind, is_promotional=is_promotional, now=now
+    )
+    if not policy.allowed:
+        raise ReplyRefused(policy.code, policy.detail)
+    message = Message.objects.create(
+        conversation=conversation,
+        account_id=conversation.account_id,
+        direction=Message.Direction.OUTBOUND,
+        sender_kind=sender_kind,
+        author=author,
+        client_ref=uuid.uuid4().hex,
+        text=text,
+        status=Message.Status.QUEUED,
+        is_promotional=is_promotional,
+        metadata={
+            **(metadata or {}),
+            "messaging_type": policy.messaging_type,
+            "tag": policy.tag,
+            "quick_replies": list(quick_replies),
+        },
+        sent_at=now,
+        created_at=now,
+    )
+    updates: dict[str, Any] = {
+        "last_message_at": now,
+        "last_activity_at": now,
+        "last_message_preview": _preview(text),
+    }
+    if sender_kind in (Message.SenderKind.AGENT, Message.SenderKind.BOT):
+        updates["waiting_since"] = None
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    for field, value in updates.items():
+        setattr(conversation, field, value)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.MESSAGE_SENT,
+        actor=author,
+        data={"message": message.pk, "sender_kind": sender_kind},
+        at=now,
+    )
+    from inbox.tasks import deliver_message
+
+    transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    return message
+
+
+def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("empty", "A note needs some text.")
+    note = Note.objects.create(conversation=conversation, author=author, text=text)
+    record_event(conversation, ConversationEvent.Kind.NOTE_ADDED, actor=author, data={"note": note.pk})
+    return note
+
+
+# --- Triage -----------------------------------------------------------------------------------
+
+
+def assign(
+    *,
+    conversation: Conversation,
+    actor: User | None,
+    assignee: User | None = None,
+    team: Team | None = None,
+) -> Conversation:
+    if assignee is not None and not assignee.is_active:
+        raise ValueError("cannot assign to an inactive user")
+    if conversation.assignee_id == (assignee.pk if assignee else None) and (
+        team is None or conversation.team_id == team.pk
+    ):
+        return conversation
+    previous = conversation.assignee_id
+    conversation.assignee = assignee
+    fields = ["assignee"]
+    if team is not None:
+        conversation.team = team
+        fields.append("team")
+    conversation.save(update_fields=fields)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.ASSIGNED,
+        actor=actor,
+        data={
+            "from": previous,
+            "to": assignee.pk if assignee else None,
+            "to_name": assignee.display_name if assignee else "",
+            "team": conversation.team_id,
+        },
+    )
+    return conversation
+
+
+def change_status(
+    *,
+    conversation: Conversation,
+    status: str,
+    actor: User | None,
+    snoozed_until: datetime | None = None,
+) -> Conversation:
+    if status not in Conversation.Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    if status == Conversation.Status.SNOOZED and snoozed_until is None:
+        raise ValueError("snoozing needs a time")
+    if conversation.status == status and conversation.snoozed_until == snoozed_until:
+        return conversation
+    previous = conversation.status
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until if status == Conversation.Status.SNOOZED else None
+    fields = ["status", "snoozed_until"]
+    if status == Conversation.Status.RESOLVED:
+        # A resolved conversation gives the bot back for the next time the customer writes.
+        conversation.bot_enabled = True
+        fields.append("bot_enabled")
+    conversation.save(update_fields=fields)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        data={
+            "from": previous,
+            "to": status,
+            "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
+        },
+    )
+    return conversation
+
+
+def reopen_snoozed(*, now: datetime | None = None) -> int:
+    """Snoozed conversations whose time has come go back to open."""
+    now = now or timezone.now()
+    due = Conversation.objects.select_related("account").filter(
+        status=Conversation.Status.SNOOZED, snoozed_until__lte=now
+    )
+    count = 0
+    for conversation in due:
+        with transaction.atomic():
+            change_status(conversation=conversation, status=Conversation.Status.OPEN, actor=None)
+        count += 1
+    return count
+
+
+def set_labels(*, conversation: Conversation, labels: Iterable[Label], actor: User | None) -> None:
+    labels = list(labels)
+    before = set(conversation.labels.values_list("pk", flat=True))
+    after = {label.pk for label in labels}
+    if before == after:
+        return
+    conversation.labels.set(labels)
+    record_event(
+        conversation,
+        ConversationEvent.Kind.LABELS_CHANGED,
+        actor=actor,
+        data={"added": sorted(after - before), "removed": sorted(before - after)},
+    )
+
+
+def set_priority(*, conversation: Conversation, priority: int, actor: User | None) -> None:
+    if priority not in Conversation.Priority.values:
+        raise ValueError(f"unknown priority {priority!r}")
+    if conversation.priority == priority:
+        return
+    previous = conversation.priority
+    Conversation.objects.filter(pk=conversation.pk).update(priority=priority)
+    conversation.priority = priority
+    record_event(
+        conversation,
+        ConversationEvent.Kind.PRIORITY_CHANGED,
+        actor=actor,
+        data={"from": previous, "to": priority},
+    )
+
+
+def search_filter(query: str) -> Q:
+    """Conversations whose contact or messages match ``query`` (a simple, portable filter; the
+    dashboard may use PostgreSQL full-text search where available)."""
+    return (
+        Q(contact__name__icontains=query)
+        | Q(participants__username__icontains=query)
+        | Q(messages__text__icontains=query)
+    )

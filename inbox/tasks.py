@@ -1,0 +1,62 @@
+"""Celery tasks: thin, take ids, call a service. Periodic ones are listed in parley/celery.py."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from inbox import delivery, ingest, media, services
+from inbox.models import WebhookEvent
+
+
+@shared_task(acks_late=True)
+def process_webhook(webhook_id: int) -> str:
+    return ingest.process_webhook(webhook_id)
+
+
+@shared_task(acks_late=True)
+def deliver_message(message_id: int) -> str | None:
+    status = delivery.deliver(message_id)
+    if status == "queued" and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from inbox.models import Message
+
+        due = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+        if due is not None:
+            # Retries are short (minutes at most); longer waits are picked up by the sweep.
+            deliver_message.apply_async((message_id,), eta=due)
+    return status
+
+
+@shared_task(acks_late=True)
+def fetch_attachment_media(attachment_id: int) -> bool:
+    return media.store_attachment_media(attachment_id)
+
+
+@shared_task
+def requeue_stalled_work() -> dict[str, int]:
+    """Redis keeps nothing on disk: anything whose task was lost is found in PostgreSQL again."""
+    due = delivery.due_messages()
+    for message_id in due:
+        deliver_message.delay(message_id)
+    cutoff = timezone.now() - timezone.timedelta(minutes=1)
+    stalled = list(
+        WebhookEvent.objects.filter(
+            outcome=WebhookEvent.Outcome.RECEIVED, received_at__lt=cutoff, attempts__lt=5
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for webhook_id in stalled:
+        process_webhook.delay(webhook_id)
+    return {"messages": len(due), "webhooks": len(stalled)}
+
+
+@shared_task
+def reopen_snoozed_conversations() -> int:
+    return services.reopen_snoozed()
+
+
+@shared_task
+def poll_accounts(account_id: int | None = None) -> dict[int, str]:
+    from inbox.polling import poll_accounts as run
+
+    return run(account_id=account_id)

@@ -1,0 +1,23 @@
+"""The Celery application. Periodic tasks are declared once, here."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
+
+app = Celery("parley")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic task of Parley, in one place. `manage.py run_demo` runs the same list in-process
+# for the embedded default, which has no beat.
+PERIODIC_TASKS: dict[str, tuple[str, float]] = {
+    "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
+    "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
+    "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),
+}
+
+app.conf.beat_schedule = {
+    name: {"task": task, "schedule": seconds} for name, (task, seconds) in PERIODIC_TASKS.items()
+}
