@@ -254,3 +254,8 @@ class Connector:
     def polls(self, account: PlatformAccount) -> bool:
         """Whether this account is kept up to date by polling."""
         return False
+
+    def check_connection(self, account: PlatformAccount) -> str:
+        """Call the platform's identity endpoint; return what it found ("Page Acme Shop",
+        "@acme") or raise DeliveryError saying what is wrong."""
+        raise DeliveryError(f"{self.platform} has no connection check", permanent=True)

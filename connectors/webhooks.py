@@ -55,7 +55,11 @@ def hmac_sha256(secret: str, body: bytes, *, encoding: str = "hex") -> str:
 
 
 def signature_matches(
-    signature: str | None, body: bytes, secrets: Iterable[str], *, prefix: str = "sha256=",
+    signature: str | None,
+    body: bytes,
+    secrets: Iterable[str],
+    *,
+    prefix: str = "sha256=",
     encoding: str = "hex",
 ) -> bool:
     """Constant-time check of ``prefix + HMAC-SHA256(secret, body)`` against any secret given."""

@@ -23,7 +23,6 @@ class ParleyUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Parley", {"fields": ("role",)}))
 
 
-
 class PlatformAccountForm(forms.ModelForm):
     new_credentials = forms.CharField(
         required=False,
@@ -34,7 +33,7 @@ class PlatformAccountForm(forms.ModelForm):
 
     class Meta:
         model = PlatformAccount
-        exclude = ("credentials",)
+        fields = ("platform", "name", "external_id", "options", "status", "last_error")
 
     def clean_new_credentials(self) -> dict[str, str]:
         parsed = {}
@@ -49,7 +48,10 @@ class PlatformAccountForm(forms.ModelForm):
 
     def save(self, commit=True):
         account = super().save(commit=False)
-        account.credentials = {**(account.credentials or {}), **self.cleaned_data["new_credentials"]}
+        account.credentials = {
+            **(account.credentials or {}),
+            **self.cleaned_data["new_credentials"],
+        }
         if commit:
             account.save()
         return account
@@ -109,8 +111,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("source", "outcome", "signature_valid")
     date_hierarchy = "received_at"
     readonly_fields = (
-        "source", "account", "headers", "body_text", "signature_valid", "outcome", "error",
-        "received_at", "processed_at", "attempts",
+        "source",
+        "account",
+        "headers",
+        "body_text",
+        "signature_valid",
+        "outcome",
+        "error",
+        "received_at",
+        "processed_at",
+        "attempts",
     )
     exclude = ("body",)
     actions = ["replay"]

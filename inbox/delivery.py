@@ -68,7 +68,9 @@ def deliver(message_id: int) -> str | None:
         pk=message_id,
         status=Message.Status.QUEUED,
     ).update(
-        status=Message.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+        status=Message.Status.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + SENDING_LEASE,
     )
     if not claimed:
         return None
@@ -119,7 +121,11 @@ def _failed_attempt(message: Message, account: PlatformAccount, exc: DeliveryErr
         _park(message, "Waiting: the account needs re-authorisation by an admin.")
         return Message.Status.QUEUED
     if exc.permanent or message.attempts >= MAX_ATTEMPTS:
-        reason = exc.reason if exc.permanent else f"{exc.reason} (gave up after {message.attempts} tries)"
+        reason = (
+            exc.reason
+            if exc.permanent
+            else f"{exc.reason} (gave up after {message.attempts} tries)"
+        )
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.FAILED, error=reason, next_attempt_at=None
         )

@@ -246,7 +246,9 @@ class Message(models.Model):
         READ = "read", "Read"
         FAILED = "failed", "Failed"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     # Denormalised from the conversation so the platform id can be unique per account.
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     direction = models.CharField(max_length=8, choices=Direction.choices)

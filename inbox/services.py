@@ -260,7 +260,11 @@ def _touch_conversation_on_inbound(
         record_event(
             conversation,
             ConversationEvent.Kind.STATUS_CHANGED,
-            data={"from": reopened_from, "to": Conversation.Status.OPEN, "reason": "customer wrote"},
+            data={
+                "from": reopened_from,
+                "to": Conversation.Status.OPEN,
+                "reason": "customer wrote",
+            },
         )
 
 
@@ -574,7 +578,9 @@ def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
     if not text:
         raise ReplyRefused("empty", "A note needs some text.")
     note = Note.objects.create(conversation=conversation, author=author, text=text)
-    record_event(conversation, ConversationEvent.Kind.NOTE_ADDED, actor=author, data={"note": note.pk})
+    record_event(
+        conversation, ConversationEvent.Kind.NOTE_ADDED, actor=author, data={"note": note.pk}
+    )
     return note
 
 

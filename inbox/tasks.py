@@ -21,7 +21,9 @@ def deliver_message(message_id: int) -> str | None:
     if status == "queued" and not settings.CELERY_TASK_ALWAYS_EAGER:
         from inbox.models import Message
 
-        due = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+        due = (
+            Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+        )
         if due is not None:
             # Retries are short (minutes at most); longer waits are picked up by the sweep.
             deliver_message.apply_async((message_id,), eta=due)

@@ -174,6 +174,11 @@ STORAGES = {
     },
 }
 
+# Static files are served by the app itself (WhiteNoise); from the source folders when there is
+# no collectstatic output (development, tests).
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

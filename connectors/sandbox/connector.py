@@ -143,6 +143,11 @@ class SandboxConnector(Connector):
         )
         return SendResult(external_id=external_id)
 
+    def check_connection(self, account: PlatformAccount) -> str:
+        if not account.credentials.get("secret"):
+            raise DeliveryError("The sandbox account has no webhook secret.", permanent=True)
+        return f"Sandbox account {account.name} ({account.external_id})"
+
 
 def _from_ms(value: Any) -> datetime:
     if value is None:

@@ -16,6 +16,8 @@ urlpatterns = [
         views.ConversationMessages.as_view(),
         name="api-messages",
     ),
-    path("api/v1/conversations/<int:pk>/notes/", views.ConversationNotes.as_view(), name="api-notes"),
+    path(
+        "api/v1/conversations/<int:pk>/notes/", views.ConversationNotes.as_view(), name="api-notes"
+    ),
     path("api/v1/events/", views.EventList.as_view(), name="api-events"),
 ]

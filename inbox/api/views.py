@@ -87,9 +87,12 @@ class ConversationList(generics.ListAPIView):
             )
             conversations = conversations.filter(pk__in=matching.values("pk"))
         return conversations.prefetch_related(
-            Prefetch("participants", queryset=ContactIdentity.objects.only(
-                "id", "contact_id", "username", "platform_user_id"
-            ))
+            Prefetch(
+                "participants",
+                queryset=ContactIdentity.objects.only(
+                    "id", "contact_id", "username", "platform_user_id"
+                ),
+            )
         )
 
 

@@ -25,10 +25,18 @@ DEMO_USERS = [
 ]
 DEMO_ACCOUNTS = [("demo-shop", "Acme Shop"), ("demo-studio", "Acme Studio")]
 DEMO_SAVED_REPLIES = [
-    ("thanks", "Thanks for writing", "Hi {{contact.first_name}}, thanks for reaching out! "
-     "I'm {{agent.first_name}} and I'll look into this right away."),
-    ("tracking", "Order tracking", "Hi {{contact.first_name}}, you can follow your order at "
-     "https://example.com/track — I've also asked the carrier for an update."),
+    (
+        "thanks",
+        "Thanks for writing",
+        "Hi {{contact.first_name}}, thanks for reaching out! "
+        "I'm {{agent.first_name}} and I'll look into this right away.",
+    ),
+    (
+        "tracking",
+        "Order tracking",
+        "Hi {{contact.first_name}}, you can follow your order at "
+        "https://example.com/track — I've also asked the carrier for an update.",
+    ),
 ]
 
 
@@ -40,7 +48,9 @@ def seed_demo() -> list[tuple[int, str]]:
         )
     accounts = []
     for external_id, name in DEMO_ACCOUNTS:
-        existing = PlatformAccount.objects.filter(platform="sandbox", external_id=external_id).first()
+        existing = PlatformAccount.objects.filter(
+            platform="sandbox", external_id=external_id
+        ).first()
         secret = (existing.credentials.get("secret") if existing else None) or secrets.token_hex(16)
         account, _ = connect_account(
             platform="sandbox",

@@ -1,0 +1,116 @@
+"""Shared fixtures: the cast (an agent, a teammate, an outsider), accounts, and the real stack —
+an ASGI server process, a Celery worker process and headless Chromium — for live tests."""
+
+from __future__ import annotations
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# beside one unless told that the tests know what they do.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from tests.fakes.server import FakePlatformServer  # noqa: E402
+
+# Each platform's default fake behaviour: ``install(server)`` functions, one per platform.
+PLATFORM_FAKES: list = []
+
+from tests.factories import AccountFactory, TeamFactory, UserFactory  # noqa: E402
+from tests.live import (  # noqa: E402
+    browser_fixture,
+    celery_worker_fixture,
+    live_server_fixture,
+)
+
+live_server_process = live_server_fixture
+celery_worker_process = celery_worker_fixture
+chromium = browser_fixture
+
+
+@pytest.fixture(scope="session")
+def fake_platforms_session(tmp_path_factory):
+    """One fake platform API server for the session; every platform's base URL points at it
+    (in this process and in the live server and worker processes)."""
+    server = FakePlatformServer().start()
+    settings.META_GRAPH_URL = f"{server.url}/meta/v21.0"
+    settings.X_API_URL = f"{server.url}/x"
+    settings.LINKEDIN_API_URL = f"{server.url}/linkedin"
+    settings.MEDIA_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    for install in PLATFORM_FAKES:
+        install(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_platforms(fake_platforms_session):
+    """The fake platform server, with this test's scripted replies and recorded requests."""
+    fake_platforms_session.reset()
+    yield fake_platforms_session
+    fake_platforms_session.reset()
+
+
+@pytest.fixture(autouse=True)
+def eager_celery(request):
+    """Unit tests run tasks in-process after commit; tests using a real worker opt out by
+    requesting ``celery_worker_process``."""
+    from parley.celery import app
+
+    live = "celery_worker_process" in request.fixturenames
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = not live
+    settings.CELERY_TASK_ALWAYS_EAGER = not live
+    yield
+    app.conf.task_always_eager = previous
+    settings.CELERY_TASK_ALWAYS_EAGER = previous
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Support")
+
+
+@pytest.fixture
+def account(team):
+    """A sandbox account the Support team may see."""
+    account = AccountFactory(
+        platform="sandbox", external_id="shop", credentials={"secret": "s3cret"}
+    )
+    team.accounts.add(account)
+    return account
+
+
+@pytest.fixture
+def other_account(db):
+    """An account no team of the cast is granted."""
+    return AccountFactory(
+        platform="sandbox", external_id="elsewhere", credentials={"secret": "other-secret"}
+    )
+
+
+@pytest.fixture
+def agent(team):
+    user = UserFactory(username="alice", first_name="Alice", role="agent")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def teammate(team):
+    user = UserFactory(username="bob", first_name="Bob", role="agent")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """An agent in no team: must see nothing of the cast's accounts."""
+    return UserFactory(username="charlie", first_name="Charlie", role="agent")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="root-admin", role="admin", is_staff=True, is_superuser=True)

@@ -1,0 +1,58 @@
+"""Small helpers the tests share: signed webhook bodies, waiting for a condition."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from connectors.sandbox.connector import SIGNATURE_HEADER, sign
+
+
+def sandbox_body(
+    *,
+    sender_id: str = "cust-1",
+    name: str = "Maya Thompson",
+    text: str = "Where is my order?",
+    message_id: str | None = None,
+    timestamp_ms: int | None = None,
+    **extra: Any,
+) -> bytes:
+    return json.dumps(
+        {
+            "id": message_id or f"m-{uuid.uuid4().hex}",
+            "sender": {"id": sender_id, "name": name},
+            "text": text,
+            "timestamp": timestamp_ms or int(time.time() * 1000),
+            **extra,
+        }
+    ).encode()
+
+
+def sandbox_headers(secret: str, body: bytes) -> dict[str, str]:
+    return {SIGNATURE_HEADER: sign(secret, body), "Content-Type": "application/json"}
+
+
+def post_sandbox(client, account, body: bytes, *, secret: str | None = None):
+    """POST a signed sandbox webhook through Django's test client."""
+    secret = secret if secret is not None else account.credentials["secret"]
+    return client.post(
+        f"/webhooks/sandbox/{account.pk}/",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: sign(secret, body)},
+    )
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll until ``condition()`` is truthy; return its value or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)

@@ -1,0 +1,205 @@
+"""The real stack for live tests: a uvicorn process serving the ASGI app, a Celery worker
+process, headless Chromium — all on the test database and the test Redis database.
+
+Live tests use ``transactional_db`` (requested by these fixtures) so what they create is
+committed and the processes see it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class LiveProcess:
+    url: str
+    process: subprocess.Popen
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("live tests need PostgreSQL (run them with `make test`)")
+    user = db.get("USER") or "postgres"
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """Environment of a live process: the test database, the test Redis, test settings."""
+    if not settings.REDIS_URL:
+        pytest.skip("live tests need Redis (run them with `make test`)")
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        PARLEY_TESTING="1",
+        DEBUG="0",
+        DATABASE_POOL="0",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        META_GRAPH_URL=settings.META_GRAPH_URL,
+        X_API_URL=settings.X_API_URL,
+        LINKEDIN_API_URL=settings.LINKEDIN_API_URL,
+        MEDIA_FETCH_ALLOWED_HOSTS=",".join(settings.MEDIA_FETCH_ALLOWED_HOSTS),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _log(name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    return open(ARTIFACTS / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+
+
+@pytest.fixture(scope="session")
+def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_session):
+    port = _free_port()
+    log = _log("uvicorn")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "parley.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+        ],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/login/", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            raise RuntimeError(f"uvicorn did not start; see {ARTIFACTS / 'uvicorn.log'}")
+        time.sleep(0.1)
+    yield LiveProcess(url=url, process=process)
+    _stop(process)
+
+
+@pytest.fixture
+def live_server_fixture(_live_server_session, transactional_db) -> LiveProcess:
+    """The ASGI app (pages, API, webhooks, websockets) in its own uvicorn process."""
+    return _live_server_session
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, fake_platforms_session):
+    import redis
+
+    from parley.celery import app
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # stale tasks of an earlier run
+    log = _log("celery-worker")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "parley",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            settings.CELERY_WORKER_QUEUES,
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=process_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 40
+    while not app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
+            raise RuntimeError(
+                f"celery worker did not start; see {ARTIFACTS / 'celery-worker.log'}"
+            )
+    yield process
+    _stop(process)
+
+
+@pytest.fixture
+def celery_worker_fixture(_celery_worker_session, transactional_db):
+    """A real Celery worker process consuming every queue from the test Redis."""
+    return _celery_worker_session
+
+
+@pytest.fixture(scope="session")
+def _chromium_session() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_fixture(_chromium_session):
+    """Headless Chromium (Debian's), shared by the session; make a context per user."""
+    return _chromium_session
