@@ -18,15 +18,9 @@ from tests.fakes.server import FakePlatformServer  # noqa: E402
 PLATFORM_FAKES: list = []
 
 from tests.factories import AccountFactory, TeamFactory, UserFactory  # noqa: E402
-from tests.live import (  # noqa: E402
-    browser_fixture,
-    celery_worker_fixture,
-    live_server_fixture,
-)
 
-live_server_process = live_server_fixture
-celery_worker_process = celery_worker_fixture
-chromium = browser_fixture
+# The real stack (live_server_process, celery_worker_process, chromium) lives in tests/live.py.
+pytest_plugins = ["tests.live"]
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = "agent"
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    password = factory.django.Password(PASSWORD)
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -66,6 +66,7 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Conversation
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     contact = factory.SubFactory(ContactFactory)

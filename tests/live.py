@@ -132,7 +132,7 @@ def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_sess
 
 
 @pytest.fixture
-def live_server_fixture(_live_server_session, transactional_db) -> LiveProcess:
+def live_server_process(_live_server_session, transactional_db) -> LiveProcess:
     """The ASGI app (pages, API, webhooks, websockets) in its own uvicorn process."""
     return _live_server_session
 
@@ -182,7 +182,7 @@ def _celery_worker_session(django_db_setup, fake_platforms_session):
 
 
 @pytest.fixture
-def celery_worker_fixture(_celery_worker_session, transactional_db):
+def celery_worker_process(_celery_worker_session, transactional_db):
     """A real Celery worker process consuming every queue from the test Redis."""
     return _celery_worker_session
 
@@ -200,6 +200,6 @@ def _chromium_session() -> Iterator:
 
 
 @pytest.fixture
-def browser_fixture(_chromium_session):
+def chromium(_chromium_session):
     """Headless Chromium (Debian's), shared by the session; make a context per user."""
     return _chromium_session
