@@ -66,6 +66,12 @@ class PlatformAccount(models.Model):
     poll_cursor = models.JSONField(blank=True, default=dict)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # The admin's last "check connection": when, whether it worked, what the platform said.
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_result = models.CharField(max_length=500, blank=True)
+    # When an admin disconnected it (history kept; reconnecting clears this).
+    disconnected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -84,6 +90,15 @@ class Team(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     # The accounts whose conversations this team's members may see.
     accounts = models.ManyToManyField(PlatformAccount, related_name="teams", blank=True)
+    # Auto-assignment (inbox.assignment): new conversations of the team's accounts go round-robin
+    # to members online on the dashboard, each holding at most `max_open_per_agent` open ones;
+    # the rest wait unassigned in the team's queue.
+    auto_assign = models.BooleanField(default=False)
+    max_open_per_agent = models.PositiveSmallIntegerField(default=10)
+    # The member who got the last auto-assigned conversation: the round-robin continues after.
+    last_auto_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -220,6 +235,18 @@ class Conversation(models.Model):
             ),
             # Finding the open DM thread of a contact on an account when a message arrives.
             models.Index(fields=["account", "contact", "kind"], name="conv_account_contact"),
+            # The dashboard across accounts (admins, agents of several accounts): one status by
+            # activity, keyset-paginated (inbox.selectors).
+            models.Index(
+                fields=["status", "-last_activity_at", "-id"], name="conv_status_activity"
+            ),
+            models.Index(fields=["-last_activity_at", "-id"], name="conv_activity"),
+            # "Waiting longest": unanswered conversations, oldest first.
+            models.Index(
+                fields=["waiting_since", "id"],
+                condition=Q(waiting_since__isnull=False),
+                name="conv_waiting",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -450,4 +477,112 @@ class ConversationEvent(models.Model):
             # Live catch-up: events after id N for the accounts a user may see.
             models.Index(fields=["account", "id"], name="event_account_id"),
             models.Index(fields=["conversation", "id"], name="event_conversation_id"),
+        ]
+
+
+class ConversationRead(models.Model):
+    """How far one agent has read one conversation (per-agent read state in its own table, like
+    Zulip's UserMessage, but one row per agent and conversation instead of per message).
+    Unread = inbound messages with an id above ``last_read_message_id``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    last_read_message_id = models.BigIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "conversation"], name="conversation_read_user_conv_uniq"
+            )
+        ]
+
+
+class AgentPresence(models.Model):
+    """Whether an agent is on the dashboard: open sockets and a heartbeat. Auto-assignment
+    only gives work to agents seen within ``inbox.presence.ONLINE_WINDOW``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
+    )
+    connections = models.PositiveIntegerField(default=0)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+
+# --- Admin workspace (settings area) ------------------------------------------------------------
+
+
+class AuditLog(models.Model):
+    """Who changed what in the settings, and when. Never holds a credential value: credential
+    changes are recorded by key name only."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Dotted verb: "account.connected", "user.deactivated", "team.access_changed"...
+    action = models.CharField(max_length=64)
+    # What was changed: a model name ("account", "user", "team", "bot_rule"...) and its id.
+    target_type = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=64, blank=True)
+    # The target's name at the time, so the log stays readable after a rename or deletion.
+    target_repr = models.CharField(max_length=200, blank=True)
+    # {"field": [old, new]} for plain fields; {"credentials": ["page_access_token"]} for secrets.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The audit page: newest first, keyset by id, optionally one kind of target.
+            models.Index(fields=["-created_at", "-id"], name="audit_created"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_repr}"
+
+
+class OAuthState(models.Model):
+    """One OAuth authorisation in progress: the ``state`` sent to the provider, bound to the admin
+    who started it, single-use and short-lived. Tokens obtained on the way (the Facebook user's
+    Pages and their tokens, before the admin picks one) wait here encrypted, never in a URL."""
+
+    state = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # facebook, x, linkedin
+    provider = models.CharField(max_length=16)
+    # PKCE code_verifier, then the provider's tokens and the choices they unlock.
+    secrets = EncryptedJSONField(blank=True, default=dict)
+    # Non-secret choices offered to the admin (Page ids and names...).
+    choices = models.JSONField(blank=True, default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # Set when the provider's callback consumed the state: a second callback is refused.
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Set when an account was made from it: the stored tokens are wiped then.
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+
+class WebhookHandshake(models.Model):
+    """The last verification handshake a platform made with our webhook endpoint (Meta
+    ``hub.challenge``, X CRC, LinkedIn ``challengeCode``): proof the callback URL is set."""
+
+    platform = models.CharField(max_length=16)
+    # Meta and X handshakes are per app, not per account: null then.
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account"], name="handshake_platform_account_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["platform"],
+                condition=Q(account__isnull=True),
+                name="handshake_platform_app_uniq",
+            ),
         ]
