@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "inbox",
+    "inbox.settings_area",
     "connectors",
     "chatbot",
 ]
@@ -159,7 +160,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -248,6 +249,30 @@ X_API_URL = env("X_API_URL", "https://api.x.com")
 X_CONSUMER_SECRET = env("X_CONSUMER_SECRET", "")
 LINKEDIN_API_URL = env("LINKEDIN_API_URL", "https://api.linkedin.com")
 LINKEDIN_CLIENT_SECRET = env("LINKEDIN_CLIENT_SECRET", "")
+
+# OAuth for connecting accounts from the settings area (docs/admin.md). The provider URLs are
+# settings so the flow can run against a local provider; the defaults are the real ones.
+META_APP_ID = env("META_APP_ID", "")
+META_OAUTH_DIALOG_URL = env("META_OAUTH_DIALOG_URL", "https://www.facebook.com/v21.0/dialog/oauth")
+META_OAUTH_TOKEN_URL = env(
+    "META_OAUTH_TOKEN_URL", "https://graph.facebook.com/v21.0/oauth/access_token"
+)
+X_CLIENT_ID = env("X_CLIENT_ID", "")
+X_CLIENT_SECRET = env("X_CLIENT_SECRET", "")
+X_OAUTH_AUTHORIZE_URL = env("X_OAUTH_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
+X_OAUTH_TOKEN_URL = env("X_OAUTH_TOKEN_URL", "https://api.x.com/2/oauth2/token")
+LINKEDIN_CLIENT_ID = env("LINKEDIN_CLIENT_ID", "")
+LINKEDIN_OAUTH_AUTHORIZE_URL = env(
+    "LINKEDIN_OAUTH_AUTHORIZE_URL", "https://www.linkedin.com/oauth/v2/authorization"
+)
+LINKEDIN_OAUTH_TOKEN_URL = env(
+    "LINKEDIN_OAUTH_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken"
+)
+# How long an OAuth `state` stays valid, in seconds.
+OAUTH_STATE_TTL = int(env("OAUTH_STATE_TTL", "600"))
+# Public base URL of Parley for OAuth redirect and webhook callback URLs, when it sits behind a
+# proxy that changes the host; empty: taken from the request.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 
 # A webhook body above this is refused with 413 before anything is parsed.
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024)))

@@ -1,0 +1,148 @@
+"""The production shape: settings that must be given, one ASGI process serving everything with
+DEBUG=0 after collectstatic, and a valid compose file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from tests.live import ROOT, _free_port, process_env
+
+pytestmark = pytest.mark.live
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PARLEY_"))}
+    env.update(PYTHONUNBUFFERED="1", DJANGO_SETTINGS_MODULE="parley.settings", **extra)
+    return env
+
+
+def django_setup(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = production_env(DATABASE_URL="postgres://nobody@127.0.0.1:5432/none", ALLOWED_HOSTS="x")
+    env.pop("SECRET_KEY", None)
+    result = django_setup(env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    env = production_env(DATABASE_URL="postgres://nobody@127.0.0.1:5432/none", SECRET_KEY="k" * 50)
+    env.pop("ALLOWED_HOSTS", None)
+    result = django_setup(env)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_one_asgi_process_serves_pages_static_api_and_webhooks(transactional_db, tmp_path):
+    live = process_env()
+    env = production_env(
+        DATABASE_URL=live["DATABASE_URL"],
+        REDIS_URL=live["REDIS_URL"],
+        SECRET_KEY="a-production-secret-key-for-this-test-only-0123456789",
+        ALLOWED_HOSTS="127.0.0.1",
+        DEBUG="0",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert collect.returncode == 0, collect.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "parley.asgi:application",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                login = requests.get(f"{url}/login/", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert login.status_code == 200
+        # Static files come from the app itself, hashed by the manifest.
+        css = next(Path(tmp_path / "static" / "css").glob("parley.*.css")).name
+        assert f"/static/css/{css}" in login.text
+        assert requests.get(f"{url}/static/css/{css}", timeout=5).status_code == 200
+        assert requests.get(f"{url}/api/v1/conversations/", timeout=5).status_code == 401
+        assert (
+            requests.post(f"{url}/webhooks/sandbox/999999/", data=b"{}", timeout=5).status_code
+            == 404
+        )
+        assert requests.get(f"{url}/", timeout=5, allow_redirects=False).status_code == 302
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_compose_file_is_valid_and_complete():
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
+    for name in services:
+        assert "healthcheck" in services[name], f"{name} has no health check"
+    environment = compose["x-parley"]["environment"]
+    for setting in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "META_GRAPH_URL",
+        "META_APP_SECRET",
+        "META_VERIFY_TOKEN",
+        "X_API_URL",
+        "X_CONSUMER_SECRET",
+        "LINKEDIN_API_URL",
+    ):
+        assert setting in environment
