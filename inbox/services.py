@@ -222,6 +222,9 @@ def receive_message(*, account: PlatformAccount, event: events.MessageReceived) 
         # The same event processed concurrently by another worker.
         return Message.objects.get(account=account, external_id=event.external_id)
 
+    # Returning: the customer writes again after it was resolved or snoozed (auto-assignment
+    # keeps its agent only if they are online).
+    returning = conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
     _touch_conversation_on_inbound(conversation, message, opens_window=event.opens_window)
     record_event(
         conversation,
@@ -229,6 +232,9 @@ def receive_message(*, account: PlatformAccount, event: events.MessageReceived) 
         data={"message": message.pk},
         at=message.created_at,
     )
+    from inbox import assignment
+
+    assignment.on_inbound(conversation, returning=returning)
     return message
 
 

@@ -62,3 +62,11 @@ def poll_accounts(account_id: int | None = None) -> dict[int, str]:
     from inbox.polling import poll_accounts as run
 
     return run(account_id=account_id)
+
+
+@shared_task
+def fill_assignment_queues() -> int:
+    """Hand out queued conversations of auto-assigning teams as agents free up or come online."""
+    from inbox import assignment
+
+    return assignment.fill_all_queues()

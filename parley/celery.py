@@ -16,6 +16,7 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
     "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),
+    "fill-assignment-queues": ("inbox.tasks.fill_assignment_queues", 30.0),
 }
 
 app.conf.beat_schedule = {

@@ -1,0 +1,51 @@
+"""Who is on the dashboard. The socket counts connections and the page sends a heartbeat;
+an agent is online while a socket is open and the heartbeat is recent (a web process that dies
+leaves its count behind, the heartbeat ages out)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from inbox.models import AgentPresence, User
+
+ONLINE_WINDOW = timedelta(seconds=90)
+
+
+def connected(user: User) -> bool:
+    """A socket opened. Returns True when the user just came online."""
+    presence, created = AgentPresence.objects.get_or_create(
+        user=user, defaults={"connections": 1, "last_seen_at": timezone.now()}
+    )
+    if created:
+        return True
+    was_online = is_online_row(presence)
+    AgentPresence.objects.filter(pk=presence.pk).update(
+        connections=F("connections") + 1, last_seen_at=timezone.now()
+    )
+    return not was_online
+
+
+def disconnected(user: User) -> None:
+    AgentPresence.objects.filter(user=user).update(connections=Greatest(F("connections") - 1, 0))
+
+
+def heartbeat(user: User) -> None:
+    AgentPresence.objects.filter(user=user).update(last_seen_at=timezone.now())
+
+
+def is_online_row(presence: AgentPresence, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return presence.connections > 0 and presence.last_seen_at >= now - ONLINE_WINDOW
+
+
+def online_user_ids(now: datetime | None = None) -> set[int]:
+    now = now or timezone.now()
+    return set(
+        AgentPresence.objects.filter(
+            connections__gt=0, last_seen_at__gte=now - ONLINE_WINDOW
+        ).values_list("user_id", flat=True)
+    )

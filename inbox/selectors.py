@@ -1,0 +1,407 @@
+"""Reads of the agent dashboard: the inbox list (views, filters, sorts, search, keyset
+pagination), unread counts, a conversation's thread and its neighbours.
+
+Every query starts from ``inbox.access.visible_conversations``: a list, a search, a row fetched
+for a live update — none can show a conversation the user may not see.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from inbox.access import visible_accounts, visible_conversations
+from inbox.models import (
+    ContactIdentity,
+    Conversation,
+    ConversationEvent,
+    ConversationRead,
+    Label,
+    Message,
+    Team,
+    User,
+)
+
+PAGE_SIZE = 50
+# "SLA due soon": conversations whose SLA deadline falls within this window.
+SLA_DUE_SOON = timedelta(hours=1)
+
+VIEWS = ("mine", "unassigned", "all")
+SORTS = ("activity", "waiting")
+
+
+class BadFilter(ValueError):
+    """A list parameter that cannot be understood (the page says so instead of guessing)."""
+
+
+@dataclass
+class ListFilters:
+    """What the inbox list shows; parsed from the page's query string."""
+
+    view: str = "all"
+    account: int | None = None
+    team: int | None = None
+    label: int | None = None
+    status: str = Conversation.Status.OPEN  # "" = any status
+    platform: str = ""
+    priority: int | None = None
+    sla_due_soon: bool = False
+    sort: str = "activity"
+    q: str = ""
+    cursor: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params: Any) -> ListFilters:
+        filters = cls()
+        view = params.get("view", "all")
+        filters.view = view if view in VIEWS else "all"
+        for name in ("account", "team", "label", "priority"):
+            raw = params.get(name, "")
+            if raw:
+                try:
+                    setattr(filters, name, int(raw))
+                except ValueError:
+                    filters.errors.append(f"Ignored {name}={raw!r}: not a number.")
+        status = params.get("status", Conversation.Status.OPEN)
+        if status in Conversation.Status.values or status == "":
+            filters.status = status
+        elif status == "any":
+            filters.status = ""
+        else:
+            filters.errors.append(f"Ignored status={status!r}.")
+        platform = params.get("platform", "")
+        filters.platform = platform if platform in _platforms() else ""
+        filters.sla_due_soon = params.get("sla") == "soon"
+        sort = params.get("sort", "activity")
+        filters.sort = sort if sort in SORTS else "activity"
+        filters.q = (params.get("q") or "").strip()[:200]
+        filters.cursor = params.get("cursor", "")
+        return filters
+
+    def query_dict(self, **overrides: Any) -> dict[str, str]:
+        """The query string of these filters (for links that keep them), minus the cursor."""
+        values = {
+            "view": self.view,
+            "account": self.account,
+            "team": self.team,
+            "label": self.label,
+            "status": self.status if self.status else "any",
+            "platform": self.platform,
+            "priority": self.priority,
+            "sla": "soon" if self.sla_due_soon else "",
+            "sort": self.sort,
+            "q": self.q,
+        }
+        values.update(overrides)
+        defaults = {"view": "all", "status": "open", "sort": "activity"}
+        return {
+            k: str(v) for k, v in values.items() if v not in (None, "") and defaults.get(k) != v
+        }
+
+
+def _platforms() -> set[str]:
+    from inbox.models import Platform
+
+    return set(Platform.values)
+
+
+# --- SLA hook ---------------------------------------------------------------------------------
+
+# The SLA work (issue 6) keeps a deadline on each conversation. The filter reads the first of
+# these fields that the model has; without one, "SLA due soon" matches nothing and says so.
+SLA_DUE_FIELDS = ("sla_due_at", "next_sla_due_at", "sla_next_due_at", "first_response_due_at")
+
+
+def sla_due_field() -> str | None:
+    names = {f.name for f in Conversation._meta.get_fields()}
+    return next((name for name in SLA_DUE_FIELDS if name in names), None)
+
+
+def sla_due_soon_q(now: datetime | None = None) -> Q | None:
+    """Conversations whose SLA deadline is within ``SLA_DUE_SOON`` (or already passed);
+    None when the model has no SLA deadline field."""
+    field_name = sla_due_field()
+    if field_name is None:
+        return None
+    now = now or timezone.now()
+    return Q(**{f"{field_name}__isnull": False, f"{field_name}__lte": now + SLA_DUE_SOON})
+
+
+# --- Search -----------------------------------------------------------------------------------
+
+
+def search_q(user: User, query: str) -> Q:
+    """Conversations whose contact name, a participant's username or a message matches.
+    PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
+    prefixes of the last word); SQLite: a plain substring match."""
+    if settings.IS_POSTGRES:
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        terms = _prefix_tsquery(query)
+        if terms:
+            ts = SearchQuery(terms, config="simple", search_type="raw")
+            messages = Message.objects.annotate(fts=SearchVector("text", config="simple")).filter(
+                fts=ts, is_deleted=False
+            )
+            contacts = Conversation.objects.annotate(
+                fts=SearchVector("contact__name", config="simple")
+            ).filter(fts=ts)
+            return (
+                Q(pk__in=messages.values("conversation_id"))
+                | Q(pk__in=contacts.values("pk"))
+                | Q(
+                    Exists(
+                        ContactIdentity.objects.filter(
+                            conversations=OuterRef("pk"), username__icontains=query
+                        )
+                    )
+                )
+            )
+    return (
+        Q(contact__name__icontains=query)
+        | Q(
+            Exists(
+                ContactIdentity.objects.filter(
+                    conversations=OuterRef("pk"), username__icontains=query
+                )
+            )
+        )
+        | Q(
+            Exists(
+                Message.objects.filter(
+                    conversation=OuterRef("pk"), text__icontains=query, is_deleted=False
+                )
+            )
+        )
+    )
+
+
+def _prefix_tsquery(query: str) -> str:
+    """A safe raw tsquery: each word quoted (no operators from user text), the last one as a
+    prefix so results come while typing."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in query.lower()).split() if w]
+    if not words:
+        return ""
+    quoted = [f"'{w}'" for w in words[:8]]
+    quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def _encode_cursor(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(data, dict) and isinstance(data.get("id"), int):
+            return data
+    except (ValueError, binascii.Error, json.JSONDecodeError):
+        pass
+    return None
+
+
+def unread_count_subquery(user: User) -> Coalesce:
+    """Inbound messages after the user's read mark, per conversation row."""
+    read_mark = ConversationRead.objects.filter(user=user, conversation=OuterRef(OuterRef("pk")))
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            direction=Message.Direction.INBOUND,
+            id__gt=Coalesce(Subquery(read_mark.values("last_read_message_id")[:1]), Value(0)),
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
+
+
+def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Conversation]:
+    """The conversations the list shows, before ordering and pagination."""
+    conversations = visible_conversations(user)
+    if filters.view == "mine":
+        conversations = conversations.filter(assignee=user)
+    elif filters.view == "unassigned":
+        conversations = conversations.filter(assignee__isnull=True)
+    if filters.account:
+        conversations = conversations.filter(account_id=filters.account)
+    if filters.team:
+        conversations = conversations.filter(Q(team_id=filters.team))
+    if filters.label:
+        conversations = conversations.filter(labels__id=filters.label)
+    if filters.status:
+        conversations = conversations.filter(status=filters.status)
+    if filters.platform:
+        conversations = conversations.filter(account__platform=filters.platform)
+    if filters.priority is not None:
+        conversations = conversations.filter(priority=filters.priority)
+    if filters.sla_due_soon:
+        due = sla_due_soon_q()
+        conversations = conversations.filter(due) if due is not None else conversations.none()
+    if filters.q:
+        conversations = conversations.filter(search_q(user, filters.q))
+    if filters.sort == "waiting":
+        conversations = conversations.filter(waiting_since__isnull=False)
+    return conversations
+
+
+@dataclass
+class Page:
+    rows: list[Conversation]
+    next_cursor: str
+    filters: ListFilters
+
+
+def conversation_page(
+    user: User, filters: ListFilters, *, page_size: int = PAGE_SIZE, only: int | None = None
+) -> Page:
+    """One page of the list, keyset-paginated on (sort key, id): page 500 costs what page 1
+    costs. ``only`` restricts to one conversation (the row a live event asks for)."""
+    conversations = filtered_conversations(user, filters)
+    if only is not None:
+        conversations = conversations.filter(pk=only)
+    if filters.sort == "waiting":
+        key, ordering = "waiting_since", ("waiting_since", "id")
+    else:
+        key, ordering = "last_activity_at", ("-last_activity_at", "-id")
+    cursor = _decode_cursor(filters.cursor) if filters.cursor else None
+    if cursor and cursor.get("at"):
+        at = parse_datetime(cursor["at"])
+        if at is not None:
+            if filters.sort == "waiting":
+                conversations = conversations.filter(
+                    Q(waiting_since__gt=at) | Q(waiting_since=at, id__gt=cursor["id"])
+                )
+            else:
+                conversations = conversations.filter(
+                    Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=cursor["id"])
+                )
+    rows = list(
+        conversations.order_by(*ordering)
+        .select_related("account", "contact", "assignee")
+        .annotate(unread=unread_count_subquery(user))
+        .prefetch_related(
+            Prefetch("labels", queryset=Label.objects.order_by("name")),
+        )[: page_size + 1]
+    )
+    next_cursor = ""
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        next_cursor = _encode_cursor({"at": getattr(last, key).isoformat(), "id": last.pk})
+    return Page(rows=rows, next_cursor=next_cursor, filters=filters)
+
+
+# --- Sidebar ----------------------------------------------------------------------------------
+
+
+def sidebar(user: User) -> dict[str, Any]:
+    """What the list's navigation offers: the user's accounts, teams and the labels."""
+    accounts = list(visible_accounts(user).order_by("platform", "name"))
+    teams = Team.objects.order_by("name") if user.is_admin else user.teams.order_by("name")
+    return {
+        "accounts": accounts,
+        "teams": list(teams),
+        "labels": list(Label.objects.order_by("name")),
+        "platforms": sorted({a.platform for a in accounts}),
+        "sla_available": sla_due_field() is not None,
+    }
+
+
+# --- One conversation -------------------------------------------------------------------------
+
+
+def thread(conversation: Conversation, *, after: int | None = None) -> QuerySet[Message]:
+    messages = (
+        conversation.messages.select_related("author", "sender_identity", "reply_to")
+        .prefetch_related("attachments", "reactions")
+        .order_by("sent_at", "id")
+    )
+    if after:
+        messages = messages.filter(pk__gt=after)
+    return messages
+
+
+def other_conversations(user: User, conversation: Conversation) -> QuerySet[Conversation]:
+    """The contact's other conversations the user may see, newest first."""
+    return (
+        visible_conversations(user)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("account")
+        .order_by("-last_activity_at", "-id")[:10]
+    )
+
+
+def latest_event_id(conversation: Conversation) -> int:
+    """The conversation's newest event id: the composer's "as loaded" mark."""
+    return (
+        ConversationEvent.objects.filter(conversation=conversation)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+
+
+def replies_since(conversation: Conversation, *, event_id: int, user: User) -> list[Message]:
+    """Messages sent or received on the conversation after the page was loaded, other than the
+    user's own: what the "changed since you loaded it" warning names."""
+    message_ids = [
+        data.get("message")
+        for data in ConversationEvent.objects.filter(
+            conversation=conversation,
+            id__gt=event_id,
+            kind__in=[
+                ConversationEvent.Kind.MESSAGE_SENT,
+                ConversationEvent.Kind.MESSAGE_RECEIVED,
+            ],
+        ).values_list("data", flat=True)
+    ]
+    return list(
+        Message.objects.filter(pk__in=[m for m in message_ids if m])
+        .exclude(author=user)
+        .select_related("author", "sender_identity")
+        .order_by("id")
+    )
+
+
+def assignable_agents(user: User, conversation: Conversation | None = None) -> list[User]:
+    """Active users who may see the conversation's account (or any of the user's accounts)."""
+    users = User.objects.filter(is_active=True)
+    if conversation is not None:
+        users = users.filter(
+            Q(role=User.Role.ADMIN) | Q(is_superuser=True) | Q(teams__accounts=conversation.account)
+        )
+    else:
+        users = users.filter(
+            Q(role=User.Role.ADMIN) | Q(is_superuser=True) | Q(teams__in=user.teams.all())
+        )
+    return list(users.distinct().order_by("first_name", "username"))
