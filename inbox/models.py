@@ -162,6 +162,13 @@ class Label(models.Model):
         return self.name
 
 
+class SlaStatus(models.TextChoices):
+    NONE = "", "No SLA"
+    OK = "ok", "On track"
+    WARNING = "warning", "Due soon"
+    BREACHED = "breached", "Breached"
+
+
 class Conversation(models.Model):
     class Kind(models.TextChoices):
         DM = "dm", "Direct message"
@@ -214,6 +221,23 @@ class Conversation(models.Model):
     metadata = models.JSONField(blank=True, default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 
+    # --- SLA, kept by inbox.sla (computed on message arrival and status change) ---
+    sla_policy = models.ForeignKey(
+        "SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Due times of the running targets; None when the target is met, paused or not set.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # Worst state of the current timers: the dashboard's badge and its "breached" filter.
+    sla_status = models.CharField(max_length=8, choices=SlaStatus.choices, blank=True)
+    # The next instant the SLA pass must look at this row (a warning or a breach falls due).
+    sla_check_at = models.DateTimeField(null=True, blank=True)
+    # While pending or snoozed the clocks stop; on resume the due times move by the pause.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Per target: started_at, warn_at, due_at and what was raised (inbox.sla owns the shape).
+    sla_timers = models.JSONField(blank=True, default=dict)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -235,6 +259,12 @@ class Conversation(models.Model):
             ),
             # Finding the open DM thread of a contact on an account when a message arrives.
             models.Index(fields=["account", "contact", "kind"], name="conv_account_contact"),
+            # The SLA timer pass: rows whose next warning or breach has fallen due.
+            models.Index(
+                fields=["sla_check_at"],
+                condition=Q(sla_check_at__isnull=False),
+                name="conv_sla_check_due",
+            ),
             # The dashboard across accounts (admins, agents of several accounts): one status by
             # activity, keyset-paginated (inbox.selectors).
             models.Index(
@@ -461,6 +491,13 @@ class ConversationEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         LABELS_CHANGED = "labels_changed", "Labels changed"
         PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        # SLA timers (inbox.sla): data has target, due_at, started_at, late (caught up).
+        SLA_WARNING = "sla_warning", "SLA warning"
+        SLA_BREACHED = "sla_breached", "SLA breached"
+        # The chatbot (chatbot/): hand-off to humans, given back, consent keywords.
+        BOT_HANDOFF = "bot_handoff", "Handed off by the bot"
+        BOT_RESUMED = "bot_resumed", "Bot given back"
+        CONSENT_CHANGED = "consent_changed", "Marketing consent changed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     # Denormalised for access filtering of the live catch-up without a join.
@@ -585,4 +622,255 @@ class WebhookHandshake(models.Model):
                 condition=Q(account__isnull=True),
                 name="handshake_platform_app_uniq",
             ),
+        ]
+
+
+# --- Report metrics (kept by inbox.reports.metrics; reports aggregate these small rows) -------
+
+
+class ConversationMetric(models.Model):
+    """One opening of a conversation — from a customer message that found it new or resolved,
+    to its resolution — with the durations the reports need (definitions: docs/metrics.md).
+    Rewritten by ``inbox.reports.metrics.refresh`` whenever a message, status or assignment
+    of the conversation changes; never edited by hand."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # 1 for the first opening, 2 for the first reopening, ...
+    sequence = models.PositiveIntegerField()
+    # Denormalised so the filters need no join on 10^6 conversations.
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The agent credited: the assignee when resolved (now, while open), else the first human
+    # responder.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The customer message that opened it (platform time).
+    opened_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_seconds = models.FloatField(null=True, blank=True)
+    first_response_business_seconds = models.FloatField(null=True, blank=True)
+    bot_first_response_at = models.DateTimeField(null=True, blank=True)
+    bot_first_response_seconds = models.FloatField(null=True, blank=True)
+    bot_first_response_business_seconds = models.FloatField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_seconds = models.FloatField(null=True, blank=True)
+    resolution_business_seconds = models.FloatField(null=True, blank=True)
+    messages_in = models.PositiveIntegerField(default=0)
+    messages_out = models.PositiveIntegerField(default=0)
+    # Resolved with a bot reply and no human reply.
+    bot_deflected = models.BooleanField(default=False)
+    # SLA outcome as the SLA timers recorded it: null when no policy applied.
+    sla_met = models.BooleanField(null=True, blank=True)
+    sla_breaches = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "sequence"], name="convmetric_conversation_seq_uniq"
+            )
+        ]
+        indexes = [
+            # Reports: openings in a date range (first response, volume, per agent/platform).
+            models.Index(fields=["opened_at"], name="convmetric_opened"),
+            # Reports: resolutions in a date range (resolution time, deflection).
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="convmetric_resolved",
+            ),
+        ]
+
+
+class ReplyMetric(models.Model):
+    """One answered wait: from the first customer message not yet answered to the reply that
+    answered it, by a human (``sender_kind`` agent) or by the bot."""
+
+    opening = models.ForeignKey(ConversationMetric, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who answered: the message's author (null for the bot and for replies sent outside Parley).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender_kind = models.CharField(max_length=8, choices=Message.SenderKind.choices)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    waited_from = models.DateTimeField()
+    replied_at = models.DateTimeField()
+    seconds = models.FloatField()
+    business_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Reports: reply times in a date range.
+            models.Index(fields=["replied_at"], name="replymetric_replied"),
+            models.Index(fields=["opening"], name="replymetric_opening"),
+        ]
+
+
+class VolumeHour(models.Model):
+    """Messages of one conversation in one UTC hour: the volume charts and the hour × weekday
+    heat map read these instead of the message table."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    messages_in = models.PositiveIntegerField(default=0)
+    messages_out = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "hour"], name="volumehour_conv_uniq")
+        ]
+        indexes = [
+            # Reports: message volume in a date range.
+            models.Index(fields=["hour"], name="volumehour_hour"),
+        ]
+
+
+# --- Business hours and SLA policies (arithmetic in inbox.business_hours, timers in inbox.sla) --
+
+
+class BusinessHours(models.Model):
+    """A weekly schedule in a time zone, with holidays; used per team or per platform account
+    (a team's hours win over an account's), or named by an SLA policy."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # {"mon": [["09:00", "17:00"]], "tue": [...], ...}; a missing day is closed; "24:00" ends a
+    # day. Validated by inbox.business_hours.Schedule.from_mapping.
+    weekly = models.JSONField(default=dict, blank=True)
+    teams = models.ManyToManyField(Team, blank=True, related_name="business_hours")
+    accounts = models.ManyToManyField(PlatformAccount, blank=True, related_name="business_hours")
+    # Used where no team or account has its own hours.
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from inbox.business_hours import Schedule
+
+        try:
+            Schedule.from_mapping(self.weekly or {}, time_zone=self.time_zone)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValidationError({"weekly": str(exc)})
+
+    @property
+    def schedule(self):
+        """The arithmetic's view (inbox.business_hours.Schedule), holidays included."""
+        from inbox.business_hours import schedule_from_model
+
+        return schedule_from_model(self)
+
+
+class Holiday(models.Model):
+    """A local date on which these business hours are closed all day."""
+
+    hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hours", "date"], name="holiday_hours_date_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class SlaPolicy(models.Model):
+    """Response-time targets. The first active policy (lowest ``order``) whose conditions all
+    match a conversation applies; an empty condition matches everything."""
+
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=100)
+    # Conditions: platform accounts, priorities (list of Conversation.Priority), labels (any).
+    accounts = models.ManyToManyField(PlatformAccount, blank=True, related_name="+")
+    priorities = models.JSONField(default=list, blank=True)
+    labels = models.ManyToManyField(Label, blank=True, related_name="+")
+    # Targets in seconds; None: no target of that kind.
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    next_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Count only open business time: these hours, or else the conversation's team's/account's.
+    business_hours_only = models.BooleanField(default=False)
+    business_hours = models.ForeignKey(
+        BusinessHours, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Warning when this share of the target has elapsed.
+    warning_percent = models.PositiveSmallIntegerField(default=80)
+    # Escalation on breach: raise the priority, tell the team's managers, reassign.
+    escalate_to_priority = models.IntegerField(
+        choices=Conversation.Priority.choices, null=True, blank=True
+    )
+    notify_managers = models.BooleanField(default=False)
+    reassign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaRecord(models.Model):
+    """A warning or a breach, raised once per timer run: the unique constraint makes the
+    timer pass safe to repeat (retries, two beats, catch-up after downtime)."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning", "Warning"
+        BREACHED = "breached", "Breached"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="sla_records"
+    )
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, related_name="+")
+    # first_response, next_response, resolution.
+    target = models.CharField(max_length=16)
+    level = models.CharField(max_length=8, choices=Level.choices)
+    # When this timer run started (conversation opened, customer message): one run, one record.
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    event = models.ForeignKey(
+        ConversationEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "target", "level", "started_at"],
+                name="sla_record_once_per_run",
+            )
+        ]
+        indexes = [
+            # Reports: breaches per account over a period.
+            models.Index(fields=["account", "level", "due_at"], name="sla_record_account_due"),
         ]
