@@ -519,11 +519,13 @@ def queue_reply(
     is_promotional: bool = False,
     metadata: dict[str, Any] | None = None,
     now: datetime | None = None,
+    has_attachments: bool = False,
 ) -> Message:
-    """Queue a reply for delivery after checking every platform rule; ReplyRefused otherwise."""
+    """Queue a reply for delivery after checking every platform rule; ReplyRefused otherwise.
+    ``has_attachments``: the caller adds attachments in the same transaction (text optional)."""
     now = now or timezone.now()
     text = text.strip()
-    if not text:
+    if not text and not has_attachments:
         raise ReplyRefused("empty", "A reply needs some text.")
     rules = get_connector(conversation.account.platform).rules
     if len(text) > rules.max_text_length:
