@@ -187,7 +187,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # --- Redis, Celery, Channels ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without Redis, tasks run in-process right after the commit that scheduled them.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -293,5 +293,7 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # In-process tasks (embedded default) would log every success.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
