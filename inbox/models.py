@@ -663,8 +663,12 @@ class ConversationMetric(models.Model):
     messages_out = models.PositiveIntegerField(default=0)
     # Resolved with a bot reply and no human reply.
     bot_deflected = models.BooleanField(default=False)
-    # SLA outcome as the SLA timers recorded it: null when no policy applied.
+    # SLA outcome as the SLA timers recorded it (inbox.reports.sla): True met, False breached,
+    # null while the target is still running or when no policy sets it.
     sla_met = models.BooleanField(null=True, blank=True)
+    sla_first_response_met = models.BooleanField(null=True, blank=True)
+    sla_next_response_met = models.BooleanField(null=True, blank=True)
+    sla_resolution_met = models.BooleanField(null=True, blank=True)
     sla_breaches = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
