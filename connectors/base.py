@@ -161,6 +161,25 @@ class MessageEdited(Event):
 
 
 @dataclass(frozen=True)
+class WindowOpened(Event):
+    """A contact action that is not a message but (re)opens the reply window: a reaction, an
+    ad or link referral into an existing thread. ``metadata`` (the referral) is kept on the
+    conversation."""
+
+    by: Person
+    reason: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactSeen(Event):
+    """A contact the platform names by id only: its profile (name, picture, username) is to be
+    fetched once, in the background (connectors with ``fetch_profile``)."""
+
+    person: Person
+
+
+@dataclass(frozen=True)
 class AccountRevoked(Event):
     """The platform says the account's authorisation is gone."""
 
@@ -254,6 +273,15 @@ class Connector:
     def polls(self, account: PlatformAccount) -> bool:
         """Whether this account is kept up to date by polling."""
         return False
+
+    def fetch_profile(self, account: PlatformAccount, platform_user_id: str) -> Person | None:
+        """The contact's profile from the platform (None: the platform has no profile API)."""
+        return None
+
+    def sender_action(self, account: PlatformAccount, recipient_id: str, action: str) -> None:
+        """Show "seen" or "typing" to the contact (``mark_seen``, ``typing_on``, ``typing_off``);
+        platforms without sender actions ignore it."""
+        return None
 
     def check_connection(self, account: PlatformAccount) -> str:
         """Call the platform's identity endpoint; return what it found ("Page Acme Shop",

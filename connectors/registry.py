@@ -10,6 +10,10 @@ from connectors.base import Connector
 
 CONNECTORS: dict[str, str] = {
     "sandbox": "connectors.sandbox.connector.SandboxConnector",
+    "x": "connectors.x.connector.XConnector",
+    "linkedin": "connectors.linkedin.connector.LinkedInConnector",
+    "messenger": "connectors.messenger.connector.MessengerConnector",
+    "instagram": "connectors.instagram.connector.InstagramConnector",
 }
 
 

@@ -64,6 +64,9 @@ def reply_policy(
         )
     if rules.reply_window is None:
         return ReplyPolicy(True, detail=f"{name} has no reply window.")
+    if conversation.kind == Conversation.Kind.COMMENT and rules.comment_replies:
+        # A public reply under a comment is not a message: the messaging window does not apply.
+        return ReplyPolicy(True, detail="A public reply under the customer's comment.")
 
     last = conversation.last_inbound_at
     if last is None:

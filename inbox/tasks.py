@@ -70,3 +70,19 @@ def fill_assignment_queues() -> int:
     from inbox import assignment
 
     return assignment.fill_all_queues()
+
+
+@shared_task(acks_late=True)
+def fetch_contact_profile(identity_id: int) -> bool:
+    """A contact's name and picture from the platform, once, off the webhook's path."""
+    from inbox import engagement
+
+    return engagement.fetch_contact_profile(identity_id)
+
+
+@shared_task
+def send_sender_action(conversation_id: int, action: str) -> bool:
+    """Seen / typing indicators: best effort, never retried."""
+    from inbox import engagement
+
+    return engagement.perform_sender_action(conversation_id, action)

@@ -1,0 +1,101 @@
+"""The Graph API as Parley uses it: base URL from ``META_GRAPH_URL`` (or the account's
+``graph_url`` option for Instagram-Login accounts on graph.instagram.com), the account's token,
+per-account send rate limiting, and Meta's error classification. All HTTP goes through
+``connectors.http``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+from connectors import http
+from connectors.meta.errors import classify
+from inbox.models import PlatformAccount
+
+log = logging.getLogger(__name__)
+
+
+def base_url(account: PlatformAccount) -> str:
+    return str(account.options.get("graph_url") or settings.META_GRAPH_URL).rstrip("/")
+
+
+def token(account: PlatformAccount) -> str:
+    credentials = account.credentials or {}
+    return str(credentials.get("page_access_token") or credentials.get("access_token") or "")
+
+
+def call(
+    account: PlatformAccount,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One Graph call with the account's token; the JSON answer, or DeliveryError."""
+    query = {**(params or {}), "access_token": token(account)}
+    response = http.request(
+        method,
+        f"{base_url(account)}/{path.lstrip('/')}",
+        json=json,
+        params=query,
+        classify=classify,
+    )
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# --- Send rate ---------------------------------------------------------------------------------
+
+_local_lock = threading.Lock()
+_local_windows: dict[str, tuple[int, int]] = {}
+_redis = None
+
+
+def _redis_client():
+    global _redis
+    if _redis is None and settings.REDIS_URL:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    return _redis
+
+
+def _count_this_second(key: str, second: int) -> int:
+    client = _redis_client()
+    if client is not None:
+        try:
+            redis_key = f"parley:meta-rate:{key}:{second}"
+            pipe = client.pipeline()
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, 3)
+            return int(pipe.execute()[0])
+        except Exception:  # noqa: BLE001 - Redis trouble must not stop sends; fall back
+            log.warning("send-rate counter unavailable; counting in this process")
+    with _local_lock:
+        current_second, count = _local_windows.get(key, (second, 0))
+        count = count + 1 if current_second == second else 1
+        _local_windows[key] = (second, count)
+        return count
+
+
+def throttle(account: PlatformAccount, per_second: float | None, *, bucket: str = "") -> None:
+    """Block until one more send to this account fits in Meta's per-account rate (300/s per
+    Page or Instagram account). Counted across workers in Redis, per wall-clock second."""
+    if not per_second:
+        return
+    limit = max(1, int(per_second))
+    while True:
+        now = time.time()
+        second = int(now)
+        if _count_this_second(f"{account.pk}{bucket}", second) <= limit:
+            return
+        time.sleep(max(0.001, second + 1 - now))

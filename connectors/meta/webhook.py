@@ -1,0 +1,98 @@
+"""``GET/POST /webhooks/meta/``: the one endpoint for Messenger and Instagram.
+
+GET is the subscription handshake. POST is verified with ``X-Hub-Signature-256`` over the raw
+body bytes (never re-serialised JSON: Meta signs its own ``\\uXXXX`` escapes) against
+``META_APP_SECRET`` or the ``app_secret`` of an account named in the body (Instagram-Login apps
+sign with the Instagram app secret), archived, and enqueued. ``object`` picks the platform and
+``entry[].id`` the account; ids Parley does not know are archived and reported, and Meta still
+gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from connectors import webhooks
+from connectors.base import WebhookRejected
+from connectors.meta.parsing import entry_ids, platform_of
+from inbox.models import Platform, PlatformAccount
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+META_PLATFORMS = (Platform.MESSENGER, Platform.INSTAGRAM)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value for a body (for tests, the benchmark, replay tools)."""
+    return "sha256=" + webhooks.hmac_sha256(secret, body)
+
+
+def handle(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return handshake(request)
+    if request.method != "POST":
+        raise WebhookRejected(405, "GET or POST only")
+    return receive(request)
+
+
+def _verify_tokens() -> list[str]:
+    tokens = [settings.META_VERIFY_TOKEN]
+    for account in PlatformAccount.objects.filter(platform__in=META_PLATFORMS):
+        tokens.append(str((account.credentials or {}).get("verify_token") or ""))
+    return [t for t in tokens if t]
+
+
+def handshake(request: HttpRequest) -> HttpResponse:
+    mode = request.GET.get("hub.mode")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge")
+    if mode != "subscribe" or challenge is None:
+        raise WebhookRejected(400, "not a subscription handshake")
+    matched = False
+    for expected in _verify_tokens():
+        matched |= hmac.compare_digest(token.encode(), expected.encode())
+    if not matched:
+        log.warning("Meta webhook handshake refused: wrong verify token")
+        raise WebhookRejected(403, "verify token mismatch")
+    # The challenge goes back exactly as received, as plain text (not JSON).
+    return HttpResponse(challenge, content_type="text/plain")
+
+
+def receive(request: HttpRequest) -> HttpResponse:
+    body = webhooks.read_body(request)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    platform, ids = None, []
+    if isinstance(data, dict):
+        platform = platform_of(data)
+        ids = entry_ids(data)
+    accounts = (
+        list(PlatformAccount.objects.filter(platform=platform, external_id__in=set(ids)))
+        if platform and ids
+        else []
+    )
+    secrets = [settings.META_APP_SECRET]
+    secrets += [str((a.credentials or {}).get("app_secret") or "") for a in accounts]
+    signature = request.headers.get(SIGNATURE_HEADER)
+    unknown = sorted(set(ids) - {a.external_id for a in accounts})
+    response = webhooks.receive(
+        request,
+        # The registry name of the platform parses it; bodies of no known object are kept
+        # under Messenger (the parser reads `object` again and ignores them).
+        source=platform or Platform.MESSENGER,
+        # One account named: the archive row points at it; a batch for several stays unlinked
+        # (each event carries its own entry id).
+        account=accounts[0] if len(accounts) == 1 and not unknown else None,
+        verify=lambda raw: webhooks.signature_matches(signature, raw, secrets),
+    )
+    if unknown:
+        log.warning("Meta webhook for unknown %s account(s) %s archived", platform, unknown)
+    return response

@@ -1,0 +1,355 @@
+"""Writes around a conversation that are not plain replies: windows opened by non-message
+actions, contact profiles fetched in the background, sender actions (seen, typing), public
+comment replies and private replies (comment → DM).
+
+The dashboard and the API call these; the platform specifics stay in the connectors (their
+``rules``, ``sender_action``, ``fetch_profile`` and ``send``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from connectors import base as events
+from connectors.base import DeliveryError
+from connectors.registry import get_connector
+from inbox import services
+from inbox.ingest import register_handler
+from inbox.models import (
+    ContactIdentity,
+    Conversation,
+    ConversationEvent,
+    Message,
+    PlatformAccount,
+    User,
+)
+from inbox.policy import reply_policy
+
+log = logging.getLogger(__name__)
+
+# Meta: one private reply per comment, within 7 days of it.
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+SENDER_ACTIONS = ("mark_seen", "typing_on", "typing_off")
+
+
+# --- Inbound handlers -------------------------------------------------------------------------
+
+
+def _dm_conversation(account: PlatformAccount, platform_user_id: str) -> Conversation | None:
+    return (
+        Conversation.objects.filter(
+            account=account,
+            kind=Conversation.Kind.DM,
+            external_thread_id__isnull=True,
+            participants__account=account,
+            participants__platform_user_id=platform_user_id,
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def open_window(*, account: PlatformAccount, event: events.WindowOpened) -> bool:
+    """A reaction or a referral reopens the reply window of the contact's DM thread."""
+    conversation = _dm_conversation(account, event.by.platform_user_id)
+    if conversation is None:
+        log.info("window-opening %s from unknown contact ignored", event.reason)
+        return False
+    updates: dict[str, Any] = {}
+    if conversation.last_inbound_at is None or event.timestamp > conversation.last_inbound_at:
+        updates["last_inbound_at"] = event.timestamp
+    if event.metadata:
+        updates["metadata"] = {**conversation.metadata, **event.metadata}
+    if updates:
+        Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    return bool(updates)
+
+
+def request_profile(*, account: PlatformAccount, event: events.ContactSeen) -> bool:
+    """Fetch a contact's profile once, in the background (never in the webhook's path)."""
+    identity_id = (
+        ContactIdentity.objects.filter(
+            account=account,
+            platform_user_id=event.person.platform_user_id,
+            profile_fetched_at__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    # One fetch in flight per identity, however many messages arrive meanwhile.
+    if identity_id is None or not cache.add(f"parley:profile-fetch:{identity_id}", 1, 300):
+        return False
+    from inbox.tasks import fetch_contact_profile
+
+    transaction.on_commit(lambda: fetch_contact_profile.delay(identity_id))
+    return True
+
+
+register_handler(events.WindowOpened, open_window)
+register_handler(events.ContactSeen, request_profile)
+
+
+def fetch_contact_profile(identity_id: int) -> bool:
+    identity = (
+        ContactIdentity.objects.select_related("account", "contact")
+        .filter(pk=identity_id, profile_fetched_at__isnull=True)
+        .first()
+    )
+    if identity is None:
+        return False
+    account = identity.account
+    try:
+        person = get_connector(account.platform).fetch_profile(account, identity.platform_user_id)
+    except DeliveryError as exc:
+        log.info("profile of identity %s not fetched: %s", identity_id, exc.reason)
+        if exc.auth:
+            services.mark_account_needs_reauth(account=account, reason=exc.reason)
+        if not exc.permanent or exc.auth:
+            cache.delete(f"parley:profile-fetch:{identity_id}")
+            return False
+        person = None
+    with transaction.atomic():
+        if person is not None:
+            services.update_identity_profile(identity=identity, person=person)
+        ContactIdentity.objects.filter(pk=identity_id).update(profile_fetched_at=timezone.now())
+    return person is not None
+
+
+# --- Sender actions ---------------------------------------------------------------------------
+
+
+def mark_seen(conversation: Conversation) -> bool:
+    """An agent opened the conversation: tell the customer it was seen (in the background)."""
+    return _queue_sender_action(conversation, "mark_seen")
+
+
+def set_typing(conversation: Conversation, typing: bool) -> bool:
+    """An agent is typing (or stopped): shown to the customer where the account enables
+    ``typing_indicators``."""
+    if not conversation.account.options.get("typing_indicators"):
+        return False
+    return _queue_sender_action(conversation, "typing_on" if typing else "typing_off")
+
+
+def _queue_sender_action(conversation: Conversation, action: str) -> bool:
+    account = conversation.account
+    rules = get_connector(account.platform).rules
+    if (
+        not rules.read_receipts
+        or conversation.kind != Conversation.Kind.DM
+        or account.status != PlatformAccount.Status.CONNECTED
+        # Meta refuses sender actions once the window is closed.
+        or not reply_policy(conversation).allowed
+    ):
+        return False
+    from inbox.tasks import send_sender_action
+
+    pk = conversation.pk
+    transaction.on_commit(lambda: send_sender_action.delay(pk, action))
+    return True
+
+
+def perform_sender_action(conversation_id: int, action: str) -> bool:
+    """Best effort: a failed "seen" or "typing" is logged, never retried."""
+    conversation = (
+        Conversation.objects.select_related("account", "contact").filter(pk=conversation_id).first()
+    )
+    if conversation is None or action not in SENDER_ACTIONS:
+        return False
+    recipient = (
+        ContactIdentity.objects.filter(account=conversation.account, contact=conversation.contact)
+        .values_list("platform_user_id", flat=True)
+        .first()
+    )
+    if recipient is None:
+        return False
+    try:
+        get_connector(conversation.account.platform).sender_action(
+            conversation.account, recipient, action
+        )
+    except DeliveryError as exc:
+        if exc.auth:
+            services.mark_account_needs_reauth(account=conversation.account, reason=exc.reason)
+        log.info("%s for conversation %s failed: %s", action, conversation_id, exc.reason)
+        return False
+    return True
+
+
+# --- Comments: public replies and private replies ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrivateReplyPolicy:
+    allowed: bool
+    code: str = "ok"
+    detail: str = ""
+    closes_at: datetime | None = None
+
+
+def latest_comment(conversation: Conversation) -> Message | None:
+    return (
+        conversation.messages.filter(direction=Message.Direction.INBOUND)
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def private_reply_policy(comment: Message, *, now: datetime | None = None) -> PrivateReplyPolicy:
+    """Whether the commenter may get a private reply: once per comment, within 7 days."""
+    now = now or timezone.now()
+    conversation = comment.conversation
+    if (
+        conversation.kind != Conversation.Kind.COMMENT
+        or comment.direction != Message.Direction.INBOUND
+    ):
+        return PrivateReplyPolicy(False, "not_a_comment", "Private replies answer a comment.")
+    if not get_connector(conversation.account.platform).rules.comment_replies:
+        return PrivateReplyPolicy(
+            False, "unsupported", "This platform has no private replies to comments."
+        )
+    if conversation.account.status == PlatformAccount.Status.DISCONNECTED:
+        return PrivateReplyPolicy(False, "account_disconnected", "This account is disconnected.")
+    already = Message.objects.filter(
+        account_id=comment.account_id,
+        direction=Message.Direction.OUTBOUND,
+        metadata__private_reply_to=comment.external_id,
+    ).exclude(status=Message.Status.FAILED)
+    if already.exists():
+        return PrivateReplyPolicy(
+            False, "private_reply_used", "This comment already had its one private reply."
+        )
+    closes = comment.sent_at + PRIVATE_REPLY_WINDOW
+    if now > closes:
+        return PrivateReplyPolicy(
+            False,
+            "private_reply_expired",
+            "A private reply is only possible within 7 days of the comment.",
+        )
+    return PrivateReplyPolicy(True, closes_at=closes)
+
+
+def queue_comment_reply(
+    *, comment: Message, text: str, author: User | None, now: datetime | None = None
+) -> Message:
+    """A public reply under the customer's comment (goes through ``queue_reply``'s checks)."""
+    with transaction.atomic():
+        message = services.queue_reply(
+            conversation=comment.conversation, text=text, author=author, now=now
+        )
+        Message.objects.filter(pk=message.pk).update(reply_to=comment)
+        message.reply_to = comment
+    return message
+
+
+@transaction.atomic
+def queue_private_reply(
+    *, comment: Message, text: str, author: User | None, now: datetime | None = None
+) -> Message:
+    """Take the conversation from public to private: one DM to the commenter, addressed by the
+    comment, in the contact's DM conversation (created if needed and linked to the comment's
+    conversation through ``origin``). ``services.ReplyRefused`` when the rules say no."""
+    now = now or timezone.now()
+    # Serialises two agents answering the same comment at once.
+    comment = (
+        Message.objects.select_for_update()
+        .select_related("conversation", "conversation__account", "sender_identity")
+        .get(pk=comment.pk)
+    )
+    text = text.strip()
+    if not text:
+        raise services.ReplyRefused("empty", "A reply needs some text.")
+    comment_conversation = comment.conversation
+    account = comment_conversation.account
+    rules = get_connector(account.platform).rules
+    if len(text) > rules.max_text_length:
+        raise services.ReplyRefused(
+            "text_too_long", f"At most {rules.max_text_length} characters; this has {len(text)}."
+        )
+    policy = private_reply_policy(comment, now=now)
+    if not policy.allowed:
+        raise services.ReplyRefused(policy.code, policy.detail)
+    identity = comment.sender_identity
+    if identity is None:
+        raise services.ReplyRefused("no_recipient", "The comment's author is unknown.")
+    dm = (
+        Conversation.objects.select_related("account", "contact")
+        .filter(
+            account=account,
+            contact=identity.contact,
+            kind=Conversation.Kind.DM,
+            external_thread_id__isnull=True,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if dm is None:
+        dm = Conversation.objects.create(
+            account=account,
+            kind=Conversation.Kind.DM,
+            contact=identity.contact,
+            origin=comment_conversation,
+            assignee=comment_conversation.assignee,
+            team=comment_conversation.team,
+            last_activity_at=now,
+            created_at=now,
+        )
+        dm.participants.add(identity)
+        services.record_event(
+            dm,
+            ConversationEvent.Kind.CREATED,
+            actor=author,
+            data={"kind": dm.kind, "origin": comment_conversation.pk},
+            at=now,
+        )
+    elif dm.origin_id is None:
+        Conversation.objects.filter(pk=dm.pk).update(origin=comment_conversation)
+        dm.origin = comment_conversation
+    message = Message.objects.create(
+        conversation=dm,
+        account=account,
+        direction=Message.Direction.OUTBOUND,
+        sender_kind=Message.SenderKind.AGENT,
+        author=author,
+        client_ref=uuid.uuid4().hex,
+        text=text,
+        status=Message.Status.QUEUED,
+        metadata={
+            "private_reply_to": comment.external_id,
+            "origin_conversation": comment_conversation.pk,
+        },
+        sent_at=now,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=dm.pk).update(
+        last_message_at=now, last_activity_at=now, last_message_preview=text[:200]
+    )
+    services.record_event(
+        dm,
+        ConversationEvent.Kind.MESSAGE_SENT,
+        actor=author,
+        data={
+            "message": message.pk,
+            "sender_kind": Message.SenderKind.AGENT,
+            "private_reply": True,
+        },
+        at=now,
+    )
+    services.record_event(
+        comment_conversation,
+        ConversationEvent.Kind.MESSAGE_UPDATED,
+        actor=author,
+        data={"message": comment.pk, "private_reply": message.pk, "dm": dm.pk},
+        at=now,
+    )
+    from inbox.tasks import deliver_message
+
+    transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    return message
