@@ -1,0 +1,269 @@
+"""LinkedIn Company Pages: comments and mentions on the Page's posts, answered publicly.
+
+LinkedIn has no public API for a Company Page's private messages, and its member Messages API
+is limited to approved partners; Parley does not automate LinkedIn sessions (LinkedIn's terms
+forbid it). What a brand can use is the Organization Social Action Notifications webhook and the
+comments API — that is what this connector does. See docs/linkedin.md.
+
+Account set-up: ``connect_account linkedin --external-id urn:li:organization:ID
+--credential access_token=… --credential client_secret=…``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from connectors import http, webhooks
+from connectors.base import (
+    Connector,
+    DeliveryError,
+    Event,
+    OutboundMessage,
+    PlatformRules,
+    SendResult,
+    WebhookRejected,
+)
+from connectors.linkedin import parser
+from connectors.linkedin import services as li_services
+from inbox.models import Message, Platform, PlatformAccount
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-LI-Signature"
+SIGNATURE_PREFIX = "hmacsha256="
+# The Marketing API version the requests are written against (LinkedIn-Version: YYYYMM); an
+# account option `api_version` overrides it when LinkedIn sunsets this one.
+API_VERSION = "202510"
+RESTLI_VERSION = "2.0.0"
+
+li_services.register()
+
+
+def challenge_response(secret: str, code: str) -> dict[str, str]:
+    return {"challengeCode": code, "challengeResponse": webhooks.hmac_sha256(secret, code.encode())}
+
+
+def signature_ok(signature: str | None, body: bytes, secrets: list[str]) -> bool:
+    """``X-LI-Signature``: the documented reading is hex HMAC-SHA256 over ``"hmacsha256=" +
+    body``; some integrations hash the body alone, or send the prefix in the header. All are
+    accepted (REFERENCE §7): each is a constant-time comparison with the client secret."""
+    if not signature:
+        return False
+    value = signature.strip()
+    if value.lower().startswith(SIGNATURE_PREFIX):
+        value = value[len(SIGNATURE_PREFIX) :]
+    documented = webhooks.signature_matches(
+        value, SIGNATURE_PREFIX.encode() + body, secrets, prefix=""
+    )
+    body_only = webhooks.signature_matches(value, body, secrets, prefix="")
+    return documented or body_only
+
+
+def classify(response: requests.Response) -> DeliveryError:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    detail = str(body.get("message") or "") if isinstance(body, dict) else ""
+    suffix = f" ({detail[:300]})" if detail else ""
+    if status == 429 or status >= 500:
+        return DeliveryError(
+            f"LinkedIn is busy (HTTP {status}); Parley will retry.",
+            permanent=False,
+            retry_after=http.retry_after_seconds(response),
+            code=str(status),
+        )
+    if status == 401:
+        return DeliveryError(
+            f"LinkedIn refused the access token{suffix}: reconnect the organisation.",
+            permanent=True,
+            auth=True,
+            code="401",
+        )
+    if status == 403:
+        return DeliveryError(
+            "LinkedIn refused the comment: the token needs w_organization_social and an "
+            f"administrator of the Page{suffix}.",
+            permanent=True,
+            code="403",
+        )
+    if status == 404:
+        return DeliveryError(
+            f"LinkedIn no longer has this post or comment{suffix}.", permanent=True, code="404"
+        )
+    return DeliveryError(
+        f"LinkedIn refused the comment (HTTP {status}){suffix}.", permanent=True, code=str(status)
+    )
+
+
+class LinkedInConnector(Connector):
+    platform = Platform.LINKEDIN
+    option_keys = frozenset({"api_version"})
+    rules = PlatformRules(
+        reply_window=None,
+        # LinkedIn's comment box takes 1,250 characters.
+        max_text_length=1250,
+        attachments_per_message=0,
+        max_group_participants=None,
+        # No messaging API: nothing can be sent to several people at once.
+        max_recipients_per_send=0,
+        business_can_initiate=False,
+        read_receipts=False,
+        reactions=False,
+        comment_replies=True,
+    )
+
+    # --- Webhooks -----------------------------------------------------------------------------
+
+    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method == "GET":
+            code = request.GET.get("challengeCode")
+            if not code:
+                raise WebhookRejected(400, "challengeCode missing")
+            # LinkedIn wants the answer within 3 s: settings first, no query when set.
+            secret = settings.LINKEDIN_CLIENT_SECRET or _single_account_secret()
+            if not secret:
+                raise WebhookRejected(503, "LINKEDIN_CLIENT_SECRET is not configured")
+            return JsonResponse(challenge_response(secret, code))
+        if request.method != "POST":
+            raise WebhookRejected(405, "GET (challenge) or POST only")
+        body = webhooks.read_body(request)
+        organization = None
+        try:
+            data = json.loads(body)
+            if isinstance(data, dict):
+                organization = parser.notification_account(data)
+        except ValueError:
+            pass  # archived and answered 400 by receive() after the signature check
+        account = (
+            PlatformAccount.objects.filter(platform=self.platform, external_id=organization).first()
+            if organization
+            else None
+        )
+        secrets = [settings.LINKEDIN_CLIENT_SECRET]
+        if account is not None:
+            secrets.insert(0, account.credentials.get("client_secret", ""))
+        signature = request.headers.get(SIGNATURE_HEADER)
+        return webhooks.receive(
+            request,
+            source="linkedin",
+            account=account,
+            verify=lambda raw: signature_ok(signature, raw, secrets),
+        )
+
+    def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
+        return parser.parse_webhook(body)
+
+    # --- Public replies -----------------------------------------------------------------------
+
+    def headers(self, account: PlatformAccount) -> dict[str, str]:
+        token = (account.credentials or {}).get("access_token", "")
+        if not token:
+            raise DeliveryError(
+                "This LinkedIn organisation has no access token: reconnect it.",
+                permanent=True,
+                auth=True,
+            )
+        return {
+            "Authorization": f"Bearer {token}",
+            "LinkedIn-Version": str((account.options or {}).get("api_version") or API_VERSION),
+            "X-Restli-Protocol-Version": RESTLI_VERSION,
+        }
+
+    def send(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        """A public reply under the customer's comment (comments API, nested comment)."""
+        post = message.thread_external_id
+        if message.conversation_kind != "comment" or not post:
+            raise DeliveryError(
+                "LinkedIn offers no messaging API: Parley can only reply to comments.",
+                permanent=True,
+                code="unsupported",
+            )
+        parent = self._parent_comment(account, post, message.reply_to_external_id)
+        target = parent or post
+        body: dict[str, Any] = {
+            "actor": account.external_id,
+            "object": post,
+            "message": {"text": message.text},
+        }
+        if parent:
+            body["parentComment"] = parent
+        response = http.request(
+            "POST",
+            f"{settings.LINKEDIN_API_URL.rstrip('/')}/rest/socialActions/"
+            f"{quote(target, safe='')}/comments",
+            classify=classify,
+            json=body,
+            headers=self.headers(account),
+        )
+        return SendResult(external_id=_created_comment_urn(response, post), thread_external_id=post)
+
+    def _parent_comment(
+        self, account: PlatformAccount, post: str, reply_to: str | None
+    ) -> str | None:
+        """The comment to answer: the one replied to, else the latest customer comment on the
+        post. LinkedIn nests one level only, so a reply to a reply goes under its parent."""
+        query = Message.objects.filter(
+            account=account,
+            conversation__external_thread_id=post,
+            direction=Message.Direction.INBOUND,
+            is_deleted=False,
+        )
+        if reply_to:
+            query = query.filter(external_id=reply_to)
+        found = query.order_by("-sent_at", "-id").values_list("external_id", "metadata").first()
+        if found is None:
+            return None
+        urn, metadata = found
+        parent = str((metadata or {}).get("comment_object") or "")
+        if parent.startswith("urn:li:comment:"):
+            return parent
+        return urn if urn and urn.startswith("urn:li:comment:") else None
+
+    def check_connection(self, account: PlatformAccount) -> str:
+        organization_id = account.external_id.rsplit(":", 1)[-1]
+        response = http.request(
+            "GET",
+            f"{settings.LINKEDIN_API_URL.rstrip('/')}/rest/organizations/{organization_id}",
+            classify=classify,
+            headers=self.headers(account),
+        )
+        data = response.json()
+        name = data.get("localizedName") or data.get("vanityName") or account.external_id
+        return f"LinkedIn organisation {name}"
+
+
+def _created_comment_urn(response: requests.Response, post: str) -> str:
+    """The new comment's URN: in the body (``commentUrn`` / ``$URN``), or from its id."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    for key in ("commentUrn", "$URN"):
+        if isinstance(data, dict) and data.get(key):
+            return str(data[key])
+    comment_id = (data.get("id") if isinstance(data, dict) else None) or response.headers.get(
+        "x-restli-id"
+    )
+    if not comment_id:
+        raise DeliveryError("LinkedIn accepted the comment but returned no id.", permanent=False)
+    comment_id = str(comment_id)
+    if comment_id.startswith("urn:li:comment:"):
+        return comment_id
+    return f"urn:li:comment:({post},{comment_id})"
+
+
+def _single_account_secret() -> str:
+    secrets = {
+        (account.credentials or {}).get("client_secret", "")
+        for account in PlatformAccount.objects.filter(platform=Platform.LINKEDIN)
+    } - {""}
+    return secrets.pop() if len(secrets) == 1 else ""

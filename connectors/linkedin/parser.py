@@ -1,0 +1,148 @@
+"""LinkedIn Organization Social Action Notifications → normalized events (REFERENCE §7).
+
+``{"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": [...]}``, each with a
+``notificationId`` (the dedupe key), an ``action`` and the post it concerns. Comments and
+mentions become comment conversations (one per post); likes and shares are only counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import (
+    Event,
+    MessageDeleted,
+    MessageEchoed,
+    MessageEdited,
+    MessageReceived,
+    PayloadError,
+    Person,
+)
+
+PLATFORM = "linkedin"
+COUNTED = {"LIKE", "SHARE"}
+KNOWN_ACTIONS = {
+    "LIKE",
+    "COMMENT",
+    "SHARE",
+    "SHARE_MENTION",
+    "ADMIN_COMMENT",
+    "COMMENT_EDIT",
+    "COMMENT_DELETE",
+}
+
+
+@dataclass(frozen=True)
+class LinkedInNotificationEvent(Event):
+    """One notification: applied once per ``notification_id``. ``inner`` is the conversation
+    event it carries (None for likes and shares, which are only counted on the post)."""
+
+    notification_id: str
+    action: str
+    post_urn: str
+    post_text: str = ""
+    actor_urn: str = ""
+    inner: Event | None = None
+
+
+def member(urn: str) -> Person:
+    """LinkedIn notifications name people by URN only; the profile API needs partner access."""
+    short = urn.rsplit(":", 1)[-1] if urn else ""
+    return Person(platform_user_id=urn, name=f"LinkedIn member {short}" if short else "")
+
+
+def notification_account(data: dict[str, Any]) -> str | None:
+    for item in data.get("notifications") or []:
+        if isinstance(item, dict) and item.get("organizationalEntity"):
+            return str(item["organizationalEntity"])
+    return None
+
+
+def parse_webhook(body: bytes) -> list[Event]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise PayloadError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("notifications"), list):
+        raise PayloadError("a LinkedIn push carries a notifications list")
+    parsed: list[Event] = []
+    for item in data["notifications"]:
+        try:
+            event = _notification(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PayloadError(f"malformed LinkedIn notification: {exc!r}") from exc
+        if event is not None:
+            parsed.append(event)
+    return parsed
+
+
+def _activity(item: dict[str, Any]) -> dict[str, Any]:
+    """The comment or share a notification generated (decorated form)."""
+    decorated = item.get("decoratedGeneratedActivity") or {}
+    for key in ("comment", "share", "post"):
+        if isinstance(decorated.get(key), dict):
+            return decorated[key]
+    return {}
+
+
+def _notification(item: dict[str, Any]) -> LinkedInNotificationEvent | None:
+    action = str(item["action"])
+    if action not in KNOWN_ACTIONS:
+        return None
+    account = str(item["organizationalEntity"])
+    when = datetime.fromtimestamp(int(item["lastModifiedAt"]) / 1000, tz=UTC)
+    post = str(item.get("sourcePost") or "")
+    source = item.get("decoratedSourcePost") or {}
+    post_text = str(source.get("text") or "")
+    activity = _activity(item)
+    activity_urn = str(item.get("generatedActivity") or activity.get("entity") or "")
+    author = str(activity.get("owner") or item.get("subscriber") or "")
+    text = str(activity.get("text") or "")
+    common = {"platform": PLATFORM, "account_external_id": account, "timestamp": when}
+    inner: Event | None = None
+    if action in ("COMMENT", "SHARE_MENTION"):
+        if action == "SHARE_MENTION" and not text:
+            text = post_text
+            author = str(source.get("owner") or author)
+        inner = MessageReceived(
+            **common,
+            external_id=activity_urn or f"{post}#{item['notificationId']}",
+            sender=member(author),
+            text=text,
+            thread_external_id=post or activity_urn,
+            kind="comment",
+            metadata={
+                "linkedin_action": action,
+                "post_urn": post,
+                "post_text": post_text,
+                "comment_urn": activity_urn,
+                # What the comment answers: the post, or a parent comment (nested reply).
+                "comment_object": str(activity.get("object") or ""),
+            },
+        )
+    elif action == "ADMIN_COMMENT":
+        inner = MessageEchoed(
+            **common,
+            external_id=activity_urn,
+            recipient=Person(platform_user_id=""),
+            text=text,
+            thread_external_id=post,
+            kind="comment",
+            metadata={"linkedin_action": action, "comment_urn": activity_urn},
+        )
+    elif action == "COMMENT_EDIT":
+        inner = MessageEdited(**common, external_id=activity_urn, text=text)
+    elif action == "COMMENT_DELETE":
+        inner = MessageDeleted(**common, external_id=activity_urn)
+    return LinkedInNotificationEvent(
+        **common,
+        notification_id=str(item["notificationId"]),
+        action=action,
+        post_urn=post,
+        post_text=post_text,
+        actor_urn=author,
+        inner=inner,
+    )
