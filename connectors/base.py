@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    import requests
     from django.http import HttpRequest, HttpResponse
 
     from inbox.models import PlatformAccount
@@ -281,6 +282,11 @@ class Connector:
     def sender_action(self, account: PlatformAccount, recipient_id: str, action: str) -> None:
         """Show "seen" or "typing" to the contact (``mark_seen``, ``typing_on``, ``typing_off``);
         platforms without sender actions ignore it."""
+        return None
+
+    def media_session(self, account: PlatformAccount) -> requests.Session | None:
+        """A session carrying the account's credentials, for platforms whose media URLs need
+        them (X DM media); None: media is downloaded without credentials."""
         return None
 
     def check_connection(self, account: PlatformAccount) -> str:

@@ -83,6 +83,8 @@ def store_attachment_media(attachment_id: int, *, session: requests.Session | No
     attachment = Attachment.objects.filter(pk=attachment_id).first()
     if attachment is None or attachment.file or not attachment.url or not attachment.store_media:
         return False
+    if session is None:
+        session = _platform_session(attachment)
     try:
         content, content_type = download(attachment.url, session=session)
     except (MediaRefused, requests.RequestException) as exc:
@@ -97,3 +99,11 @@ def store_attachment_media(attachment_id: int, *, session: requests.Session | No
     attachment.fetch_error = ""
     attachment.save(update_fields=["file", "content_type", "size", "fetch_error"])
     return True
+
+
+def _platform_session(attachment: Attachment) -> requests.Session | None:
+    """The connector's credentialed session for platforms whose media needs one (X)."""
+    from connectors.registry import get_connector
+
+    account = attachment.message.account
+    return get_connector(account.platform).media_session(account)
