@@ -63,6 +63,13 @@ def reply_policy(
             "This contact has not opted in to promotional messages.",
         )
     if rules.reply_window is None:
+        # A platform without a window can still refuse (X: the contact's DM settings); a refusal
+        # remembered on the conversation is what the composer says.
+        warning = (conversation.metadata or {}).get("send_warning") or {}
+        if isinstance(warning, dict) and warning.get("detail"):
+            return ReplyPolicy(
+                True, code=str(warning.get("code") or "ok"), detail=warning["detail"]
+            )
         return ReplyPolicy(True, detail=f"{name} has no reply window.")
     if conversation.kind == Conversation.Kind.COMMENT and rules.comment_replies:
         # A public reply under a comment is not a message: the messaging window does not apply.
