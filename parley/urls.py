@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("connectors.urls")),
+    path("settings/", include("inbox.settings_area.urls")),
+    path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("", include("inbox.api.urls")),
     path("", include("inbox.urls")),
 ]

@@ -1,0 +1,171 @@
+"""The audit log: who changed what in the settings, and when.
+
+Any part of Parley that changes configuration (accounts, credentials, users, roles, teams,
+access, bot rules, SLA policies) calls ``record``. Credential values never reach it: pass
+``credential_keys`` and only their names are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from inbox.models import AuditLog, User
+
+log = logging.getLogger(__name__)
+
+# Keys that must never be stored even if a caller passes them among plain changes.
+SECRET_HINTS = ("token", "secret", "password", "verifier", "key")
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(hint in lowered for hint in SECRET_HINTS)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe, readable form of a changed value."""
+    if isinstance(value, Model):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(str(_plain(v)) for v in value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    target: Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    credential_keys: Iterable[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Write one audit entry. ``changes`` maps a field to (old, new); secret-looking fields are
+    reduced to "changed"; ``credential_keys`` are listed by name only."""
+    recorded: dict[str, Any] = {}
+    for name, (old, new) in (changes or {}).items():
+        if old == new:
+            continue
+        recorded[name] = "changed" if _is_secret(name) else [_plain(old), _plain(new)]
+    keys = sorted(set(credential_keys))
+    if keys:
+        recorded["credentials"] = keys
+    for name, value in (extra or {}).items():
+        recorded[name] = "changed" if _is_secret(name) else _plain(value)
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)
+    entry = AuditLog.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr[:200],
+        changes=recorded,
+    )
+    log.info(
+        "audit: %s %s %s:%s by %s",
+        action,
+        target_repr,
+        target_type,
+        target_id,
+        getattr(actor, "username", "system"),
+    )
+    return entry
+
+
+def search(
+    *,
+    actor_id: int | None = None,
+    action: str = "",
+    target_type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str = "",
+) -> QuerySet[AuditLog]:
+    entries = AuditLog.objects.select_related("actor").order_by("-created_at", "-id")
+    if actor_id:
+        entries = entries.filter(actor_id=actor_id)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    if since:
+        entries = entries.filter(created_at__gte=since)
+    if until:
+        entries = entries.filter(created_at__lt=until)
+    if text:
+        entries = entries.filter(target_repr__icontains=text)
+    return entries
+
+
+CSV_COLUMNS = ["time", "actor", "action", "target_type", "target_id", "target", "changes"]
+
+
+def csv_rows(entries: QuerySet[AuditLog]) -> Iterator[str]:
+    """CSV lines for a streaming response (the log can be long: no full list in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    writer.writerow(CSV_COLUMNS)
+    yield flush()
+    for entry in entries.iterator(chunk_size=500):
+        writer.writerow(
+            [
+                entry.created_at.isoformat(),
+                entry.actor.username if entry.actor else "system",
+                entry.action,
+                entry.target_type,
+                entry.target_id,
+                _csv_safe(entry.target_repr),
+                _csv_safe(describe(entry)),
+            ]
+        )
+        yield flush()
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: neutralise them."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def describe(entry: AuditLog) -> str:
+    """The changes in words: "role: agent → manager; credentials: page_access_token"."""
+    parts = []
+    for name, value in (entry.changes or {}).items():
+        if isinstance(value, list) and len(value) == 2 and name != "credentials":
+            parts.append(f"{name}: {_word(value[0])} → {_word(value[1])}")
+        elif isinstance(value, list):
+            parts.append(f"{name}: {', '.join(str(v) for v in value)}")
+        else:
+            parts.append(f"{name}: {value}")
+    return "; ".join(parts)
+
+
+def _word(value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)

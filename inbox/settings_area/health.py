@@ -1,0 +1,289 @@
+"""Account health: is each platform account working, and if not, what is wrong — in words.
+
+Computed from what Parley already records: the account's status and last error (token errors
+from delivery, revocations from webhooks), when its last event arrived and how often events
+usually arrive (``WebhookEvent`` rows), polling results, and outbound messages failing in a row.
+Nothing here calls a platform; ``accounts.check_connection`` does that on request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Min
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from connectors.registry import get_connector
+from inbox.models import Message, PlatformAccount, WebhookEvent, WebhookHandshake
+
+log = logging.getLogger(__name__)
+
+# An account is "webhook silent" when nothing arrived for SILENT_FACTOR times its usual gap
+# between events (measured over HISTORY), and never sooner than SILENT_MIN.
+SILENT_FACTOR = 6
+SILENT_MIN = timedelta(minutes=30)
+HISTORY = timedelta(days=7)
+# Events needed in HISTORY before the usual gap means anything.
+MIN_EVENTS_FOR_GAP = 5
+# Polling runs every minute (parley.celery.PERIODIC_TASKS); three missed passes is a failure.
+POLL_STALE = timedelta(minutes=3)
+# This many outbound messages failing in a row (and none sent since) is a failing account.
+FAILED_SENDS_IN_A_ROW = 3
+
+# Which webhook endpoint serves a platform (Meta's one endpoint serves Messenger and Instagram).
+WEBHOOK_SOURCE = {"messenger": "meta", "instagram": "meta", "x": "x", "linkedin": "linkedin"}
+
+
+class State:
+    CONNECTED = "connected"
+    NEEDS_REAUTH = "needs_reauth"
+    POLLING_FAILING = "polling_failing"
+    SENDS_FAILING = "sends_failing"
+    WEBHOOK_SILENT = "webhook_silent"
+    DISCONNECTED = "disconnected"
+
+    LABELS = {
+        CONNECTED: "Connected",
+        NEEDS_REAUTH: "Needs re-authorisation",
+        POLLING_FAILING: "Polling failing",
+        SENDS_FAILING: "Sends failing",
+        WEBHOOK_SILENT: "Webhook silent",
+        DISCONNECTED: "Disconnected",
+    }
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    account: PlatformAccount
+    state: str
+    # What is wrong, in words an admin acts on; empty when healthy.
+    problem: str
+    last_event_at: datetime | None
+    events_today: int
+    # The usual time between events over the last week, when known.
+    usual_gap: timedelta | None
+
+    @property
+    def label(self) -> str:
+        return State.LABELS[self.state]
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == State.CONNECTED
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.account.pk,
+            "platform": self.account.platform,
+            "name": self.account.name,
+            "external_id": self.account.external_id,
+            "state": self.state,
+            "label": self.label,
+            "problem": self.problem,
+            "last_event_at": self.last_event_at.isoformat() if self.last_event_at else None,
+            "events_today": self.events_today,
+        }
+
+
+def _polls(account: PlatformAccount) -> bool:
+    try:
+        return get_connector(account.platform).polls(account)
+    except LookupError:
+        return False
+
+
+def _failing_sends(account_ids: list[int]) -> dict[int, str]:
+    """Accounts whose last FAILED_SENDS_IN_A_ROW finished sends all failed → the last error."""
+    failing: dict[int, str] = {}
+    for account_id in account_ids:
+        # Newest first by id (the primary key index); only finished sends count.
+        last = list(
+            Message.objects.filter(account_id=account_id, direction=Message.Direction.OUTBOUND)
+            .exclude(status__in=[Message.Status.QUEUED, Message.Status.SENDING])
+            .order_by("-id")
+            .values_list("status", "error")[:FAILED_SENDS_IN_A_ROW]
+        )
+        if len(last) == FAILED_SENDS_IN_A_ROW and all(s == Message.Status.FAILED for s, _ in last):
+            failing[account_id] = last[0][1]
+    return failing
+
+
+def _start_of_today(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def accounts_health(
+    accounts: list[PlatformAccount] | None = None, *, now: datetime | None = None
+) -> list[AccountHealth]:
+    """Health of the given accounts (all, by default), in a handful of queries."""
+    now = now or timezone.now()
+    if accounts is None:
+        accounts = list(PlatformAccount.objects.order_by("platform", "name", "id"))
+    ids = [a.pk for a in accounts]
+    if not ids:
+        return []
+    today = dict(
+        WebhookEvent.objects.filter(
+            account_id__in=ids, received_at__gte=_start_of_today(now), received_at__lte=now
+        )
+        .exclude(outcome=WebhookEvent.Outcome.REJECTED)
+        .values_list("account_id")
+        .annotate(n=Count("id"))
+        .values_list("account_id", "n")
+    )
+    history = {
+        row["account_id"]: row
+        for row in WebhookEvent.objects.filter(
+            account_id__in=ids, received_at__gte=now - HISTORY, received_at__lte=now
+        )
+        .exclude(outcome=WebhookEvent.Outcome.REJECTED)
+        .values("account_id")
+        .annotate(n=Count("id"), first=Min("received_at"), last=Max("received_at"))
+    }
+    failing = _failing_sends(
+        [a.pk for a in accounts if a.status != PlatformAccount.Status.DISCONNECTED]
+    )
+    return [
+        _health(account, now, today.get(account.pk, 0), history.get(account.pk), failing)
+        for account in accounts
+    ]
+
+
+def account_health(account: PlatformAccount, *, now: datetime | None = None) -> AccountHealth:
+    return accounts_health([account], now=now)[0]
+
+
+def _health(
+    account: PlatformAccount,
+    now: datetime,
+    events_today: int,
+    history: dict | None,
+    failing: dict[int, str],
+) -> AccountHealth:
+    last_event = account.last_event_at
+    if history and (last_event is None or history["last"] > last_event):
+        last_event = history["last"]
+    usual_gap = None
+    if history and history["n"] >= MIN_EVENTS_FOR_GAP:
+        usual_gap = (history["last"] - history["first"]) / (history["n"] - 1)
+
+    def result(state: str, problem: str = "") -> AccountHealth:
+        return AccountHealth(account, state, problem, last_event, events_today, usual_gap)
+
+    status = account.status
+    if status == PlatformAccount.Status.DISCONNECTED:
+        return result(
+            State.DISCONNECTED,
+            account.last_error
+            or "Disconnected: Parley neither receives nor "
+            "sends for this account. Its conversations are kept.",
+        )
+    if status in (PlatformAccount.Status.NEEDS_REAUTH, PlatformAccount.Status.ERROR):
+        return result(
+            State.NEEDS_REAUTH,
+            _in_words(account.last_error)
+            or "The platform no longer accepts this account's credentials: connect it again.",
+        )
+    polls = _polls(account)
+    if polls and account.last_error:
+        stale = account.last_polled_at is None or now - account.last_polled_at > POLL_STALE
+        if stale:
+            return result(State.POLLING_FAILING, f"Polling fails: {account.last_error}")
+    if account.pk in failing:
+        return result(
+            State.SENDS_FAILING,
+            f"The last {FAILED_SENDS_IN_A_ROW} replies failed. Last error: "
+            f"{failing[account.pk] or 'no reason given'}",
+        )
+    if not polls and usual_gap is not None and last_event is not None:
+        allowed = max(SILENT_MIN, usual_gap * SILENT_FACTOR)
+        silent_for = now - last_event
+        if silent_for > allowed:
+            return result(
+                State.WEBHOOK_SILENT,
+                f"No webhook for {_duration(silent_for)}; events usually arrive every "
+                f"{_duration(usual_gap)}. Check the webhook subscription on the platform.",
+            )
+    return result(State.CONNECTED)
+
+
+def unhealthy_accounts(*, now: datetime | None = None) -> list[AccountHealth]:
+    """What the admin banner lists: accounts that need an admin (disconnected ones excluded —
+    an admin chose that)."""
+    return [h for h in accounts_health(now=now) if not h.healthy and h.state != State.DISCONNECTED]
+
+
+def _in_words(error: str) -> str:
+    """Platform errors as an admin reads them."""
+    if not error:
+        return ""
+    lowered = error.lower()
+    if "190" in error or "expired" in lowered or "invalid oauth" in lowered:
+        return f"The access token is invalid or expired: connect the account again. ({error})"
+    return error
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+# --- Webhook handshakes -----------------------------------------------------------------------
+
+
+def record_handshake(platform: str, account: PlatformAccount | None = None) -> None:
+    """Connectors call this when a platform's verification handshake succeeded (Meta
+    ``hub.challenge``, X CRC, LinkedIn ``challengeCode``). Never raises: the handshake's answer
+    matters more than this bookkeeping."""
+    source = WEBHOOK_SOURCE.get(platform, platform)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            updated = WebhookHandshake.objects.filter(platform=source, account=account).update(
+                last_seen_at=now, count=Coalesce(F("count"), 0) + 1
+            )
+            if not updated:
+                WebhookHandshake.objects.create(
+                    platform=source, account=account, first_seen_at=now, last_seen_at=now, count=1
+                )
+    except IntegrityError:
+        # Two handshakes at once: the other one created the row.
+        WebhookHandshake.objects.filter(platform=source, account=account).update(
+            last_seen_at=now, count=F("count") + 1
+        )
+    except Exception:  # noqa: BLE001 - bookkeeping must never break a handshake answer
+        log.exception("could not record the %s webhook handshake", source)
+
+
+def handshake_for(account: PlatformAccount) -> WebhookHandshake | None:
+    """The handshake that proves this account's webhook is set up: its own, or its app's."""
+    source = WEBHOOK_SOURCE.get(account.platform)
+    if source is None:
+        return None
+    return (
+        WebhookHandshake.objects.filter(platform=source, account__in=[account])
+        .order_by("-last_seen_at")
+        .first()
+        or WebhookHandshake.objects.filter(platform=source, account__isnull=True).first()
+    )
+
+
+def first_signed_delivery(account: PlatformAccount) -> WebhookEvent | None:
+    """Platforms without a handshake (the sandbox): the first correctly signed delivery proves
+    the set-up instead."""
+    return (
+        WebhookEvent.objects.filter(account=account, signature_valid=True)
+        .order_by("received_at", "id")
+        .first()
+    )
