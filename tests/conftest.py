@@ -17,6 +17,15 @@ from tests.fakes.server import FakePlatformServer  # noqa: E402
 # Each platform's default fake behaviour: ``install(server)`` functions, one per platform.
 PLATFORM_FAKES: list = []
 
+from tests.fakes import meta as _meta_fake  # noqa: E402
+
+PLATFORM_FAKES.append(_meta_fake.install)
+
+from tests.fakes import linkedin as _linkedin_fake  # noqa: E402
+from tests.fakes import x as _x_fake  # noqa: E402
+
+PLATFORM_FAKES += [_x_fake.install, _linkedin_fake.install]
+
 from tests.factories import AccountFactory, TeamFactory, UserFactory  # noqa: E402
 
 # The real stack (live_server_process, celery_worker_process, chromium) lives in tests/live.py.
