@@ -235,7 +235,21 @@ def receive_message(*, account: PlatformAccount, event: events.MessageReceived) 
     from inbox import assignment
 
     assignment.on_inbound(conversation, returning=returning)
+    from inbox import sla
+
+    sla.on_customer_message(conversation, at=message.sent_at)
+    _schedule_chatbot(message)
+    from inbox.reports import metrics as report_metrics
+
+    report_metrics.on_inbound(message)
     return message
+
+
+def _schedule_chatbot(message: Message) -> None:
+    """The chatbot looks at every new customer message, after commit, on its own queue."""
+    from chatbot.tasks import answer_message
+
+    transaction.on_commit(lambda: answer_message.delay(message.pk))
 
 
 def _touch_conversation_on_inbound(
@@ -347,12 +361,20 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
     if conversation.last_message_at is None or event.timestamp >= conversation.last_message_at:
         updates["last_message_at"] = event.timestamp
         updates["last_message_preview"] = _preview(event.text, event.attachments)
+    # An agent answered from the platform's own tools: a human reply like any other.
+    updates["bot_enabled"] = False
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     record_event(
         conversation,
         ConversationEvent.Kind.MESSAGE_SENT,
         data={"message": message.pk, "outside_parley": True},
     )
+    from inbox import sla
+
+    sla.on_agent_reply(conversation, at=event.timestamp)
+    from inbox.reports import metrics as report_metrics
+
+    report_metrics.on_outbound(message)
     return message
 
 
@@ -565,6 +587,9 @@ def queue_reply(
     }
     if sender_kind in (Message.SenderKind.AGENT, Message.SenderKind.BOT):
         updates["waiting_since"] = None
+    if sender_kind == Message.SenderKind.AGENT:
+        # A human took over: the bot stays quiet here until given back or resolved.
+        updates["bot_enabled"] = False
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     for field, value in updates.items():
         setattr(conversation, field, value)
@@ -575,9 +600,16 @@ def queue_reply(
         data={"message": message.pk, "sender_kind": sender_kind},
         at=now,
     )
+    if sender_kind == Message.SenderKind.AGENT:
+        from inbox import sla
+
+        sla.on_agent_reply(conversation, at=now)
     from inbox.tasks import deliver_message
 
     transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    from inbox.reports import metrics as report_metrics
+
+    report_metrics.on_outbound(message)
     return message
 
 
@@ -626,6 +658,9 @@ def assign(
             "team": conversation.team_id,
         },
     )
+    from inbox.reports import metrics as report_metrics
+
+    report_metrics.on_assign(conversation)
     return conversation
 
 
@@ -661,6 +696,12 @@ def change_status(
             "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
         },
     )
+    from inbox import sla
+
+    sla.on_status_change(conversation, previous=previous, at=timezone.now())
+    from inbox.reports import metrics as report_metrics
+
+    report_metrics.on_status_change(conversation)
     return conversation
 
 
@@ -691,6 +732,9 @@ def set_labels(*, conversation: Conversation, labels: Iterable[Label], actor: Us
         actor=actor,
         data={"added": sorted(after - before), "removed": sorted(before - after)},
     )
+    from inbox import sla
+
+    sla.on_conditions_changed(conversation)
 
 
 def set_priority(*, conversation: Conversation, priority: int, actor: User | None) -> None:
@@ -707,6 +751,9 @@ def set_priority(*, conversation: Conversation, priority: int, actor: User | Non
         actor=actor,
         data={"from": previous, "to": priority},
     )
+    from inbox import sla
+
+    sla.on_conditions_changed(conversation)
 
 
 def search_filter(query: str) -> Q:

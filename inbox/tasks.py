@@ -86,3 +86,12 @@ def send_sender_action(conversation_id: int, action: str) -> bool:
     from inbox import engagement
 
     return engagement.perform_sender_action(conversation_id, action)
+
+
+@shared_task
+def sla_check_timers() -> dict[str, int]:
+    """The SLA pass (queue ``sla``): raise the warnings and breaches that fell due, including
+    everything missed while beat or the workers were down (see inbox/sla.py for why a pass)."""
+    from inbox import sla
+
+    return sla.check_timers()

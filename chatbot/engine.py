@@ -1,0 +1,458 @@
+"""The chatbot's decision for one customer message, and its reply through the delivery path.
+
+Order of precedence (first that applies wins; at most one reply per customer message):
+
+1. opt-out / opt-in keyword (every account, even with the bot off or handed off): recorded on
+   the contact and confirmed once — only when the state actually changes;
+2. nothing for old messages (backfills), non-DM threads, accounts without an enabled bot,
+   conversations handed off to humans, or past the hourly cap;
+3. hand-off phrase ("agent", "human", configurable) → the team takes over;
+4. a rule (keyword, phrase, regular expression with a timeout), in order;
+5. an FAQ entry by similarity (rapidfuzz) at or above the threshold; the match is shown to
+   agents as a note;
+6. otherwise hand-off on low confidence (or, with that off, nothing) — outside business hours
+   the reply is the away message saying when the team is back.
+
+A greeting is put in front of the reply to a contact's first message. Replies go through
+``inbox.services.queue_reply(sender_kind="bot")``, so platform rules (reply windows...) and
+delivery retries apply; a refused reply is logged and recorded, the bot stays quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import regex
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rapidfuzz import fuzz, process, utils
+
+from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
+from connectors.registry import get_connector
+from inbox import business_hours as bh
+from inbox import services
+from inbox.models import Contact, Conversation, ConversationEvent, Message, Note
+
+log = logging.getLogger(__name__)
+
+# Customer messages older than this are not answered (a backfill, a long-stuck queue).
+MAX_AGE = timedelta(hours=1)
+# Only this much of a message is matched: bounds the cost of fuzzy and regex matching.
+MAX_MATCH_CHARS = 2000
+REGEX_TIMEOUT = 0.05  # seconds per pattern; catastrophic backtracking is cut off
+
+
+@dataclass
+class Decision:
+    action: str
+    text: str = ""
+    quick_replies: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+    handoff: bool = False
+    # A private note for agents (the FAQ match, why the bot handed off).
+    note: str = ""
+
+
+def normalize(text: str) -> str:
+    """Case-folded, NFKC, inner whitespace collapsed, surrounding punctuation dropped."""
+    text = unicodedata.normalize("NFKC", text or "")[:MAX_MATCH_CHARS].casefold()
+    return " ".join(text.split()).strip(" .!?¡¿,;:'\"")
+
+
+def _words(text: str) -> list[str]:
+    return regex.findall(r"\w+(?:['’-]\w+)*", text)
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """``phrase`` occurs in ``text`` on word boundaries ("agent" is not in "agenda")."""
+    phrase_words = _words(normalize(phrase))
+    if not phrase_words:
+        return False
+    words = _words(text)
+    n = len(phrase_words)
+    return any(words[i : i + n] == phrase_words for i in range(len(words) - n + 1))
+
+
+def rule_matches(rule: Rule, text: str) -> str | None:
+    """The trigger of ``rule`` that matches the normalized ``text``, or None."""
+    for trigger in rule.trigger_list():
+        if rule.match == Rule.Match.REGEX:
+            try:
+                if regex.search(trigger, text, flags=regex.IGNORECASE, timeout=REGEX_TIMEOUT):
+                    return trigger
+            except TimeoutError:
+                log.warning("rule %s: pattern %r timed out; skipped", rule.pk, trigger)
+            except regex.error as exc:
+                log.warning("rule %s: invalid pattern %r (%s); skipped", rule.pk, trigger, exc)
+        elif contains_phrase(text, trigger):
+            return trigger
+    return None
+
+
+def best_faq(entries: list[FaqEntry], text: str) -> tuple[FaqEntry, float, str] | None:
+    """The FAQ entry whose question or example is most similar to ``text``: (entry, score 0–100,
+    the phrasing that matched)."""
+    choices: list[str] = []
+    owners: list[FaqEntry] = []
+    for entry in entries:
+        for phrasing in entry.phrasings():
+            choices.append(phrasing)
+            owners.append(entry)
+    if not choices or not text:
+        return None
+    found = process.extractOne(text, choices, scorer=fuzz.WRatio, processor=utils.default_process)
+    if found is None:
+        return None
+    phrasing, score, index = found
+    return owners[index], float(score), phrasing
+
+
+def _keyword(text: str, keywords: list[str]) -> str | None:
+    wanted = {normalize(k) for k in keywords if normalize(k)}
+    return text if text in wanted else None
+
+
+def _render_options(text: str, options: list[str], platform_has_buttons: bool) -> str:
+    if platform_has_buttons or not options:
+        return text
+    lines = "\n".join(f"{i}. {option}" for i, option in enumerate(options, start=1))
+    return f"{text}\n\n{lines}\n(Reply with a number.)"
+
+
+def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
+    last = (
+        Message.objects.filter(
+            conversation=conversation,
+            sender_kind=Message.SenderKind.BOT,
+            created_at__lte=before.created_at,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("metadata", flat=True)
+        .first()
+    )
+    return list(((last or {}).get("bot") or {}).get("options") or [])
+
+
+def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
+    from inbox import sla
+
+    hours = bot.business_hours or sla.hours_for(conversation)
+    return bh.schedule_from_model(hours)
+
+
+def _back_text(schedule: bh.Schedule, when: datetime) -> str:
+    local = when.astimezone(schedule.zone)
+    return f"{local:%A %H:%M} ({local.tzname()})"
+
+
+# --- Decision ---------------------------------------------------------------------------------
+
+
+def _setting(bot: BotSettings | None, name: str) -> Any:
+    """A bot setting, or its default on accounts without a bot (consent keywords work there)."""
+    if bot is not None:
+        return getattr(bot, name)
+    return BotSettings._meta.get_field(name).get_default()
+
+
+def _consent(
+    message: Message, conversation: Conversation, bot: BotSettings | None, text: str
+) -> Decision | None:
+    for keywords, state, action, confirmation in (
+        (
+            "opt_out_keywords",
+            Contact.Consent.OPTED_OUT,
+            BotReply.Action.OPT_OUT,
+            "opt_out_confirmation",
+        ),
+        (
+            "opt_in_keywords",
+            Contact.Consent.OPTED_IN,
+            BotReply.Action.OPT_IN,
+            "opt_in_confirmation",
+        ),
+    ):
+        word = _keyword(text, _setting(bot, keywords))
+        if word is None:
+            continue
+        contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        if contact.marketing_consent == state:
+            # Confirmed once already: say nothing again.
+            return Decision(action, detail={"keyword": word, "unchanged": True})
+        set_consent(
+            contact=contact,
+            conversation=conversation,
+            state=state,
+            source=f"keyword “{word}” ({conversation.account.get_platform_display()}, "
+            f"message {message.pk})",
+        )
+        return Decision(action, text=_setting(bot, confirmation), detail={"keyword": word})
+    return None
+
+
+def decide(message: Message, conversation: Conversation, *, now: datetime) -> Decision:
+    text = normalize(message.text)
+    bot = BotSettings.objects.filter(account_id=conversation.account_id).first()
+    skipped = BotReply.Action.SKIPPED
+
+    if text.isdigit():
+        # "2" answers the numbered options of the bot's last message.
+        options = _last_bot_options(conversation, message)
+        if 1 <= int(text) <= len(options):
+            text = normalize(options[int(text) - 1])
+
+    consent = _consent(message, conversation, bot, text)
+    if consent is not None:
+        return consent
+    if message.is_deleted or not text:
+        return Decision(skipped, detail={"reason": "no_text"})
+    if now - message.sent_at > MAX_AGE:
+        return Decision(skipped, detail={"reason": "too_old"})
+    if bot is None or not bot.enabled:
+        return Decision(skipped, detail={"reason": "bot_off"})
+    if conversation.kind != Conversation.Kind.DM:
+        return Decision(skipped, detail={"reason": "not_a_dm"})
+    if not conversation.bot_enabled:
+        return Decision(skipped, detail={"reason": "handed_off"})
+    sent_last_hour = BotReply.objects.filter(
+        conversation=conversation, reply__isnull=False, created_at__gte=now - timedelta(hours=1)
+    ).count()
+    if sent_last_hour >= bot.hourly_cap:
+        return Decision(skipped, detail={"reason": "hourly_cap", "cap": bot.hourly_cap})
+
+    decision = _answer(message, conversation, bot, text, now=now)
+    if decision.text and _is_first_message(message, conversation) and bot.greeting:
+        greeting = bot.greeting.replace("{first_name}", conversation.contact.first_name or "")
+        decision.text = f"{greeting.strip()}\n\n{decision.text}"
+        decision.detail["greeting"] = True
+    return decision
+
+
+def _answer(
+    message: Message, conversation: Conversation, bot: BotSettings, text: str, *, now: datetime
+) -> Decision:
+    for phrase in bot.handoff_phrases or []:
+        if contains_phrase(text, phrase):
+            return _handoff(conversation, bot, now=now, detail={"phrase": phrase})
+
+    for rule in Rule.objects.filter(account_id=conversation.account_id, is_active=True):
+        trigger = rule_matches(rule, text)
+        if trigger is not None:
+            return Decision(
+                BotReply.Action.RULE,
+                text=rule.response,
+                quick_replies=list(rule.quick_replies or []),
+                detail={"rule": rule.pk, "rule_name": rule.name, "trigger": trigger},
+            )
+
+    entries = list(FaqEntry.objects.filter(account_id=conversation.account_id, is_active=True))
+    match = best_faq(entries, text)
+    if match is not None:
+        entry, score, phrasing = match
+        detail = {"faq": entry.pk, "question": entry.question, "matched": phrasing}
+        detail["score"] = round(score, 1)
+        if score >= bot.faq_threshold:
+            return Decision(
+                BotReply.Action.FAQ,
+                text=entry.answer,
+                quick_replies=list(entry.quick_replies or []),
+                detail=detail,
+                note=f"Bot answered with the FAQ “{entry.question}” "
+                f"(matched “{phrasing}”, similarity {score:.0f}/100).",
+            )
+    else:
+        detail = {}
+
+    if bot.handoff_on_low_confidence:
+        best = (
+            f" Best FAQ match: “{detail['question']}” at {detail['score']:.0f}/100, below "
+            f"{bot.faq_threshold}."
+            if detail
+            else ""
+        )
+        decision = _handoff(conversation, bot, now=now, detail={"low_confidence": True, **detail})
+        decision.note = f"Bot could not answer and handed off.{best}"
+        return decision
+    schedule = _hours(conversation, bot)
+    if schedule is not None and not bh.is_open(schedule, now):
+        return _away(conversation, bot, schedule, now=now, detail=detail)
+    if _is_first_message(message, conversation) and bot.greeting:
+        greeting = bot.greeting.replace("{first_name}", conversation.contact.first_name or "")
+        return Decision(BotReply.Action.GREETING, text=greeting, detail={"greeting": True})
+    return Decision(BotReply.Action.SKIPPED, detail={"reason": "no_answer", **detail})
+
+
+def _handoff(
+    conversation: Conversation, bot: BotSettings, *, now: datetime, detail: dict[str, Any]
+) -> Decision:
+    """The team takes over. Outside business hours the customer learns when it is back."""
+    schedule = _hours(conversation, bot)
+    text = bot.handoff_message
+    if schedule is not None and not bh.is_open(schedule, now) and bot.away_message:
+        try:
+            back = bh.next_open(schedule, now)
+            text = bot.away_message.replace("{back}", _back_text(schedule, back))
+            detail = {**detail, "away": True, "back": back.isoformat()}
+        except bh.NeverOpen:
+            pass
+    return Decision(BotReply.Action.HANDOFF, text=text, detail=detail, handoff=True)
+
+
+def _away(
+    conversation: Conversation,
+    bot: BotSettings,
+    schedule: bh.Schedule,
+    *,
+    now: datetime,
+    detail: dict[str, Any],
+) -> Decision:
+    """Away once per closed period: not again while an earlier away message's 'back' is ahead."""
+    try:
+        back = bh.next_open(schedule, now)
+    except bh.NeverOpen:
+        return Decision(BotReply.Action.SKIPPED, detail={"reason": "never_open"})
+    recent = BotReply.objects.filter(
+        conversation=conversation,
+        action=BotReply.Action.AWAY,
+        reply__isnull=False,
+        created_at__gte=now - timedelta(days=14),
+    ).values_list("detail", flat=True)
+    if any(d.get("back") and d["back"] >= back.isoformat() for d in recent):
+        return Decision(BotReply.Action.SKIPPED, detail={"reason": "away_already_sent"})
+    text = bot.away_message.replace("{back}", _back_text(schedule, back))
+    return Decision(BotReply.Action.AWAY, text=text, detail={**detail, "back": back.isoformat()})
+
+
+def _is_first_message(message: Message, conversation: Conversation) -> bool:
+    return not (
+        Message.objects.filter(
+            account_id=conversation.account_id,
+            conversation__contact_id=conversation.contact_id,
+            direction=Message.Direction.INBOUND,
+        )
+        .exclude(pk=message.pk)
+        .filter(created_at__lte=message.created_at)
+        .exists()
+    )
+
+
+# --- Consent and hand-off services ---------------------------------------------------------------
+
+
+def set_consent(*, contact: Contact, conversation: Conversation | None, state: str, source: str):
+    """Record a marketing-consent change on the contact (state, time, source), and show it in
+    the conversation."""
+    Contact.objects.filter(pk=contact.pk).update(
+        marketing_consent=state,
+        marketing_consent_at=timezone.now(),
+        marketing_consent_source=source,
+    )
+    contact.marketing_consent = state
+    if conversation is not None:
+        conversation.contact.marketing_consent = state
+        services.record_event(
+            conversation,
+            ConversationEvent.Kind.CONSENT_CHANGED,
+            data={"contact": contact.pk, "consent": state, "source": source},
+        )
+
+
+def hand_off(conversation: Conversation, *, reason: dict[str, Any], actor=None) -> None:
+    """The bot stops on this conversation until given back or resolved."""
+    Conversation.objects.filter(pk=conversation.pk).update(bot_enabled=False)
+    conversation.bot_enabled = False
+    services.record_event(
+        conversation, ConversationEvent.Kind.BOT_HANDOFF, actor=actor, data=reason
+    )
+
+
+def give_back(conversation: Conversation, *, actor=None) -> bool:
+    """An agent hands the conversation back to the bot."""
+    if conversation.bot_enabled:
+        return False
+    Conversation.objects.filter(pk=conversation.pk).update(bot_enabled=True)
+    conversation.bot_enabled = True
+    services.record_event(conversation, ConversationEvent.Kind.BOT_RESUMED, actor=actor)
+    return True
+
+
+# --- The task's body --------------------------------------------------------------------------
+
+
+def answer(message_id: int, *, now: datetime | None = None) -> str:
+    """Decide and (maybe) reply for one customer message. Safe to run twice: returns
+    "already" when this message was handled before."""
+    now = now or timezone.now()
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        return "missing"
+    # Never a loop: only customers' messages; echoes, agents' and the bot's own are outbound.
+    if message.direction != Message.Direction.INBOUND or (
+        message.sender_kind != Message.SenderKind.CONTACT
+    ):
+        return "not_customer"
+    try:
+        with transaction.atomic():
+            return _answer_locked(message, now=now)
+    except IntegrityError:
+        # Another run recorded this message's BotReply first (the unique constraint).
+        return "already"
+
+
+def _answer_locked(message: Message, *, now: datetime) -> str:
+    # One decision at a time per conversation: the hourly cap, the greeting and the away
+    # message read what earlier decisions wrote.
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("account", "contact")
+        .get(pk=message.conversation_id)
+    )
+    if BotReply.objects.filter(message=message).exists():
+        return "already"
+    decision = decide(message, conversation, now=now)
+    record = BotReply(
+        message=message, conversation=conversation, action=decision.action, detail=decision.detail
+    )
+    if decision.text:
+        rules = get_connector(conversation.account.platform).rules
+        options = decision.quick_replies
+        text = _render_options(decision.text, options, rules.quick_replies)
+        try:
+            with transaction.atomic():
+                record.reply = services.queue_reply(
+                    conversation=conversation,
+                    text=text,
+                    sender_kind=Message.SenderKind.BOT,
+                    quick_replies=options if rules.quick_replies else (),
+                    metadata={
+                        "bot": {
+                            "action": decision.action,
+                            "in_reply_to": message.pk,
+                            "options": options,
+                            **{k: v for k, v in decision.detail.items() if k != "unchanged"},
+                        }
+                    },
+                    now=now,
+                )
+        except services.ReplyRefused as exc:
+            log.info("bot reply to message %s refused (%s): %s", message.pk, exc.code, exc.detail)
+            record.detail = {
+                **record.detail,
+                "intended": decision.action,
+                "refused": exc.code,
+                "why": exc.detail,
+            }
+            record.action = BotReply.Action.REFUSED
+    record.save()
+    if decision.handoff:
+        hand_off(conversation, reason={"by": "bot", "message": message.pk, **decision.detail})
+    if decision.note:
+        note = Note.objects.create(conversation=conversation, author=None, text=decision.note)
+        services.record_event(
+            conversation, ConversationEvent.Kind.NOTE_ADDED, data={"note": note.pk, "bot": True}
+        )
+    return record.action

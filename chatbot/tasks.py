@@ -1,0 +1,61 @@
+"""Celery tasks of the chatbot (queue ``chatbot``): thin, take ids, call the engine."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from chatbot import engine
+
+log = logging.getLogger(__name__)
+
+# How far back the sweep looks for customer messages whose bot task was lost.
+SWEEP_WINDOW = timedelta(minutes=10)
+SWEEP_GRACE = timedelta(seconds=30)
+SWEEP_SCAN = 2000
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def answer_message(self, message_id: int) -> str:
+    """Run after commit of each new customer message. A retry is safe: the BotReply row is
+    unique per message, so a second run sends nothing."""
+    try:
+        return engine.answer(message_id)
+    except OperationalError as exc:  # database restarting, lock timeout: try again shortly
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1))
+
+
+@shared_task
+def sweep_unanswered() -> int:
+    """Redis keeps nothing on disk: customer messages of the last minutes without a bot
+    decision get their task again. Bounded: the newest SWEEP_SCAN messages only (by id)."""
+    from inbox.models import Message
+
+    now = timezone.now()
+    recent = (
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND,
+            sender_kind=Message.SenderKind.CONTACT,
+            bot_reply__isnull=True,
+        )
+        .filter(created_at__gte=now - SWEEP_WINDOW, created_at__lte=now - SWEEP_GRACE)
+        .filter(pk__gte=_oldest_scanned_id())
+        .values_list("pk", flat=True)
+    )
+    ids = list(recent)
+    for message_id in ids:
+        answer_message.delay(message_id)
+    if ids:
+        log.info("chatbot sweep re-enqueued %d message(s)", len(ids))
+    return len(ids)
+
+
+def _oldest_scanned_id() -> int:
+    from inbox.models import Message
+
+    ids = list(Message.objects.order_by("-pk").values_list("pk", flat=True)[:SWEEP_SCAN])
+    return ids[-1] if ids else 0
