@@ -1,12 +1,21 @@
 """The agent's live socket: authenticate, join the groups of the accounts the user may see,
-forward events. No writes here; a client that missed events catches up over HTTP."""
+forward events. A client that missed events catches up over HTTP.
+
+The client also says what its agent is doing — viewing or typing in a conversation — and sends a
+heartbeat; those are relayed (after an access check) to the conversation's account group for
+collision detection, and counted for presence (auto-assignment). No conversation data is written
+here; presence is bookkeeping about the socket itself.
+"""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from inbox.access import account_group, user_group, visible_account_ids
+from inbox import assignment, presence
+from inbox.access import account_group, user_group, visible_account_ids, visible_conversations
+
+PRESENCE_STATES = {"viewing", "typing", "left"}
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -15,15 +24,60 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        self.user = user
+        self.viewing: int | None = None
+        self.conversation_accounts: dict[int, int | None] = {}
         self.groups_joined = [account_group(pk) for pk in await self._account_ids(user)]
         self.groups_joined.append(user_group(user.pk))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await self._came_online()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "user", None) is not None:
+            if self.viewing:
+                await self._relay(self.viewing, "left")
+            await database_sync_to_async(presence.disconnected)(self.user)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "heartbeat":
+            await database_sync_to_async(presence.heartbeat)(self.user)
+            return
+        if kind not in PRESENCE_STATES:
+            return
+        conversation = content.get("conversation")
+        if not isinstance(conversation, int):
+            return
+        if kind == "left":
+            self.viewing = None if self.viewing == conversation else self.viewing
+        else:
+            self.viewing = conversation
+        await self._relay(conversation, kind, hello=bool(content.get("hello")))
+
+    async def _relay(self, conversation: int, state: str, hello: bool = False) -> None:
+        account = await self._account_of(conversation)
+        if account is None:
+            return  # not a conversation this user may see: say nothing to anyone
+        await self.channel_layer.group_send(
+            account_group(account),
+            {
+                "type": "inbox.event",
+                "payload": {
+                    "type": "presence",
+                    "state": state,
+                    "conversation": conversation,
+                    "user": self.user.pk,
+                    "name": self.user.first_name or self.user.username,
+                    "hello": hello,
+                },
+            },
+        )
 
     async def inbox_event(self, message: dict) -> None:
         await self.send_json(message["payload"])
@@ -32,6 +86,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         """Access was removed: close at once (the user's next request is refused too)."""
         await self.close(code=4403)
 
+    async def _account_of(self, conversation: int) -> int | None:
+        if conversation not in self.conversation_accounts:
+            self.conversation_accounts[conversation] = await self._lookup_account(conversation)
+        return self.conversation_accounts[conversation]
+
+    @database_sync_to_async
+    def _lookup_account(self, conversation: int) -> int | None:
+        return (
+            visible_conversations(self.user)
+            .filter(pk=conversation)
+            .values_list("account_id", flat=True)
+            .first()
+        )
+
     @database_sync_to_async
     def _account_ids(self, user) -> list[int]:
         return visible_account_ids(user)
+
+    @database_sync_to_async
+    def _came_online(self) -> None:
+        if presence.connected(self.user):
+            # New capacity: queued conversations of the agent's auto-assigning teams.
+            assignment.fill_queues_for(self.user)

@@ -2,62 +2,147 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+import logging
+from datetime import datetime, timedelta
 
-from inbox import services
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from inbox import assignment, composer, reading, saved_replies, selectors, services
 from inbox.access import get_visible_conversation, visible_conversations
+from inbox.models import Attachment, Contact, Conversation, Label, Team
 from inbox.policy import reply_policy
 
-LIST_PAGE_SIZE = 50
+log = logging.getLogger(__name__)
 
 
-def _thread(conversation, after: int | None = None):
-    messages = (
-        conversation.messages.select_related("author", "sender_identity")
-        .prefetch_related("attachments", "reactions")
-        .order_by("sent_at", "id")
-    )
-    if after:
-        messages = messages.filter(pk__gt=after)
-    return messages
+# --- The list ---------------------------------------------------------------------------------
 
 
 @login_required
+@require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    conversations = (
-        visible_conversations(request.user)
-        .select_related("account", "contact", "assignee")
-        .order_by("-last_activity_at", "-id")[:LIST_PAGE_SIZE]
-    )
-    template = "inbox/_conversation_rows.html" if request.htmx else "inbox/conversation_list.html"
-    return render(request, template, {"conversations": conversations})
+    filters = selectors.ListFilters.from_query(request.GET)
+    only = request.GET.get("only")
+    if only is not None:
+        # One row for a live update: empty when it does not (or no longer) match the filters.
+        if not only.isdigit():
+            return HttpResponseBadRequest("only must be a conversation id")
+        page = selectors.conversation_page(request.user, filters, only=int(only))
+        return render(request, "inbox/_conversation_rows.html", {"page": page, "single": True})
+    page = selectors.conversation_page(request.user, filters)
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "inbox/_conversation_rows.html", {"page": page})
+    context = {
+        "page": page,
+        "filters": filters,
+        "nav": selectors.sidebar(request.user),
+        "agents": selectors.assignable_agents(request.user),
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+        "query": filters.query_dict(),
+    }
+    template = "inbox/_list_body.html" if request.htmx else "inbox/conversation_list.html"
+    return render(request, template, context)
 
 
 @login_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """Assign, label or resolve the selected rows (each checked against the user's access)."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    conversations = list(
+        visible_conversations(request.user).filter(pk__in=ids).select_related("account")
+    )
+    action = request.POST.get("action", "")
+    try:
+        for conversation in conversations:
+            _apply_action(request, conversation, action)
+    except (ValueError, ValidationError) as error:
+        flash.error(request, str(error))
+    else:
+        flash.success(request, f"{len(conversations)} conversation(s) updated.")
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "inbox:list")
+
+
+# --- One conversation -------------------------------------------------------------------------
+
+
+def _conversation_context(request: HttpRequest, conversation: Conversation) -> dict:
+    return {
+        "conversation": conversation,
+        "policy": reply_policy(conversation),
+        "rules": composer.rules_for(conversation),
+        "labels": Label.objects.order_by("name"),
+        "agents": selectors.assignable_agents(request.user, conversation),
+        "teams": Team.objects.filter(accounts=conversation.account_id).order_by("name"),
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+        "snooze_presets": snooze_presets(),
+    }
+
+
+@login_required
+@require_GET
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
-    return render(
-        request,
-        "inbox/conversation_detail.html",
+    items = selectors.thread_items(conversation, after_message=0, after_note=0)
+    last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
+    reading.mark_read(user=request.user, conversation_id=conversation.pk, up_to=last)
+    context = _conversation_context(request, conversation)
+    context.update(
         {
-            "conversation": conversation,
-            "messages": _thread(conversation),
-            "notes": conversation.notes.select_related("author").order_by("created_at"),
-            "policy": reply_policy(conversation),
-        },
+            "items": items,
+            "others": selectors.other_conversations(request.user, conversation),
+            "identities": conversation.participants.filter(contact=conversation.contact),
+            "seen_event": selectors.latest_event_id(conversation),
+        }
+    )
+    return render(request, "inbox/conversation_detail.html", context)
+
+
+@login_required
+@require_GET
+def conversation_header(request: HttpRequest, pk: int) -> HttpResponse:
+    """The header and action panel, re-rendered when another agent changes the conversation."""
+    conversation = get_visible_conversation(request.user, pk)
+    return render(
+        request, "inbox/_conversation_header.html", _conversation_context(request, conversation)
     )
 
 
 @login_required
+@require_GET
 def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
-    """Thread rows after a message id: what the live page fetches when an event arrives."""
+    """Thread items after a message id and a note id: what the live page fetches when an
+    event arrives (``read=1``: the agent is looking, move the read mark)."""
     conversation = get_visible_conversation(request.user, pk)
-    after = request.GET.get("after")
-    messages = _thread(conversation, int(after) if after and after.isdigit() else None)
-    return render(request, "inbox/_messages.html", {"messages": messages})
+    after = request.GET.get("after", "")
+    note_after = request.GET.get("note_after", "")
+    items = selectors.thread_items(
+        conversation,
+        after_message=int(after) if after.isdigit() else 0,
+        after_note=int(note_after) if note_after.isdigit() else None,
+    )
+    last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
+    if last and request.GET.get("read"):
+        reading.mark_read(user=request.user, conversation_id=pk, up_to=last)
+    return render(request, "inbox/_messages.html", {"items": items})
 
 
 @login_required
@@ -65,20 +150,280 @@ def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
     text = request.POST.get("text", "")
-    error = ""
+    # The note button, or Enter in note mode (the page submits with the mode's button).
+    is_note = bool(request.POST.get("note"))
+    seen = request.POST.get("seen_event", "")
+    context = _conversation_context(request, conversation)
+    context.update(
+        {
+            "text": text,
+            "seen_event": int(seen) if seen.isdigit() else 0,
+            "mode": "note" if is_note else "reply",
+        }
+    )
     try:
-        if request.POST.get("note"):
+        if is_note:
             services.add_note(conversation=conversation, author=request.user, text=text)
         else:
-            services.queue_reply(conversation=conversation, author=request.user, text=text)
+            changed = selectors.replies_since(
+                conversation, event_id=context["seen_event"], user=request.user
+            )
+            if changed and not request.POST.get("confirm"):
+                # Someone else replied (or the customer wrote) after this page was loaded: show
+                # what changed and let the agent send anyway or rethink.
+                context.update({"changed": changed, "keep_text": True})
+                return _composer_response(request, conversation, context, status=409)
+            with transaction.atomic():
+                composer.send(
+                    conversation=conversation,
+                    author=request.user,
+                    text=text,
+                    files=request.FILES.getlist("attachment"),
+                    base_url=request.build_absolute_uri("/"),
+                )
     except services.ReplyRefused as refused:
-        error = refused.detail
+        context.update({"error": refused.detail, "keep_text": True})
+        return _composer_response(request, conversation, context, status=422)
+    context["seen_event"] = selectors.latest_event_id(conversation)
+    context["text"] = ""
+    return _composer_response(request, conversation, context)
+
+
+def _composer_response(request, conversation, context, status: int = 200) -> HttpResponse:
+    if not request.htmx:
+        if context.get("error"):
+            flash.error(request, context["error"])
+        elif context.get("changed"):
+            flash.warning(request, "The conversation changed since you loaded it; not sent.")
+        return redirect("inbox:conversation", pk=conversation.pk)
+    response = render(request, "inbox/_composer.html", context, status=200)
+    # htmx swaps 2xx only: the status travels in a header for the page and the tests.
+    response["X-Parley-Result"] = str(status)
+    response["HX-Trigger"] = "parley:thread-changed"
+    return response
+
+
+@login_required
+@require_GET
+def saved_reply_list(request: HttpRequest, pk: int) -> JsonResponse:
+    """The user's saved replies with this conversation's variables filled in (the `/` picker)."""
+    conversation = get_visible_conversation(request.user, pk)
+    return JsonResponse({"results": saved_replies.rendered_for(request.user, conversation)})
+
+
+@login_required
+@require_POST
+def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = get_visible_conversation(request.user, pk)
+    try:
+        _apply_action(request, conversation, request.POST.get("action", ""))
+    except (ValueError, ValidationError) as error:
+        flash.error(request, str(error))
+        if request.htmx:
+            return HttpResponseBadRequest(str(error))
     if request.htmx:
-        response = render(
+        return render(
             request,
-            "inbox/_composer.html",
-            {"conversation": conversation, "policy": reply_policy(conversation), "error": error},
+            "inbox/_conversation_header.html",
+            _conversation_context(request, get_visible_conversation(request.user, pk)),
         )
-        response["HX-Trigger"] = "parley:thread-changed"
-        return response
     return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def conversation_read(request: HttpRequest, pk: int) -> HttpResponse:
+    get_visible_conversation(request.user, pk)
+    up_to = request.POST.get("message", "")
+    mark = reading.mark_read(
+        user=request.user, conversation_id=pk, up_to=int(up_to) if up_to.isdigit() else None
+    )
+    return JsonResponse({"read": mark})
+
+
+def _apply_action(request: HttpRequest, conversation: Conversation, action: str) -> None:
+    """One triage action through the services; ValueError for input that makes no sense."""
+    user = request.user
+    data = request.POST
+    if action == "assign":
+        target = data.get("assignee", "")
+        team = None
+        if data.get("team", "").isdigit():
+            team = Team.objects.filter(
+                pk=int(data["team"]), accounts=conversation.account_id
+            ).first()
+            if team is None:
+                raise ValueError("That team does not handle this account.")
+        if target == "me":
+            assignee = user
+        elif target == "none":
+            assignee = None
+        elif target == "" and team is not None:
+            assignee = conversation.assignee  # team only: keep the agent
+        elif target.isdigit():
+            allowed = {u.pk: u for u in selectors.assignable_agents(user, conversation)}
+            assignee = allowed.get(int(target))
+            if assignee is None:
+                raise ValueError("That agent cannot see this conversation.")
+        else:
+            raise ValueError("Choose who to assign to.")
+        previous = conversation.assignee
+        services.assign(conversation=conversation, actor=user, assignee=assignee, team=team)
+        if previous is not None and previous != assignee:
+            assignment.fill_queues_for(previous)
+    elif action == "status":
+        status = data.get("status", "")
+        if status not in (
+            Conversation.Status.OPEN,
+            Conversation.Status.PENDING,
+            Conversation.Status.RESOLVED,
+        ):
+            raise ValueError("Unknown status.")
+        services.change_status(conversation=conversation, status=status, actor=user)
+        if status == Conversation.Status.RESOLVED and conversation.assignee_id:
+            assignment.fill_queues_for(conversation.assignee)
+    elif action == "resolve":
+        services.change_status(
+            conversation=conversation, status=Conversation.Status.RESOLVED, actor=user
+        )
+        if conversation.assignee_id:
+            assignment.fill_queues_for(conversation.assignee)
+    elif action == "snooze":
+        until = snooze_until(data.get("preset", ""), data.get("until", ""))
+        services.change_status(
+            conversation=conversation,
+            status=Conversation.Status.SNOOZED,
+            actor=user,
+            snoozed_until=until,
+        )
+    elif action == "labels":
+        ids = [int(i) for i in data.getlist("labels") if i.isdigit()]
+        labels = list(Label.objects.filter(pk__in=ids))
+        if data.get("mode") == "add":
+            labels = list({*conversation.labels.all(), *labels})
+        services.set_labels(conversation=conversation, labels=labels, actor=user)
+    elif action == "priority":
+        raw = data.get("priority", "")
+        if not raw.lstrip("-").isdigit():
+            raise ValueError("Unknown priority.")
+        services.set_priority(conversation=conversation, priority=int(raw), actor=user)
+    else:
+        raise ValueError("Unknown action.")
+
+
+# --- Snooze -----------------------------------------------------------------------------------
+
+
+def snooze_presets(now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+    """(key, label, when) in the server's time zone: "tomorrow 9:00" style choices."""
+    now = timezone.localtime(now or timezone.now())
+    nine = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    evening = now.replace(hour=18, minute=0, second=0, microsecond=0)
+    tomorrow = nine + timedelta(days=1)
+    monday = nine + timedelta(days=(7 - now.weekday()) or 7)
+    presets = [("1h", "In 1 hour", now + timedelta(hours=1))]
+    if evening > now + timedelta(minutes=30):
+        presets.append(("evening", "This evening 18:00", evening))
+    presets += [
+        ("tomorrow", f"Tomorrow {tomorrow:%a} 9:00", tomorrow),
+        ("monday", f"Next Monday {monday:%b %-d} 9:00", monday),
+        ("week", "In a week", nine + timedelta(days=7)),
+    ]
+    return presets
+
+
+def snooze_until(preset: str, custom: str, now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    for key, _, when in snooze_presets(now):
+        if key == preset:
+            return when
+    if custom:
+        parsed = parse_datetime(custom)
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            if parsed <= now:
+                raise ValueError("Snooze until a time in the future.")
+            return parsed
+    raise ValueError("Choose when the conversation should come back.")
+
+
+# --- Media ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def attachment_media(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attachment media served by Parley (platform CDN links expire): the stored copy, or —
+    for media the platform forbids storing — fetched for this view only, never kept."""
+    attachment = (
+        Attachment.objects.select_related("message")
+        .filter(pk=pk, message__is_deleted=False)
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment")
+    get_visible_conversation(request.user, attachment.message.conversation_id)
+    disposition = "attachment" if attachment.kind == Attachment.Kind.FILE else "inline"
+    if attachment.file:
+        response = FileResponse(
+            attachment.file.open("rb"),
+            content_type=attachment.content_type or None,
+            as_attachment=disposition == "attachment",
+            filename=attachment.name or attachment.file.name.rsplit("/", 1)[-1],
+        )
+    elif attachment.url:
+        from inbox import media
+
+        try:
+            content, content_type = media.download(attachment.url)
+        except Exception as error:  # noqa: BLE001 - an expired link is a 404 for the agent
+            log.info("attachment %s not fetched: %s", pk, error)
+            raise Http404("This media is no longer available from the platform.") from error
+        response = HttpResponse(content, content_type=attachment.content_type or content_type)
+        response["Content-Disposition"] = disposition
+    else:
+        raise Http404("This attachment has no media")
+    # Customer-supplied content: never sniffed into HTML, never run as a page of ours.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def contact_avatar(request: HttpRequest, pk: int) -> HttpResponse:
+    """A contact's platform avatar through Parley (platform CDN links expire and leak the
+    agent's browser to the platform); only for contacts of conversations the user may see."""
+    if not visible_conversations(request.user).filter(contact_id=pk).exists():
+        raise Http404("No such contact")
+    contact = Contact.objects.filter(pk=pk).exclude(avatar_url="").first()
+    if contact is None:
+        raise Http404("No avatar")
+    from inbox import media
+
+    try:
+        content, content_type = media.download(contact.avatar_url)
+    except Exception as error:  # noqa: BLE001 - an expired avatar link shows initials instead
+        raise Http404("Avatar not available") from error
+    if not content_type.startswith("image/"):
+        raise Http404("Avatar not available")
+    response = HttpResponse(content, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_GET
+def outbound_media(request: HttpRequest, token: str) -> HttpResponse:
+    """An outbound attachment for the platform to fetch: no login, a signed expiring token."""
+    attachment = composer.attachment_for_token(token)
+    if attachment is None or not attachment.file:
+        raise Http404("No such media")
+    response = FileResponse(
+        attachment.file.open("rb"), content_type=attachment.content_type or None
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

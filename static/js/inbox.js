@@ -1,80 +1,218 @@
-// Parley's live socket: one connection per page, reconnecting with catch-up over HTTP.
+// Parley's agent pages: one live socket per page (reconnecting, with catch-up over HTTP),
+// live list rows and thread, collision detection, the composer and keyboard shortcuts.
 // Events carry ids; after a gap the page asks /api/v1/events/?after=<last id> for what it missed.
 (() => {
   const body = document.body;
   const statusEl = document.getElementById("live-status");
   if (!statusEl) return; // logged out
+  const page = body.dataset.page;
+  const me = Number(body.dataset.user || 0);
+  const openId = Number(body.dataset.conversation || 0);
+  const baseTitle = document.title;
   let lastEventId = null;
   let retry = 0;
+  let socket = null;
 
   const setStatus = (state, text) => {
     statusEl.dataset.state = state;
     statusEl.textContent = text;
   };
 
-  const refreshList = () => document.body.dispatchEvent(new Event("parley:refresh"));
+  const fetchText = async (url) => {
+    const response = await fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+    return response.ok ? response.text() : null;
+  };
 
-  const appendNewMessages = async () => {
-    const thread = document.getElementById("thread");
-    if (!thread) return;
-    const items = thread.querySelectorAll("[data-message]");
-    const last = items.length ? items[items.length - 1].dataset.message : "";
-    const url = `${thread.getAttribute("hx-get")}?after=${encodeURIComponent(last)}`;
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const html = await response.text();
+  const fragment = (html) => {
     const template = document.createElement("template");
     template.innerHTML = html;
-    for (const node of template.content.querySelectorAll("[data-message]")) {
-      const existing = document.getElementById(node.id);
-      if (existing) existing.replaceWith(node);
-      else thread.appendChild(node);
+    return template.content;
+  };
+
+  // --- Tab title: unread conversations in view (list) or new messages elsewhere (thread) ---
+  let unreadElsewhere = 0;
+  const updateTitle = () => {
+    let count = unreadElsewhere;
+    if (page === "list") {
+      count = document.querySelectorAll("#conversation-rows li.row[data-unread]:not([data-unread='0'])").length;
+    }
+    document.title = count ? `(${count}) ${baseTitle}` : baseTitle;
+  };
+
+  // --- List: fetch the one row an event is about and put it where it belongs ---
+  const rowsEl = () => document.getElementById("conversation-rows");
+  const inFlight = new Map();
+  const refreshRow = async (id) => {
+    if (inFlight.has(id)) {
+      inFlight.set(id, true); // changed again while fetching: fetch once more afterwards
+      return;
+    }
+    inFlight.set(id, false);
+    try {
+      const rows = rowsEl();
+      if (!rows) return;
+      const query = rows.dataset.query ? `${rows.dataset.query}&` : "";
+      const html = await fetchText(`/?${query}only=${id}`);
+      if (html === null) return;
+      const node = fragment(html).querySelector("li.row");
+      const existing = document.getElementById(`row-${id}`);
+      const wasChecked = existing && existing.querySelector("input[type=checkbox]")?.checked;
+      if (!node) {
+        if (existing) existing.remove();
+      } else {
+        if (wasChecked) node.querySelector("input[type=checkbox]").checked = true;
+        if (existing && existing.classList.contains("selected")) node.classList.add("selected");
+        if (rows.dataset.sort === "activity" && rows.dataset.firstPage === "1") {
+          if (existing) existing.remove();
+          rows.querySelector("li.empty")?.remove();
+          rows.prepend(node);
+        } else if (existing) {
+          existing.replaceWith(node);
+        } else if (!rows.querySelector("li.more")) {
+          rows.querySelector("li.empty")?.remove();
+          rows.append(node);
+        }
+      }
+      updateTitle();
+    } finally {
+      const again = inFlight.get(id);
+      inFlight.delete(id);
+      if (again) refreshRow(id);
+    }
+  };
+
+  // --- Thread: append what is new, refresh what changed ---
+  const lastId = (selector, attr) => {
+    const items = document.querySelectorAll(selector);
+    let max = 0;
+    items.forEach((el) => { max = Math.max(max, Number(el.dataset[attr] || 0)); });
+    return max;
+  };
+
+  let appending = null;
+  let appendAgain = false;
+  const appendNew = async () => {
+    if (appending) { appendAgain = true; return appending; }
+    appending = (async () => {
+      const thread = document.getElementById("thread");
+      if (!thread) return;
+      const read = document.visibilityState === "visible" ? "&read=1" : "";
+      const url = `${thread.getAttribute("hx-get")}?after=${lastId("#thread [data-message]", "message")}&note_after=${lastId("#thread [data-note]", "note")}${read}`;
+      const html = await fetchText(url);
+      if (html === null) return;
+      for (const node of fragment(html).querySelectorAll("li[id]")) {
+        const existing = document.getElementById(node.id);
+        if (existing) existing.replaceWith(node);
+        else thread.appendChild(node);
+      }
+      thread.lastElementChild?.scrollIntoView({ block: "end" });
+    })();
+    try { await appending; } finally {
+      appending = null;
+      if (appendAgain) { appendAgain = false; appendNew(); }
     }
   };
 
   const refreshMessage = async (id) => {
     const thread = document.getElementById("thread");
     if (!thread) return;
-    // Re-render the thread from just before the changed message.
-    const response = await fetch(`${thread.getAttribute("hx-get")}?after=${id - 1}`, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const template = document.createElement("template");
-    template.innerHTML = await response.text();
-    const node = template.content.getElementById(`message-${id}`);
+    const html = await fetchText(`${thread.getAttribute("hx-get")}?after=${id - 1}`);
+    if (html === null) return;
+    const node = fragment(html).getElementById(`message-${id}`);
     const existing = document.getElementById(`message-${id}`);
     if (node && existing) existing.replaceWith(node);
+    else if (node) appendNew();
   };
 
+  // --- Collision detection: who else has this conversation open ---
+  const others = new Map(); // user id -> {name, state, at}
+  const collisionEl = document.getElementById("collision");
+  const renderCollision = () => {
+    if (!collisionEl) return;
+    const now = Date.now();
+    const parts = [];
+    for (const [user, info] of others) {
+      const age = now - info.at;
+      if (age > 70000) { others.delete(user); continue; }
+      const typing = info.typingAt && now - info.typingAt < 6000;
+      parts.push(typing ? `${info.name} is typing a reply…` : `${info.name} is viewing`);
+    }
+    collisionEl.textContent = parts.join(" · ");
+    collisionEl.hidden = parts.length === 0;
+  };
+  setInterval(renderCollision, 2000);
+
+  const send = (data) => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(data));
+  };
+
+  const handlePresence = (event) => {
+    if (!openId || event.conversation !== openId || event.user === me) return;
+    if (event.state === "left") {
+      others.delete(event.user);
+    } else {
+      const info = others.get(event.user) || { name: event.name };
+      info.name = event.name;
+      info.at = Date.now();
+      if (event.state === "typing") info.typingAt = Date.now();
+      others.set(event.user, info);
+      // A newcomer says hello; answer so they see us too.
+      if (event.hello) send({ type: "viewing", conversation: openId });
+    }
+    renderCollision();
+  };
+
+  // --- Events ---
+  const conversationEvents = new Set([
+    "inbox.created", "inbox.message_received", "inbox.message_sent", "inbox.message_updated",
+    "inbox.assigned", "inbox.status_changed", "inbox.labels_changed", "inbox.priority_changed",
+  ]);
+  const headerEvents = new Set([
+    "inbox.assigned", "inbox.status_changed", "inbox.labels_changed", "inbox.priority_changed",
+  ]);
+
   const handle = (event) => {
+    if (event.type === "presence") { handlePresence(event); return; }
     if (event.id) lastEventId = Math.max(lastEventId || 0, event.id);
-    const openId = Number(body.dataset.conversation || 0);
-    if (body.dataset.page === "list") {
-      refreshList();
+    if (page === "list") {
+      if (event.conversation && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
+        refreshRow(event.conversation);
+      }
     } else if (openId && event.conversation === openId) {
       if (event.type === "inbox.message_updated" && event.data && event.data.message) {
         refreshMessage(event.data.message);
-      } else if (event.type === "inbox.message_received" || event.type === "inbox.message_sent") {
-        appendNewMessages();
+      } else if (["inbox.message_received", "inbox.message_sent", "inbox.note_added"].includes(event.type)) {
+        appendNew();
+      } else if (headerEvents.has(event.type)) {
+        body.dispatchEvent(new Event("parley:header-changed"));
       }
+    } else if (openId && event.type === "inbox.message_received") {
+      unreadElsewhere += 1;
+      updateTitle();
     }
     document.dispatchEvent(new CustomEvent("parley:event", { detail: event }));
   };
 
   const catchUp = async () => {
     if (lastEventId === null) return;
-    const response = await fetch(`/api/v1/events/?after=${lastEventId}`, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const data = await response.json();
-    data.results.forEach(handle);
+    // Pages of 500 until nothing is left: a long outage is replayed in full.
+    for (let pageCount = 0; pageCount < 20; pageCount += 1) {
+      const response = await fetch(`/api/v1/events/?after=${lastEventId}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      data.results.forEach(handle);
+      if (data.results.length < 500) return;
+    }
   };
 
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/inbox/`);
+    socket = new WebSocket(`${scheme}://${location.host}/ws/inbox/`);
     socket.onopen = () => {
       setStatus("live", "live");
       if (retry > 0) catchUp();
       retry = 0;
+      if (openId) send({ type: "viewing", conversation: openId, hello: true });
     };
     socket.onmessage = (message) => handle(JSON.parse(message.data));
     socket.onclose = (close) => {
@@ -84,9 +222,22 @@
       }
       setStatus("offline", "reconnecting…");
       retry += 1;
-      setTimeout(connect, Math.min(1000 * 2 ** retry, 15000));
+      setTimeout(connect, Math.min(500 * 2 ** retry, 15000));
     };
   };
+
+  setInterval(() => {
+    send({ type: "heartbeat" });
+    if (openId && document.visibilityState === "visible") send({ type: "viewing", conversation: openId });
+  }, 25000);
+  window.addEventListener("pagehide", () => { if (openId) send({ type: "left", conversation: openId }); });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && openId) {
+      unreadElsewhere = 0;
+      updateTitle();
+      appendNew();
+    }
+  });
 
   // Start the catch-up cursor at "now" so a reconnect only replays what happened since load.
   fetch("/api/v1/events/?after=0&latest=1", { credentials: "same-origin" })
@@ -96,5 +247,190 @@
     })
     .finally(connect);
 
-  document.body.addEventListener("parley:thread-changed", appendNewMessages);
+  body.addEventListener("parley:thread-changed", () => appendNew());
+  updateTitle();
+
+  // --- Composer: Enter to send, `/` saved replies, typing notice, attachment limits ---
+  const textarea = () => document.getElementById("composer-text");
+  const mode = () => document.querySelector("#composer-form input[name=mode]:checked")?.value || "reply";
+  const setMode = (value) => {
+    const radio = document.querySelector(`#composer-form input[name=mode][value=${value}]`);
+    if (radio) radio.checked = true;
+    textarea()?.focus();
+  };
+
+  let savedReplies = null;
+  let pickerIndex = 0;
+  const picker = () => document.getElementById("saved-picker");
+  const loadSaved = async () => {
+    if (savedReplies) return savedReplies;
+    const response = await fetch(`/conversations/${openId}/saved-replies/`, { credentials: "same-origin" });
+    savedReplies = response.ok ? (await response.json()).results : [];
+    return savedReplies;
+  };
+  const pickerMatches = () => {
+    const text = textarea()?.value || "";
+    const term = text.startsWith("/") ? text.slice(1).toLowerCase() : "";
+    return (savedReplies || []).filter((r) => r.shortcut.includes(term) || r.title.toLowerCase().includes(term));
+  };
+  const renderPicker = () => {
+    const el = picker();
+    if (!el) return;
+    const matches = pickerMatches();
+    el.replaceChildren();
+    matches.forEach((reply, i) => {
+      const option = document.createElement("button");
+      option.type = "button";
+      option.className = `saved${i === pickerIndex ? " active" : ""}`;
+      option.setAttribute("role", "option");
+      option.dataset.shortcut = reply.shortcut;
+      const title = document.createElement("strong");
+      title.textContent = `/${reply.shortcut} · ${reply.title}`;
+      const preview = document.createElement("span");
+      preview.textContent = reply.text;
+      option.append(title, preview);
+      option.addEventListener("mousedown", (e) => { e.preventDefault(); choose(reply); });
+      el.append(option);
+    });
+    if (!matches.length) {
+      const none = document.createElement("p");
+      none.className = "muted small";
+      none.textContent = savedReplies && savedReplies.length ? "No saved reply matches." : "No saved replies yet.";
+      el.append(none);
+    }
+    el.hidden = false;
+  };
+  const closePicker = () => { const el = picker(); if (el) el.hidden = true; };
+  const pickerOpen = () => picker() && !picker().hidden;
+  const choose = (reply) => {
+    const t = textarea();
+    t.value = reply.text;
+    closePicker();
+    t.focus();
+    t.setSelectionRange(t.value.length, t.value.length);
+  };
+  const openPicker = async () => {
+    await loadSaved();
+    pickerIndex = 0;
+    renderPicker();
+  };
+
+  let lastTyping = 0;
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "composer-text") return;
+    const value = e.target.value;
+    if (value.startsWith("/") && !value.includes("\n")) openPicker();
+    else closePicker();
+    if (openId && Date.now() - lastTyping > 2500 && value.trim()) {
+      lastTyping = Date.now();
+      send({ type: "typing", conversation: openId });
+    }
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.target.id !== "composer-text") return;
+    if (pickerOpen()) {
+      const matches = pickerMatches();
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        pickerIndex = (pickerIndex + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % Math.max(matches.length, 1);
+        renderPicker();
+        return;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && matches.length) {
+        e.preventDefault();
+        choose(matches[pickerIndex] || matches[0]);
+        return;
+      }
+      if (e.key === "Escape") { closePicker(); return; }
+    }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      const button = document.getElementById(mode() === "note" ? "add-note" : "send");
+      if (button && !button.disabled && e.target.value.trim()) e.target.form.requestSubmit(button);
+    }
+  });
+
+  document.addEventListener("change", (e) => {
+    const input = e.target;
+    if (input.matches && input.matches("#composer-form input[type=file]")) {
+      const maxBytes = Number(input.dataset.maxBytes || 0);
+      const maxCount = Number(input.dataset.maxCount || 1);
+      let problem = "";
+      if (input.files.length > maxCount) problem = `At most ${maxCount} attachment(s) on this platform.`;
+      for (const file of input.files) {
+        if (maxBytes && file.size > maxBytes) problem = `${file.name} is over this platform's limit.`;
+      }
+      if (problem) {
+        input.value = "";
+        window.alert(problem);
+      }
+    }
+    if (input.name === "ids" || input.matches?.("#conversation-rows input[type=checkbox]")) {
+      const count = document.querySelectorAll("#conversation-rows input[type=checkbox]:checked").length;
+      const label = document.getElementById("bulk-count");
+      if (label) label.textContent = count ? `${count} selected` : "Select rows for bulk actions";
+    }
+  });
+
+  // The composer's answer says whether the send went through (the warning keeps the text).
+  body.addEventListener("htmx:afterSwap", (e) => {
+    if (e.detail.target && e.detail.target.id === "composer") {
+      const t = textarea();
+      if (t && document.getElementById("changed-warning")) t.focus();
+    }
+    if (e.detail.target && e.detail.target.id === "list-body") updateTitle();
+  });
+
+  // --- Keyboard shortcuts ---
+  const typingInField = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const rowList = () => Array.from(document.querySelectorAll("#conversation-rows li.row"));
+  const moveSelection = (delta) => {
+    const rows = rowList();
+    if (!rows.length) return;
+    const current = rows.findIndex((r) => r.classList.contains("selected"));
+    const next = Math.min(rows.length - 1, Math.max(0, current + delta));
+    rows.forEach((r) => r.classList.remove("selected"));
+    rows[next].classList.add("selected");
+    rows[next].scrollIntoView({ block: "nearest" });
+  };
+
+  document.addEventListener("keydown", (e) => {
+    const dialog = document.getElementById("shortcuts");
+    if (e.key === "Escape" && typingInField(e.target)) { e.target.blur(); return; }
+    if (typingInField(e.target) || e.metaKey || e.ctrlKey || e.altKey) return;
+    const click = (id) => { const el = document.getElementById(id); if (el) el.click(); };
+    switch (e.key) {
+      case "?":
+        if (dialog) { if (dialog.open) dialog.close(); else dialog.showModal(); }
+        break;
+      case "j": if (page === "list") moveSelection(1); break;
+      case "k": if (page === "list") moveSelection(-1); break;
+      case "x": {
+        const row = document.querySelector("#conversation-rows li.row.selected input[type=checkbox]");
+        if (row) { row.checked = !row.checked; row.dispatchEvent(new Event("change", { bubbles: true })); }
+        break;
+      }
+      case "Enter": {
+        const link = document.querySelector("#conversation-rows li.row.selected a");
+        if (link) link.click();
+        break;
+      }
+      case "r": if (openId) { e.preventDefault(); setMode("reply"); } break;
+      case "n": if (openId) { e.preventDefault(); setMode("note"); } break;
+      case "a": click("assign-me"); break;
+      case "e": click("resolve"); break;
+      case "/":
+        e.preventDefault();
+        if (openId) {
+          const t = textarea();
+          if (t) { t.focus(); if (!t.value) { t.value = "/"; openPicker(); } }
+        } else {
+          document.getElementById("search")?.focus();
+        }
+        break;
+      default:
+        return;
+    }
+  });
 })();

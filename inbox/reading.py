@@ -1,0 +1,34 @@
+"""Per-agent read state: how far each agent has read each conversation."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from inbox.access import user_group
+from inbox.live import send_to_group
+from inbox.models import ConversationRead, Message, User
+
+
+def mark_read(*, user: User, conversation_id: int, up_to: int | None = None) -> int:
+    """Move the user's read mark forward (never back) to ``up_to`` or the newest message.
+    Returns the mark. The user's other tabs are told so their unread counts follow."""
+    if up_to is None:
+        up_to = (
+            Message.objects.filter(conversation_id=conversation_id).aggregate(m=Max("id"))["m"] or 0
+        )
+    read, created = ConversationRead.objects.get_or_create(
+        user=user,
+        conversation_id=conversation_id,
+        defaults={"last_read_message_id": up_to},
+    )
+    if not created and read.last_read_message_id < up_to:
+        ConversationRead.objects.filter(pk=read.pk, last_read_message_id__lt=up_to).update(
+            last_read_message_id=up_to, read_at=timezone.now()
+        )
+    elif not created:
+        return read.last_read_message_id
+    payload = {"type": "inbox.read", "conversation": conversation_id, "data": {"message": up_to}}
+    transaction.on_commit(lambda: send_to_group(user_group(user.pk), payload))
+    return up_to
