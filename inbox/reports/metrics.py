@@ -1,0 +1,410 @@
+"""The report metrics of a conversation, kept up to date when its events happen.
+
+Reports never walk the message table: they aggregate three small tables that this module keeps
+(``ConversationMetric`` per opening, ``ReplyMetric`` per answered wait, ``VolumeHour`` per
+conversation-hour). The definitions are in ``docs/metrics.md``; in short:
+
+- an **opening** starts with a customer message when the conversation is new or its last
+  opening was resolved, and ends when the conversation is resolved. An agent reopening a
+  resolved conversation by hand continues the same opening (its resolution moves to the next
+  resolve).
+- **first response**: opening → the first reply by a human agent (from Parley or sent outside
+  Parley from the platform's own tools). The bot's first reply is kept apart as **bot first
+  response**. Notes never count; failed sends and promotional messages are not replies.
+- **reply time**: each stretch of customer messages not yet answered, from its first message to
+  the reply that answered it: a human reply makes a human row, a bot reply a bot row (a bot
+  answer does not stop the clock for the human one).
+- **resolution**: opening → resolution. Both wall-clock and in business hours.
+
+How it stays correct: every hook (`on_inbound`, `on_outbound`, `on_status_change`,
+`on_assign`, `on_delivery_failed`) calls :func:`refresh`, which recomputes the conversation's
+latest opening (and any opening begun since) from its messages and status events. That is
+idempotent and order-independent: a retried webhook, an out-of-order delivery or a send that
+fails later all give the same rows. It costs a read of the latest opening's messages — a
+handful of rows — per event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+
+from inbox.models import (
+    Conversation,
+    ConversationEvent,
+    ConversationMetric,
+    Message,
+    ReplyMetric,
+    VolumeHour,
+)
+from inbox.reports import sla
+
+log = logging.getLogger(__name__)
+
+# What an item of the walk is.
+IN, HUMAN, BOT, OTHER_OUT, RESOLVE, UNRESOLVE = "in", "human", "bot", "out", "resolve", "unresolve"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A message or a status change, placed on the conversation's time line."""
+
+    at: datetime
+    kind: str
+    message_id: int | None = None
+    author_id: int | None = None
+    # Ties: at the same instant, messages come before status changes, then by id.
+    order: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class Wait:
+    message_id: int
+    sender_kind: str
+    agent_id: int | None
+    waited_from: datetime
+    replied_at: datetime
+
+
+@dataclass
+class Opening:
+    sequence: int
+    opened_at: datetime
+    first_response_at: datetime | None = None
+    first_responder_id: int | None = None
+    bot_first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    messages_in: int = 0
+    messages_out: int = 0
+    waits: list[Wait] = field(default_factory=list)
+    # Running state: the first customer message not yet answered, by a human / by the bot.
+    human_waiting_since: datetime | None = None
+    bot_waiting_since: datetime | None = None
+
+    @property
+    def bot_deflected(self) -> bool:
+        return (
+            self.resolved_at is not None
+            and self.bot_first_response_at is not None
+            and self.first_response_at is None
+        )
+
+
+def walk(items: Iterable[Item], *, first_sequence: int = 1) -> list[Opening]:
+    """The openings described by a conversation's messages and status changes (any order).
+
+    Pure: no database. This is the executable definition of the metrics."""
+    openings: list[Opening] = []
+    current: Opening | None = None
+    for item in sorted(items, key=lambda i: (i.at, i.order)):
+        if item.kind == IN:
+            if current is None or current.resolved_at is not None:
+                current = Opening(sequence=first_sequence + len(openings), opened_at=item.at)
+                openings.append(current)
+            current.messages_in += 1
+            current.human_waiting_since = current.human_waiting_since or item.at
+            current.bot_waiting_since = current.bot_waiting_since or item.at
+        elif current is None:
+            continue  # the business wrote first: nothing is waiting, no opening yet
+        elif item.kind == RESOLVE:
+            if current.resolved_at is None:
+                current.resolved_at = item.at
+                # Resolved without an answer: the wait is dropped, not counted as a reply.
+                current.human_waiting_since = current.bot_waiting_since = None
+        elif item.kind == UNRESOLVE:
+            # An agent reopened it by hand (a customer writing makes a new opening instead).
+            current.resolved_at = None
+        else:
+            current.messages_out += 1
+            if current.resolved_at is not None:
+                continue  # a follow-up after resolution answers nothing
+            if item.kind == HUMAN:
+                if current.human_waiting_since is not None:
+                    current.waits.append(
+                        Wait(
+                            item.message_id,
+                            Message.SenderKind.AGENT,
+                            item.author_id,
+                            current.human_waiting_since,
+                            item.at,
+                        )
+                    )
+                if current.first_response_at is None:
+                    current.first_response_at = item.at
+                    current.first_responder_id = item.author_id
+                # A human answer also answers what the bot had not.
+                current.human_waiting_since = current.bot_waiting_since = None
+            elif item.kind == BOT:
+                if current.bot_waiting_since is not None:
+                    current.waits.append(
+                        Wait(
+                            item.message_id,
+                            Message.SenderKind.BOT,
+                            None,
+                            current.bot_waiting_since,
+                            item.at,
+                        )
+                    )
+                if current.bot_first_response_at is None:
+                    current.bot_first_response_at = item.at
+                current.bot_waiting_since = None
+    return openings
+
+
+def message_kind(direction: str, sender_kind: str, is_promotional: bool) -> str:
+    if direction == Message.Direction.INBOUND:
+        return IN
+    if is_promotional:
+        return OTHER_OUT
+    if sender_kind == Message.SenderKind.AGENT:
+        return HUMAN
+    if sender_kind == Message.SenderKind.BOT:
+        return BOT
+    return OTHER_OUT
+
+
+def status_item(event_id: int, at: datetime, data: dict) -> Item | None:
+    """A status change as the walk sees it, or None when it does not bear on openings."""
+    if data.get("reason") == "customer wrote":
+        return None  # the customer's message itself starts the new opening
+    if data.get("to") == Conversation.Status.RESOLVED:
+        return Item(at, RESOLVE, order=(1, event_id))
+    if data.get("from") == Conversation.Status.RESOLVED:
+        return Item(at, UNRESOLVE, order=(1, event_id))
+    return None
+
+
+# --- Business hours -------------------------------------------------------------------------
+
+
+def schedule_for(conversation: Conversation):
+    """The business hours that apply to a conversation — its team's, else its account's, else
+    the default (the same choice the SLA timers make) — as a ``business_hours.Schedule``;
+    None means around the clock, so business time then equals wall-clock time."""
+    from inbox.business_hours import schedule_from_model
+
+    try:
+        from inbox.sla import hours_for
+    except ImportError:  # a tree without the SLA feature: wall-clock time only
+        return None
+    return schedule_from_model(hours_for(conversation))
+
+
+def _business(hours, start: datetime, end: datetime | None) -> float | None:
+    from inbox.business_hours import business_seconds_between
+
+    if end is None:
+        return None
+    return business_seconds_between(hours, start, end)
+
+
+def _seconds(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else (end - start).total_seconds()
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+# --- Keeping the rows -----------------------------------------------------------------------
+
+
+def refresh(conversation_id: int) -> list[ConversationMetric]:
+    """Recompute the latest opening of a conversation (and any begun since) and its reply and
+    volume rows. Safe to call any number of times, in any order."""
+    with transaction.atomic():
+        # The row lock serialises two workers refreshing the same conversation.
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("account", "sla_policy")
+            .get(pk=conversation_id)
+        )
+        latest = (
+            ConversationMetric.objects.filter(conversation=conversation)
+            .order_by("-sequence")
+            .first()
+        )
+        window = latest.opened_at if latest else None
+        first_sequence = latest.sequence if latest else 1
+
+        messages = Message.objects.filter(conversation=conversation).exclude(
+            status=Message.Status.FAILED
+        )
+        events = ConversationEvent.objects.filter(
+            conversation=conversation, kind=ConversationEvent.Kind.STATUS_CHANGED
+        )
+        if window is not None:
+            # Volume rows are per hour: read the whole first hour so it is rebuilt complete.
+            messages = messages.filter(sent_at__gte=_hour(window))
+            events = events.filter(created_at__gte=window)
+        rows = list(
+            messages.values_list(
+                "id", "direction", "sender_kind", "is_promotional", "author_id", "sent_at"
+            )
+        )
+        items = [
+            Item(at, message_kind(direction, sender, promo), pk, author, (0, pk))
+            for pk, direction, sender, promo, author, at in rows
+            if window is None or at >= window
+        ]
+        for pk, at, data in events.values_list("id", "created_at", "data"):
+            item = status_item(pk, at, data or {})
+            if item is not None:
+                items.append(item)
+
+        openings = walk(items, first_sequence=first_sequence)
+        hours = schedule_for(conversation)
+        stored = {
+            m.sequence: m
+            for m in ConversationMetric.objects.filter(
+                conversation=conversation, sequence__gte=first_sequence
+            )
+        }
+        saved = [_save_opening(conversation, o, stored.get(o.sequence), hours) for o in openings]
+        stale = [s.pk for seq, s in stored.items() if seq >= first_sequence + len(openings)]
+        if stale:
+            ConversationMetric.objects.filter(pk__in=stale).delete()
+        _save_volume(conversation, rows, window, saved)
+        return saved
+
+
+def _save_opening(
+    conversation: Conversation, opening: Opening, stored: ConversationMetric | None, hours
+) -> ConversationMetric:
+    metric = stored or ConversationMetric(conversation=conversation, sequence=opening.sequence)
+    # Who is credited is frozen once an opening is resolved: a later reassignment of the
+    # conversation belongs to later openings.
+    frozen = (
+        stored is not None
+        and stored.resolved_at is not None
+        and stored.resolved_at == opening.resolved_at
+    )
+    if not frozen:
+        metric.agent_id = conversation.assignee_id or opening.first_responder_id
+        metric.team_id = conversation.team_id
+    start = opening.opened_at
+    metric.account_id = conversation.account_id
+    metric.platform = conversation.account.platform
+    metric.opened_at = start
+    metric.first_response_at = opening.first_response_at
+    metric.first_response_seconds = _seconds(start, opening.first_response_at)
+    metric.first_response_business_seconds = _business(hours, start, opening.first_response_at)
+    metric.bot_first_response_at = opening.bot_first_response_at
+    metric.bot_first_response_seconds = _seconds(start, opening.bot_first_response_at)
+    metric.bot_first_response_business_seconds = _business(
+        hours, start, opening.bot_first_response_at
+    )
+    metric.resolved_at = opening.resolved_at
+    metric.resolution_seconds = _seconds(start, opening.resolved_at)
+    metric.resolution_business_seconds = _business(hours, start, opening.resolved_at)
+    metric.messages_in = opening.messages_in
+    metric.messages_out = opening.messages_out
+    metric.bot_deflected = opening.bot_deflected
+    _apply_sla(metric, conversation)
+    metric.save()
+    ReplyMetric.objects.filter(opening=metric).delete()
+    ReplyMetric.objects.bulk_create(
+        ReplyMetric(
+            opening=metric,
+            conversation=conversation,
+            account_id=conversation.account_id,
+            platform=metric.platform,
+            team_id=metric.team_id,
+            agent_id=wait.agent_id,
+            sender_kind=wait.sender_kind,
+            message_id=wait.message_id,
+            waited_from=wait.waited_from,
+            replied_at=wait.replied_at,
+            seconds=(wait.replied_at - wait.waited_from).total_seconds(),
+            business_seconds=_business(hours, wait.waited_from, wait.replied_at),
+        )
+        for wait in opening.waits
+    )
+    return metric
+
+
+def _apply_sla(metric: ConversationMetric, conversation: Conversation) -> None:
+    """SLA outcome of an opening, from what the SLA timers recorded."""
+    states, metric.sla_breaches = sla.outcome(conversation, metric)
+    metric.sla_first_response_met = sla.as_flag(states[sla.FIRST_RESPONSE])
+    metric.sla_next_response_met = sla.as_flag(states[sla.NEXT_RESPONSE])
+    metric.sla_resolution_met = sla.as_flag(states[sla.RESOLUTION])
+    metric.sla_met = sla.overall(states)
+
+
+def _save_volume(
+    conversation: Conversation,
+    rows: list[tuple],
+    window: datetime | None,
+    openings: list[ConversationMetric],
+) -> None:
+    """Rebuild the conversation's per-hour message counts from the window's first hour on."""
+    counts: dict[datetime, list[int]] = {}
+    for _pk, direction, _sender, _promo, _author, at in rows:
+        bucket = counts.setdefault(_hour(at), [0, 0])
+        bucket[0 if direction == Message.Direction.INBOUND else 1] += 1
+    old = VolumeHour.objects.filter(conversation=conversation)
+    if window is not None:
+        old = old.filter(hour__gte=_hour(window))
+    old.delete()
+    # Filters by team and agent use the latest opening's (the one being worked on).
+    credited = openings[-1] if openings else None
+    VolumeHour.objects.bulk_create(
+        VolumeHour(
+            conversation=conversation,
+            hour=hour,
+            account_id=conversation.account_id,
+            platform=conversation.account.platform,
+            team_id=credited.team_id if credited else conversation.team_id,
+            agent_id=credited.agent_id if credited else conversation.assignee_id,
+            messages_in=inbound,
+            messages_out=outbound,
+        )
+        for hour, (inbound, outbound) in sorted(counts.items())
+    )
+
+
+# --- Hooks called by the services -----------------------------------------------------------
+
+
+def safe_refresh(conversation_id: int) -> None:
+    """Refresh, but never let a metrics problem undo the write that triggered it: the message
+    is the fact, the metric row can be rebuilt (``manage.py rebuild_report_metrics``)."""
+    try:
+        with transaction.atomic():
+            refresh(conversation_id)
+    except Exception:
+        log.exception("report metrics of conversation %s not updated", conversation_id)
+
+
+def on_inbound(message: Message) -> None:
+    safe_refresh(message.conversation_id)
+
+
+def on_outbound(message: Message) -> None:
+    safe_refresh(message.conversation_id)
+
+
+def on_delivery_failed(message: Message) -> None:
+    """A reply that failed for good was never an answer: it leaves the metrics."""
+    safe_refresh(message.conversation_id)
+
+
+def on_status_change(conversation: Conversation) -> None:
+    safe_refresh(conversation.pk)
+
+
+def on_assign(conversation: Conversation) -> None:
+    safe_refresh(conversation.pk)
+
+
+def rebuild(conversation_id: int) -> list[ConversationMetric]:
+    """Recompute every opening of a conversation from its whole history."""
+    with transaction.atomic():
+        ConversationMetric.objects.filter(conversation_id=conversation_id).delete()
+        VolumeHour.objects.filter(conversation_id=conversation_id).delete()
+        return refresh(conversation_id)

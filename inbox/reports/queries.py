@@ -1,0 +1,682 @@
+"""Report aggregation over the metric rows (``ConversationMetric``, ``ReplyMetric``,
+``VolumeHour``); the page, the CSV exports and the API all read these functions.
+
+Which instant places a row in a period (docs/metrics.md): an opening by when it opened (first
+response, SLA, conversations opened), a resolution by when it was resolved, a reply by when it
+was sent, a message by its hour. Medians and p90 are PostgreSQL's ``percentile_cont`` (linear
+interpolation); elsewhere (SQLite) the same interpolation is computed in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    FloatField,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
+from django.utils import timezone
+
+from inbox.access import visible_account_ids
+from inbox.models import (
+    ConversationMetric,
+    Label,
+    Message,
+    Platform,
+    PlatformAccount,
+    ReplyMetric,
+    Team,
+    User,
+    VolumeHour,
+)
+
+PRESETS = {
+    "today": "Today",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "month": "This month",
+    "custom": "Custom",
+}
+GROUPS = ("day", "week")
+# Longest range a report may cover (keeps every query bounded).
+MAX_DAYS = 366 * 2
+
+
+class BadFilter(ValueError):
+    """A report parameter that cannot be used; its message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    start: datetime  # inclusive, aware
+    end: datetime  # exclusive, aware
+    tz: ZoneInfo
+    group_by: str = "day"
+    preset: str = "30d"
+    platform: str | None = None
+    account_id: int | None = None
+    team_id: int | None = None
+    agent_id: int | None = None
+    label_id: int | None = None
+    # The accounts the viewer may see; None: every account (admins).
+    account_ids: tuple[int, ...] | None = None
+
+    def previous(self) -> ReportFilters:
+        """The period of the same length just before this one."""
+        length = self.end - self.start
+        return replace(self, start=self.start - length, end=self.start)
+
+    @property
+    def first_day(self) -> date:
+        return self.start.astimezone(self.tz).date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end.astimezone(self.tz) - timedelta(microseconds=1)).date()
+
+    def as_params(self) -> dict[str, str]:
+        """Query parameters that give these filters back (links, CSV exports)."""
+        params = {
+            "range": self.preset,
+            "group": self.group_by,
+            "tz": self.tz.key,
+        }
+        if self.preset == "custom":
+            params["from"] = self.first_day.isoformat()
+            params["to"] = self.last_day.isoformat()
+        for name in ("platform", "account_id", "team_id", "agent_id", "label_id"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name.removesuffix("_id")] = str(value)
+        return params
+
+
+def organisation_time_zone() -> str:
+    return getattr(settings, "ORGANISATION_TIME_ZONE", None) or settings.TIME_ZONE
+
+
+def _int(params, name: str) -> int | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadFilter(f"{name} must be a number, not {value!r}") from None
+
+
+def _date(params, name: str) -> date | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadFilter(f"{name} must be a date like 2026-01-31, not {value!r}") from None
+
+
+def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportFilters:
+    """Filters from query parameters: ``range`` (today, 7d, 30d, month, custom with ``from`` and
+    ``to`` dates), ``group`` (day, week), ``tz``, ``platform``, ``account``, ``team``, ``agent``,
+    ``label``. Raises BadFilter with a readable message."""
+    tz_name = (params.get("tz") or "").strip() or organisation_time_zone()
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadFilter(f"unknown time zone {tz_name!r}") from None
+    preset = (params.get("range") or "30d").strip()
+    if preset not in PRESETS:
+        raise BadFilter(f"range must be one of {', '.join(PRESETS)}")
+    group_by = (params.get("group") or "day").strip()
+    if group_by not in GROUPS:
+        raise BadFilter("group must be day or week")
+    today = (now or timezone.now()).astimezone(tz).date()
+    if preset == "today":
+        first, last = today, today
+    elif preset == "7d":
+        first, last = today - timedelta(days=6), today
+    elif preset == "30d":
+        first, last = today - timedelta(days=29), today
+    elif preset == "month":
+        first, last = today.replace(day=1), today
+    else:
+        first, last = _date(params, "from"), _date(params, "to")
+        if first is None or last is None:
+            raise BadFilter("a custom range needs from and to dates")
+        if last < first:
+            raise BadFilter("the range ends before it starts")
+        if (last - first).days >= MAX_DAYS:
+            raise BadFilter(f"a range covers at most {MAX_DAYS} days")
+    platform = (params.get("platform") or "").strip() or None
+    if platform is not None and platform not in Platform.values:
+        raise BadFilter(f"unknown platform {platform!r}")
+    return ReportFilters(
+        start=datetime.combine(first, time.min, tzinfo=tz),
+        end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        tz=tz,
+        group_by=group_by,
+        preset=preset,
+        platform=platform,
+        account_id=_int(params, "account"),
+        team_id=_int(params, "team"),
+        agent_id=_int(params, "agent"),
+        label_id=_int(params, "label"),
+        account_ids=None if user.is_admin else tuple(visible_account_ids(user)),
+    )
+
+
+# --- Base row sets ------------------------------------------------------------------------------
+
+
+def _dimensions(qs: QuerySet, f: ReportFilters, *, agent_field: str = "agent_id") -> QuerySet:
+    if f.account_ids is not None:
+        qs = qs.filter(account_id__in=f.account_ids)
+    if f.platform:
+        qs = qs.filter(platform=f.platform)
+    if f.account_id is not None:
+        qs = qs.filter(account_id=f.account_id)
+    if f.team_id is not None:
+        qs = qs.filter(team_id=f.team_id)
+    if f.agent_id is not None:
+        qs = qs.filter(**{agent_field: f.agent_id})
+    if f.label_id is not None:
+        qs = qs.filter(conversation__labels=f.label_id)
+    return qs
+
+
+def openings(f: ReportFilters) -> QuerySet[ConversationMetric]:
+    """Openings that began in the period."""
+    qs = ConversationMetric.objects.filter(opened_at__gte=f.start, opened_at__lt=f.end)
+    return _dimensions(qs, f)
+
+
+def resolutions(f: ReportFilters) -> QuerySet[ConversationMetric]:
+    """Openings resolved in the period."""
+    qs = ConversationMetric.objects.filter(resolved_at__gte=f.start, resolved_at__lt=f.end)
+    return _dimensions(qs, f)
+
+
+def replies(f: ReportFilters, sender_kind: str = Message.SenderKind.AGENT) -> QuerySet:
+    """Answered waits whose reply was sent in the period (by humans, or by the bot)."""
+    qs = ReplyMetric.objects.filter(
+        replied_at__gte=f.start, replied_at__lt=f.end, sender_kind=sender_kind
+    )
+    return _dimensions(qs, f)
+
+
+def volume(f: ReportFilters) -> QuerySet[VolumeHour]:
+    qs = VolumeHour.objects.filter(hour__gte=f.start, hour__lt=f.end)
+    return _dimensions(qs, f)
+
+
+# --- Percentiles --------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL ``percentile_cont(ARRAY[...]) WITHIN GROUP (ORDER BY x)``: one sort for the
+    median and the p90 together."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fractions)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+    def __init__(self, expression, fractions: Sequence[float], **extra):
+        literal = "ARRAY[" + ",".join(repr(float(p)) for p in fractions) + "]::float8[]"
+        super().__init__(
+            expression,
+            fractions=literal,
+            output_field=ArrayField(FloatField()),
+            **extra,
+        )
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """``percentile_cont`` in Python: linear interpolation between the two nearest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower = math.floor(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+FRACTIONS = (0.5, 0.9)
+
+
+def _use_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def stats(
+    qs: QuerySet,
+    *,
+    group: Sequence[str | tuple[str, Any]] = (),
+    counts: dict[str, Any] | None = None,
+    durations: Iterable[str] = (),
+) -> dict[tuple, dict[str, Any]]:
+    """Counts and sums (``counts``: name → aggregate) and the median / p90 of each duration
+    field, per group. ``group`` items are field names or (alias, expression) pairs. Returns
+    {group key tuple: {name: value, "<field>_p50": ..., "<field>_p90": ...}}."""
+    durations = list(durations)
+    aliases = {}
+    names = []
+    for item in group:
+        if isinstance(item, tuple):
+            aliases[item[0]] = item[1]
+            names.append(item[0])
+        else:
+            names.append(item)
+    if aliases:
+        qs = qs.annotate(**aliases)
+    base = qs.values(*names) if names else qs
+    aggregates = dict(counts or {})
+    postgres = _use_postgres()
+    if postgres:
+        for name in durations:
+            aggregates[f"{name}__pct"] = PercentileCont(name, FRACTIONS)
+    rows = list(base.annotate(**aggregates)) if names else [base.aggregate(**aggregates)]
+    result: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[n] for n in names)
+        entry = {k: v for k, v in row.items() if k not in names}
+        for name in durations:
+            pct = entry.pop(f"{name}__pct", None) if postgres else None
+            entry[f"{name}_p50"], entry[f"{name}_p90"] = (pct or [None, None])[:2]
+        result[key] = entry
+    if not postgres and durations:
+        values: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for row in qs.values_list(*names, *durations):
+            key = tuple(row[: len(names)])
+            for name, value in zip(durations, row[len(names) :], strict=True):
+                if value is not None:
+                    values[key][name].append(value)
+        for key, entry in result.items():
+            for name in durations:
+                entry[f"{name}_p50"] = percentile(values[key][name], 0.5)
+                entry[f"{name}_p90"] = percentile(values[key][name], 0.9)
+    return result
+
+
+def _flag_counts(prefix: str, field: str) -> dict[str, Any]:
+    return {
+        f"{prefix}_met": Count("pk", filter=Q(**{field: True})),
+        f"{prefix}_known": Count("pk", filter=Q(**{f"{field}__isnull": False})),
+    }
+
+
+OPENING_COUNTS = {
+    "opened": Count("pk"),
+    "answered": Count("pk", filter=Q(first_response_at__isnull=False)),
+    "bot_answered": Count("pk", filter=Q(bot_first_response_at__isnull=False)),
+    "sla_breaches": Sum("sla_breaches"),
+    **_flag_counts("sla", "sla_met"),
+    **_flag_counts("sla_first_response", "sla_first_response_met"),
+    **_flag_counts("sla_next_response", "sla_next_response_met"),
+    **_flag_counts("sla_resolution", "sla_resolution_met"),
+}
+OPENING_DURATIONS = (
+    "first_response_seconds",
+    "first_response_business_seconds",
+    "bot_first_response_seconds",
+)
+RESOLUTION_COUNTS = {
+    "resolved": Count("pk"),
+    "bot_deflected": Count("pk", filter=Q(bot_deflected=True)),
+}
+RESOLUTION_DURATIONS = ("resolution_seconds", "resolution_business_seconds")
+REPLY_COUNTS = {"replies": Count("pk")}
+REPLY_DURATIONS = ("seconds", "business_seconds")
+VOLUME_COUNTS = {"messages_in": Sum("messages_in"), "messages_out": Sum("messages_out")}
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return round(100.0 * (part or 0) / whole, 1) if whole else None
+
+
+def _finish(entry: dict[str, Any]) -> dict[str, Any]:
+    """Derived figures: SLA compliance rates and bot deflection."""
+    for prefix in ("sla", "sla_first_response", "sla_next_response", "sla_resolution"):
+        if f"{prefix}_met" in entry:
+            entry[f"{prefix}_compliance"] = _rate(entry[f"{prefix}_met"], entry[f"{prefix}_known"])
+    if "bot_deflected" in entry:
+        entry["bot_deflection_rate"] = _rate(entry["bot_deflected"], entry.get("resolved"))
+    for key in ("sla_breaches", "messages_in", "messages_out"):
+        if key in entry and entry[key] is None:
+            entry[key] = 0
+    return entry
+
+
+# --- The report's parts -------------------------------------------------------------------------
+
+
+def summary(f: ReportFilters) -> dict[str, Any]:
+    """Headline figures of the period."""
+    entry: dict[str, Any] = {}
+    entry.update(stats(openings(f), counts=OPENING_COUNTS, durations=OPENING_DURATIONS).get((), {}))
+    entry.update(
+        stats(resolutions(f), counts=RESOLUTION_COUNTS, durations=RESOLUTION_DURATIONS).get((), {})
+    )
+    human = stats(replies(f), counts=REPLY_COUNTS, durations=REPLY_DURATIONS).get((), {})
+    entry.update({f"reply_{k}" if not k.startswith("repl") else k: v for k, v in human.items()})
+    bot = stats(
+        replies(f, Message.SenderKind.BOT), counts=REPLY_COUNTS, durations=("seconds",)
+    ).get((), {})
+    entry["bot_replies"] = bot.get("replies", 0)
+    entry["bot_reply_seconds_p50"] = bot.get("seconds_p50")
+    entry.update(volume(f).aggregate(**VOLUME_COUNTS))
+    return _finish(entry)
+
+
+# Headline figures shown with their change against the previous period.
+HEADLINES = (
+    ("opened", "Conversations opened", "count"),
+    ("resolved", "Resolved", "count"),
+    ("first_response_seconds_p50", "First response (median)", "duration"),
+    ("first_response_seconds_p90", "First response (p90)", "duration"),
+    ("first_response_business_seconds_p50", "First response, business hours (median)", "duration"),
+    ("reply_seconds_p50", "Reply time (median)", "duration"),
+    ("reply_seconds_p90", "Reply time (p90)", "duration"),
+    ("resolution_seconds_p50", "Resolution (median)", "duration"),
+    ("resolution_seconds_p90", "Resolution (p90)", "duration"),
+    ("sla_compliance", "SLA compliance", "percent"),
+    ("sla_breaches", "SLA breaches", "count"),
+    ("bot_deflection_rate", "Bot deflection", "percent"),
+    ("messages_in", "Messages in", "count"),
+    ("messages_out", "Messages out", "count"),
+)
+
+
+def headline(f: ReportFilters) -> dict[str, Any]:
+    """This period's summary, the previous period's, and each headline's change in percent."""
+    current, previous = summary(f), summary(f.previous())
+    figures = []
+    for key, label, kind in HEADLINES:
+        now_value, before = current.get(key), previous.get(key)
+        change = None
+        if now_value is not None and before:
+            change = round(100.0 * (now_value - before) / before, 1)
+        figures.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "value": now_value,
+                "previous": before,
+                "change_percent": change,
+            }
+        )
+    return {"current": current, "previous": previous, "figures": figures}
+
+
+def _bucket(field: str, f: ReportFilters):
+    return Trunc(
+        field, f.group_by, output_field=ConversationMetric._meta.get_field("opened_at"), tzinfo=f.tz
+    )
+
+
+def _periods(f: ReportFilters) -> list[date]:
+    """Every day (or week start, Monday) of the period, so empty ones still show."""
+    day = f.first_day
+    if f.group_by == "week":
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=7 if f.group_by == "week" else 1)
+    out = []
+    while day <= f.last_day:
+        out.append(day)
+        day += step
+    return out
+
+
+def _key_date(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def series(f: ReportFilters) -> list[dict[str, Any]]:
+    """Per day or week: volume, first response, reply and resolution times, SLA compliance."""
+    parts = [
+        stats(
+            openings(f),
+            group=[("bucket", _bucket("opened_at", f))],
+            counts=OPENING_COUNTS,
+            durations=OPENING_DURATIONS,
+        ),
+        stats(
+            resolutions(f),
+            group=[("bucket", _bucket("resolved_at", f))],
+            counts=RESOLUTION_COUNTS,
+            durations=RESOLUTION_DURATIONS,
+        ),
+        {
+            key: {f"reply_{k}" if not k.startswith("repl") else k: v for k, v in entry.items()}
+            for key, entry in stats(
+                replies(f),
+                group=[("bucket", _bucket("replied_at", f))],
+                counts=REPLY_COUNTS,
+                durations=REPLY_DURATIONS,
+            ).items()
+        },
+        stats(volume(f), group=[("bucket", _bucket("hour", f))], counts=VOLUME_COUNTS),
+    ]
+    by_day: dict[date, dict[str, Any]] = defaultdict(dict)
+    for part in parts:
+        for (bucket,), entry in part.items():
+            by_day[_key_date(_local(bucket, f))].update(entry)
+    rows = []
+    for day in _periods(f):
+        entry = by_day.get(day, {})
+        row = {"period": day.isoformat()}
+        for key in SERIES_COLUMNS[1:]:
+            row[key] = entry.get(key)
+        for key in ("opened", "resolved", "replies", "messages_in", "messages_out", "sla_breaches"):
+            row[key] = row[key] or 0
+        rows.append(_finish_series(row, entry))
+    return rows
+
+
+def _local(value, f: ReportFilters):
+    # SQLite hands back naive datetimes already in the zone; PostgreSQL aware ones.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(f.tz)
+    return value
+
+
+SERIES_COLUMNS = (
+    "period",
+    "opened",
+    "resolved",
+    "messages_in",
+    "messages_out",
+    "first_response_seconds_p50",
+    "first_response_seconds_p90",
+    "first_response_business_seconds_p50",
+    "reply_seconds_p50",
+    "reply_seconds_p90",
+    "resolution_seconds_p50",
+    "resolution_seconds_p90",
+    "replies",
+    "sla_breaches",
+    "sla_compliance",
+    "bot_deflection_rate",
+)
+
+
+def _finish_series(row: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    finished = _finish(dict(entry))
+    row["sla_compliance"] = finished.get("sla_compliance")
+    row["bot_deflection_rate"] = finished.get("bot_deflection_rate")
+    return row
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def heatmap(f: ReportFilters) -> dict[str, Any]:
+    """Messages by local weekday (1 = Monday) × hour of day. Hour rows are UTC hours placed at
+    the local hour their start falls in (exact for whole-hour offsets)."""
+    counts = stats(
+        volume(f),
+        group=[
+            ("weekday", ExtractIsoWeekDay("hour", tzinfo=f.tz)),
+            ("hour_of_day", ExtractHour("hour", tzinfo=f.tz)),
+        ],
+        counts=VOLUME_COUNTS,
+    )
+    grid = [[{"in": 0, "out": 0} for _ in range(24)] for _ in range(7)]
+    for (weekday, hour), entry in counts.items():
+        cell = grid[int(weekday) - 1][int(hour)]
+        cell["in"] += entry["messages_in"] or 0
+        cell["out"] += entry["messages_out"] or 0
+    peak = max((cell["in"] + cell["out"] for row in grid for cell in row), default=0)
+    return {"weekdays": list(WEEKDAYS), "grid": grid, "peak": peak}
+
+
+AGENT_COLUMNS = (
+    "agent_id",
+    "agent",
+    "handled",
+    "first_response_seconds_p50",
+    "first_response_seconds_p90",
+    "resolved",
+    "resolution_seconds_p50",
+    "sla_compliance",
+    "sla_breaches",
+)
+
+
+def agents(f: ReportFilters) -> list[dict[str, Any]]:
+    """Per credited agent: openings handled (opened in the period), median first response,
+    resolutions and their median, SLA compliance. Openings no agent was credited with are
+    the "Unassigned" row."""
+    opened = stats(
+        openings(f),
+        group=["agent_id"],
+        counts=OPENING_COUNTS,
+        durations=("first_response_seconds",),
+    )
+    resolved = stats(
+        resolutions(f),
+        group=["agent_id"],
+        counts=RESOLUTION_COUNTS,
+        durations=("resolution_seconds",),
+    )
+    ids = {key[0] for key in (*opened, *resolved)}
+    names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[i for i in ids if i])}
+    rows = []
+    for agent_id in ids:
+        entry = {**opened.get((agent_id,), {}), **resolved.get((agent_id,), {})}
+        entry = _finish(entry)
+        rows.append(
+            {
+                "agent_id": agent_id,
+                "agent": names.get(agent_id, "Unassigned") if agent_id else "Unassigned",
+                "handled": entry.get("opened", 0),
+                "first_response_seconds_p50": entry.get("first_response_seconds_p50"),
+                "first_response_seconds_p90": entry.get("first_response_seconds_p90"),
+                "resolved": entry.get("resolved", 0),
+                "resolution_seconds_p50": entry.get("resolution_seconds_p50"),
+                "sla_compliance": entry.get("sla_compliance"),
+                "sla_breaches": entry.get("sla_breaches", 0),
+            }
+        )
+    rows.sort(key=lambda r: (-r["handled"], r["agent"]))
+    return rows
+
+
+PLATFORM_COLUMNS = (
+    "platform",
+    "opened",
+    "resolved",
+    "messages_in",
+    "messages_out",
+    "first_response_seconds_p50",
+    "first_response_seconds_p90",
+    "reply_seconds_p50",
+    "resolution_seconds_p50",
+    "sla_compliance",
+    "bot_deflection_rate",
+)
+
+
+def platforms(f: ReportFilters) -> list[dict[str, Any]]:
+    """Per platform: the same figures as the headline."""
+    parts = [
+        stats(
+            openings(f),
+            group=["platform"],
+            counts=OPENING_COUNTS,
+            durations=("first_response_seconds",),
+        ),
+        stats(
+            resolutions(f),
+            group=["platform"],
+            counts=RESOLUTION_COUNTS,
+            durations=("resolution_seconds",),
+        ),
+        {
+            key: {"reply_seconds_p50": entry["seconds_p50"]}
+            for key, entry in stats(
+                replies(f), group=["platform"], counts=REPLY_COUNTS, durations=("seconds",)
+            ).items()
+        },
+        stats(volume(f), group=["platform"], counts=VOLUME_COUNTS),
+    ]
+    merged: dict[str, dict[str, Any]] = defaultdict(dict)
+    for part in parts:
+        for (platform,), entry in part.items():
+            merged[platform].update(entry)
+    labels = dict(Platform.choices)
+    rows = []
+    for platform, entry in sorted(merged.items()):
+        entry = _finish(entry)
+        row = {key: entry.get(key) for key in PLATFORM_COLUMNS}
+        row["platform"] = labels.get(platform, platform)
+        for key in ("opened", "resolved", "messages_in", "messages_out"):
+            row[key] = row[key] or 0
+        rows.append(row)
+    return rows
+
+
+def filter_choices(user: User) -> dict[str, list[tuple[Any, str]]]:
+    """What the filter menus offer this viewer."""
+    accounts = PlatformAccount.objects.all()
+    if not user.is_admin:
+        accounts = accounts.filter(pk__in=visible_account_ids(user))
+    return {
+        "platforms": list(Platform.choices),
+        "accounts": [(a.pk, str(a)) for a in accounts.order_by("platform", "name")],
+        "teams": [(t.pk, t.name) for t in Team.objects.order_by("name")],
+        "agents": [
+            (u.pk, u.display_name) for u in User.objects.filter(is_active=True).order_by("username")
+        ],
+        "labels": [(label.pk, label.name) for label in Label.objects.order_by("name")],
+    }
+
+
+def report(f: ReportFilters) -> dict[str, Any]:
+    """Everything the page shows."""
+    return {
+        "headline": headline(f),
+        "series": series(f),
+        "heatmap": heatmap(f),
+        "agents": agents(f),
+        "platforms": platforms(f),
+    }

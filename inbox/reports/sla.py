@@ -1,0 +1,74 @@
+"""SLA outcome of an opening, read from what the SLA timers (``inbox.sla``) recorded.
+
+A target applies when the conversation's SLA policy sets it. Per target an opening has:
+- **breached** (False) when the timers recorded a breach of it during the opening;
+- **met** (True) once it can no longer be breached: first response when a human answered,
+  next response and resolution when the opening was resolved;
+- **unknown** (None) while it is still running, or when the target does not apply.
+Compliance is met / (met + breached): running timers are left out, not counted as met.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inbox import models
+
+FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
+TARGETS = (FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION)
+
+
+def _record_model():
+    # The SLA models come with the SLA feature; without them no policy ever applies.
+    return getattr(models, "SlaRecord", None)
+
+
+def breached_targets(
+    conversation_id: int, opened_at: datetime, resolved_at: datetime | None
+) -> list[str]:
+    """The targets breached during one opening (one entry per breach)."""
+    record = _record_model()
+    if record is None:
+        return []
+    breaches = record.objects.filter(
+        conversation_id=conversation_id, level="breached", started_at__gte=opened_at
+    )
+    if resolved_at is not None:
+        breaches = breaches.filter(started_at__lte=resolved_at)
+    return list(breaches.values_list("target", flat=True))
+
+
+MET, BREACHED, RUNNING = "met", "breached", "running"
+
+
+def outcome(conversation, metric) -> tuple[dict[str, str | None], int]:
+    """({target: "met" / "breached" / "running" / None when it does not apply}, breaches)."""
+    policy = getattr(conversation, "sla_policy", None) if _record_model() else None
+    breached = breached_targets(conversation.pk, metric.opened_at, metric.resolved_at)
+    result: dict[str, str | None] = {}
+    for target in TARGETS:
+        applies = policy is not None and getattr(policy, f"{target}_seconds", None) is not None
+        if target in breached:
+            result[target] = BREACHED
+        elif not applies:
+            result[target] = None
+        elif target == FIRST_RESPONSE:
+            result[target] = MET if metric.first_response_at is not None else RUNNING
+        else:
+            result[target] = MET if metric.resolved_at is not None else RUNNING
+    return result, len(breached)
+
+
+def as_flag(state: str | None) -> bool | None:
+    """met → True, breached → False, running or not applying → None."""
+    return {MET: True, BREACHED: False}.get(state or "")
+
+
+def overall(states: dict[str, str | None]) -> bool | None:
+    """Breached any target → False; else still running → None; else met all that apply."""
+    values = set(states.values()) - {None}
+    if BREACHED in values:
+        return False
+    if RUNNING in values or not values:
+        return None
+    return True
