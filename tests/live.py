@@ -72,6 +72,25 @@ def process_env(**extra: str) -> dict[str, str]:
         X_API_URL=settings.X_API_URL,
         LINKEDIN_API_URL=settings.LINKEDIN_API_URL,
         MEDIA_FETCH_ALLOWED_HOSTS=",".join(settings.MEDIA_FETCH_ALLOWED_HOSTS),
+        # The settings area's OAuth providers and app credentials (tests/fakes/oauth.py).
+        **{
+            name: str(getattr(settings, name, "") or "")
+            for name in (
+                "META_APP_ID",
+                "META_APP_SECRET",
+                "META_VERIFY_TOKEN",
+                "META_OAUTH_DIALOG_URL",
+                "META_OAUTH_TOKEN_URL",
+                "X_CLIENT_ID",
+                "X_CLIENT_SECRET",
+                "X_OAUTH_AUTHORIZE_URL",
+                "X_OAUTH_TOKEN_URL",
+                "LINKEDIN_CLIENT_ID",
+                "LINKEDIN_CLIENT_SECRET",
+                "LINKEDIN_OAUTH_AUTHORIZE_URL",
+                "LINKEDIN_OAUTH_TOKEN_URL",
+            )
+        },
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
