@@ -1,0 +1,308 @@
+"""The agent pages: access on every URL, escaping, the composer's rules and warnings, triage
+actions, bulk actions, media through Parley."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from inbox import services
+from inbox.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    ConversationRead,
+    Label,
+    Message,
+    Note,
+    SavedReply,
+)
+from tests.factories import AccountFactory, ContactFactory, ConversationFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def htmx(client: Client):
+    client.defaults["HTTP_HX_REQUEST"] = "true"
+    return client
+
+
+@pytest.fixture
+def conversation(account):
+    conversation = ConversationFactory(
+        account=account, contact=ContactFactory(name="Priya Raman"), last_inbound_at=timezone.now()
+    )
+    MessageFactory(conversation=conversation, text="Is the green coat in stock?")
+    return conversation
+
+
+def test_pages_need_a_login(client, conversation):
+    for url in ("/", f"/conversations/{conversation.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_outsider_gets_404_on_every_conversation_url(conversation, outsider):
+    client = login(outsider)
+    pk = conversation.pk
+    attachment = Attachment.objects.create(
+        message=conversation.messages.get(), kind="image", file=ContentFile(b"x", name="a.png")
+    )
+    gets = [
+        f"/conversations/{pk}/",
+        f"/conversations/{pk}/header/",
+        f"/conversations/{pk}/messages/?after=0",
+        f"/conversations/{pk}/saved-replies/",
+        f"/attachments/{attachment.pk}/",
+        f"/contacts/{conversation.contact_id}/avatar/",
+    ]
+    for url in gets:
+        assert client.get(url).status_code == 404, url
+    posts = [
+        (f"/conversations/{pk}/reply/", {"text": "hi"}),
+        (f"/conversations/{pk}/actions/", {"action": "assign", "assignee": "me"}),
+        (f"/conversations/{pk}/read/", {}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 404, url
+    # ... and the list, the search and a live row show nothing of it.
+    assert b"Priya" not in client.get("/?status=any&q=priya").content
+    assert b"Priya" not in client.get(f"/?only={pk}").content
+    assert not Message.objects.filter(direction="outbound").exists()
+    assert Conversation.objects.get(pk=pk).assignee is None
+
+
+def test_list_shows_rows_with_unread_and_waiting(conversation, agent):
+    Conversation.objects.filter(pk=conversation.pk).update(
+        waiting_since=timezone.now() - timedelta(minutes=7)
+    )
+    html = login(agent).get("/").content.decode()
+    assert 'id="conversation-rows"' in html
+    assert "Priya Raman" in html and "Is the green coat in stock?" not in html  # preview field
+    assert 'data-unread="1"' in html
+    assert "⏱ 7 min" in html
+
+
+def test_customer_text_is_escaped_and_links_are_safe(account, agent):
+    conversation = ConversationFactory(account=account)
+    MessageFactory(
+        conversation=conversation,
+        text='<img src=x onerror=alert(1)> see https://shop.example/coat?a=1&b=2"><script>',
+    )
+    html = login(agent).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "<img src=x" not in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert (
+        '<a href="https://shop.example/coat?a=1&amp;b=2" target="_blank" '
+        'rel="noopener noreferrer">' in html
+    )
+
+
+def test_opening_a_conversation_marks_it_read(conversation, agent):
+    login(agent).get(f"/conversations/{conversation.pk}/")
+    read = ConversationRead.objects.get(user=agent, conversation=conversation)
+    assert read.last_read_message_id == conversation.messages.get().pk
+
+
+def test_reply_is_queued_and_note_is_kept_apart(conversation, agent):
+    client = htmx(login(agent))
+    seen = client.get(f"/conversations/{conversation.pk}/").context["seen_event"]
+    response = client.post(
+        f"/conversations/{conversation.pk}/reply/", {"text": "Yes, in M", "seen_event": seen}
+    )
+    assert response.status_code == 200 and response["X-Parley-Result"] == "200"
+    reply = Message.objects.get(direction="outbound")
+    assert reply.text == "Yes, in M" and reply.author == agent
+    client.post(f"/conversations/{conversation.pk}/reply/", {"text": "VIP customer", "note": "1"})
+    assert Note.objects.get().text == "VIP customer"
+    assert Message.objects.filter(direction="outbound").count() == 1
+    thread = client.get(f"/conversations/{conversation.pk}/messages/?after=0&note_after=0")
+    assert b"Private note" in thread.content and b"never sent to the customer" in thread.content
+
+
+def test_reply_on_a_conversation_that_changed_since_loading_warns_first(
+    conversation, agent, teammate
+):
+    client = htmx(login(agent))
+    seen = client.get(f"/conversations/{conversation.pk}/").context["seen_event"]
+    services.queue_reply(conversation=conversation, author=teammate, text="Bob was faster")
+
+    response = client.post(
+        f"/conversations/{conversation.pk}/reply/", {"text": "Mine", "seen_event": seen}
+    )
+    assert response["X-Parley-Result"] == "409"
+    assert "changed since you loaded it" in response.content.decode()
+    assert "Bob was faster" in response.content.decode()
+    assert not Message.objects.filter(text="Mine").exists()
+
+    response = client.post(
+        f"/conversations/{conversation.pk}/reply/",
+        {"text": "Mine", "seen_event": seen, "confirm": "1"},
+    )
+    assert Message.objects.filter(text="Mine").exists()
+
+
+def test_composer_is_disabled_with_the_reason_when_the_platform_refuses(account, agent):
+    account.status = "disconnected"
+    account.save()
+    conversation = ConversationFactory(account=account)
+    html = login(agent).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "This Sandbox account is disconnected: ask an admin." in html
+    assert 'id="send" disabled' in html
+    response = htmx(login(agent)).post(f"/conversations/{conversation.pk}/reply/", {"text": "x"})
+    assert response["X-Parley-Result"] == "422"
+    assert not Message.objects.filter(direction="outbound").exists()
+
+
+def test_saved_replies_fill_in_variables_without_running_templates(conversation, agent, team):
+    SavedReply.objects.create(
+        shortcut="thanks",
+        title="Thanks",
+        text="Hi {{contact.first_name}}, {{agent.first_name}} here. {% now 'Y' %} {{ secret.key }}",
+    )
+    SavedReply.objects.create(shortcut="other-team", title="Hidden", text="x").teams.add(
+        team.__class__.objects.create(name="Elsewhere")
+    )
+    results = login(agent).get(f"/conversations/{conversation.pk}/saved-replies/").json()["results"]
+    assert results == [
+        {
+            "shortcut": "thanks",
+            "title": "Thanks",
+            "text": "Hi Priya, Alice here. {% now 'Y' %} {{ secret.key }}",
+        }
+    ]
+
+
+def test_attachments_within_platform_limits_are_sent_and_served(conversation, agent, settings):
+    client = htmx(login(agent))
+    two = [SimpleUploadedFile(n, b"data", content_type="image/png") for n in ("a.png", "b.png")]
+    response = client.post(
+        f"/conversations/{conversation.pk}/reply/", {"text": "photos", "attachment": two}
+    )
+    assert response["X-Parley-Result"] == "422"
+    assert "accepts 1 attachment(s) per message" in response.content.decode()
+
+    one = SimpleUploadedFile("size-chart.png", b"\x89PNG data", content_type="image/png")
+    client.post(f"/conversations/{conversation.pk}/reply/", {"text": "", "attachment": one})
+    attachment = Attachment.objects.get(message__direction="outbound")
+    assert attachment.kind == "image" and attachment.url.startswith("http://testserver/media/")
+    # The platform fetches it without a login through the signed link...
+    platform = Client().get(attachment.url.removeprefix("http://testserver"))
+    assert b"".join(platform.streaming_content) == b"\x89PNG data"
+    # ... a tampered link gives nothing, and agents read it through the access check.
+    assert (
+        Client().get(attachment.url.removeprefix("http://testserver")[:-3] + "xyz/").status_code
+        == 404
+    )
+    served = client.get(f"/attachments/{attachment.pk}/")
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_actions_assign_snooze_resolve_labels_priority(conversation, agent, teammate):
+    client = login(agent)
+    url = f"/conversations/{conversation.pk}/actions/"
+    label = Label.objects.create(name="vip")
+
+    client.post(url, {"action": "assign", "assignee": "me"})
+    conversation.refresh_from_db()
+    assert conversation.assignee == agent
+    client.post(url, {"action": "assign", "assignee": str(teammate.pk)})
+    conversation.refresh_from_db()
+    assert conversation.assignee == teammate
+    client.post(url, {"action": "snooze", "preset": "tomorrow"})
+    conversation.refresh_from_db()
+    assert conversation.status == "snoozed"
+    assert timezone.localtime(conversation.snoozed_until).hour == 9
+    client.post(url, {"action": "labels", "labels": [label.pk]})
+    client.post(url, {"action": "priority", "priority": "3"})
+    client.post(url, {"action": "resolve"})
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved" and conversation.priority == 3
+    assert list(conversation.labels.all()) == [label]
+
+
+def test_assigning_to_someone_without_access_is_refused(conversation, agent, outsider):
+    response = htmx(login(agent)).post(
+        f"/conversations/{conversation.pk}/actions/",
+        {"action": "assign", "assignee": str(outsider.pk)},
+    )
+    assert response.status_code == 400
+    assert Conversation.objects.get(pk=conversation.pk).assignee is None
+
+
+def test_snooze_needs_a_future_time(conversation, agent):
+    past = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    login(agent).post(
+        f"/conversations/{conversation.pk}/actions/", {"action": "snooze", "until": past}
+    )
+    assert Conversation.objects.get(pk=conversation.pk).status == "open"
+
+
+def test_bulk_actions_touch_only_visible_conversations(account, other_account, agent):
+    mine = [ConversationFactory(account=account) for _ in range(2)]
+    foreign = ConversationFactory(account=other_account)
+    label = Label.objects.create(name="refund")
+    client = login(agent)
+    every = [c.pk for c in mine] + [foreign.pk]
+
+    client.post("/conversations/bulk/", {"ids": every, "action": "assign", "assignee": "me"})
+    client.post(
+        "/conversations/bulk/",
+        {"ids": every, "action": "labels", "labels": label.pk, "mode": "add"},
+    )
+    client.post("/conversations/bulk/", {"ids": every, "action": "resolve"})
+
+    for conversation in mine:
+        conversation.refresh_from_db()
+        assert conversation.assignee == agent and conversation.status == "resolved"
+        assert list(conversation.labels.all()) == [label]
+    foreign.refresh_from_db()
+    assert foreign.assignee is None and foreign.status == "open" and not foreign.labels.exists()
+
+
+def test_live_row_is_empty_when_the_conversation_leaves_the_filter(conversation, agent):
+    client = htmx(login(agent))
+    assert b"Priya Raman" in client.get(f"/?view=unassigned&only={conversation.pk}").content
+    services.assign(conversation=conversation, actor=agent, assignee=agent)
+    assert b"Priya Raman" not in client.get(f"/?view=unassigned&only={conversation.pk}").content
+
+
+def test_customer_media_is_proxied_not_hot_linked(account, agent):
+    conversation = ConversationFactory(account=account)
+    message = MessageFactory(conversation=conversation, text="")
+    stored = Attachment.objects.create(
+        message=message, kind="video", url="https://cdn.example/v.mp4", content_type="video/mp4"
+    )
+    stored.file.save("v.mp4", ContentFile(b"video"), save=True)
+    html = login(agent).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert f'<video controls preload="metadata" src="/attachments/{stored.pk}/">' in html
+    assert "cdn.example" not in html
+
+
+def test_contact_profile_lists_other_visible_conversations(account, other_account, agent):
+    contact = Contact.objects.create(name="Sam Lee")
+    here = ConversationFactory(account=account, contact=contact)
+    earlier = ConversationFactory(
+        account=account, contact=contact, status="resolved", last_message_preview="old order"
+    )
+    ConversationFactory(account=other_account, contact=contact, last_message_preview="secret")
+    html = login(agent).get(f"/conversations/{here.pk}/").content.decode()
+    assert f"/conversations/{earlier.pk}/" in html and "old order" in html
+    assert "secret" not in html
+
+
+def test_account_filter_of_another_account_shows_nothing(account, agent):
+    foreign = AccountFactory()
+    ConversationFactory(account=foreign, contact=ContactFactory(name="Hidden Person"))
+    assert b"Hidden Person" not in login(agent).get(f"/?account={foreign.pk}").content
