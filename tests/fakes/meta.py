@@ -77,7 +77,19 @@ def _node(request: Recorded, match) -> Reply:
     )
 
 
+# A tiny valid PNG: what Meta's CDN answers for an image attachment.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000005000100e2260d5a0000000049454e44ae426082"
+)
+
+
+def _cdn(request: Recorded, match) -> Reply:
+    return Reply(200, raw=PNG, content_type="image/png")
+
+
 def install(server: FakePlatformServer) -> None:
+    server.route("GET", r"^/meta/cdn/", _cdn)
     server.route("POST", PREFIX + r"/[^/]+/messages$", _send)
     server.route("POST", PREFIX + r"/[^/]+/(replies|comments)$", _comment_reply)
     server.route("GET", PREFIX + r"/me$", _me)
