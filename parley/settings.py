@@ -156,6 +156,8 @@ if TESTING:
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# The organisation's time zone: reports count days, weeks and hours of the day in it.
+ORGANISATION_TIME_ZONE = env("ORGANISATION_TIME_ZONE", TIME_ZONE)
 USE_I18N = True
 USE_TZ = True
 

@@ -314,8 +314,8 @@ def stats(
 
 def _flag_counts(prefix: str, field: str) -> dict[str, Any]:
     return {
-        f"{prefix}_met": Count("pk", filter=Q(**{field: True})),
-        f"{prefix}_known": Count("pk", filter=Q(**{f"{field}__isnull": False})),
+        f"{prefix}_met_count": Count("pk", filter=Q(**{field: True})),
+        f"{prefix}_known_count": Count("pk", filter=Q(**{f"{field}__isnull": False})),
     }
 
 
@@ -351,8 +351,10 @@ def _rate(part: int | None, whole: int | None) -> float | None:
 def _finish(entry: dict[str, Any]) -> dict[str, Any]:
     """Derived figures: SLA compliance rates and bot deflection."""
     for prefix in ("sla", "sla_first_response", "sla_next_response", "sla_resolution"):
-        if f"{prefix}_met" in entry:
-            entry[f"{prefix}_compliance"] = _rate(entry[f"{prefix}_met"], entry[f"{prefix}_known"])
+        if f"{prefix}_met_count" in entry:
+            entry[f"{prefix}_compliance"] = _rate(
+                entry[f"{prefix}_met_count"], entry[f"{prefix}_known_count"]
+            )
     if "bot_deflected" in entry:
         entry["bot_deflection_rate"] = _rate(entry["bot_deflected"], entry.get("resolved"))
     for key in ("sla_breaches", "messages_in", "messages_out"):

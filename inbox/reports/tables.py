@@ -1,0 +1,37 @@
+"""The report's tables by name: what the page shows, the CSV exports and the API serve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from inbox.reports import queries
+from inbox.reports.queries import ReportFilters
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    rows: Callable[[ReportFilters], list[dict[str, Any]]]
+
+
+HEATMAP_COLUMNS = ("weekday", "hour", "messages_in", "messages_out")
+
+
+def heatmap_rows(f: ReportFilters) -> list[dict[str, Any]]:
+    data = queries.heatmap(f)
+    return [
+        {"weekday": day, "hour": hour, "messages_in": cell["in"], "messages_out": cell["out"]}
+        for day, row in zip(data["weekdays"], data["grid"], strict=True)
+        for hour, cell in enumerate(row)
+    ]
+
+
+TABLES = {
+    "agents": Table("agents", queries.AGENT_COLUMNS, queries.agents),
+    "platforms": Table("platforms", queries.PLATFORM_COLUMNS, queries.platforms),
+    "series": Table("series", queries.SERIES_COLUMNS, queries.series),
+    "heatmap": Table("heatmap", HEATMAP_COLUMNS, heatmap_rows),
+}
