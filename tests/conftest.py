@@ -30,11 +30,6 @@ from tests.fakes import oauth as _oauth_fake  # noqa: E402
 
 PLATFORM_FAKES.append(_oauth_fake.install)
 
-from tests.fakes import linkedin as _linkedin_fake  # noqa: E402
-from tests.fakes import x as _x_fake  # noqa: E402
-
-PLATFORM_FAKES += [_x_fake.install, _linkedin_fake.install]
-
 from tests.factories import AccountFactory, TeamFactory, UserFactory  # noqa: E402
 
 # The real stack (live_server_process, celery_worker_process, chromium) lives in tests/live.py.
