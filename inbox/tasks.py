@@ -95,3 +95,11 @@ def sla_check_timers() -> dict[str, int]:
     from inbox import sla
 
     return sla.check_timers()
+
+
+@shared_task
+def reports_sync_sla() -> int:
+    """Report metrics take in SLA breaches recorded since their conversation last changed."""
+    from inbox.reports import metrics
+
+    return metrics.sync_sla_breaches()

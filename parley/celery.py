@@ -13,6 +13,7 @@ app.autodiscover_tasks()
 # Every periodic task of Parley, in one place. `manage.py run_demo` runs the same list in-process
 # for the embedded default, which has no beat.
 PERIODIC_TASKS: dict[str, tuple[str, float]] = {
+    "reports-sync-sla": ("inbox.tasks.reports_sync_sla", 60.0),
     "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
     "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),

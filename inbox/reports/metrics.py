@@ -29,9 +29,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from inbox.models import (
     Conversation,
@@ -408,3 +409,27 @@ def rebuild(conversation_id: int) -> list[ConversationMetric]:
         ConversationMetric.objects.filter(conversation_id=conversation_id).delete()
         VolumeHour.objects.filter(conversation_id=conversation_id).delete()
         return refresh(conversation_id)
+
+
+# The SLA pass records breaches on its own schedule, between the conversation's events; this
+# look-back (several periodic runs long) lets ``sync_sla_breaches`` fold them into the openings.
+SLA_SYNC_LOOKBACK = timedelta(minutes=5)
+
+
+def sync_sla_breaches(*, now: datetime | None = None) -> int:
+    """Refresh the conversations with an SLA breach recorded in the look-back window; returns
+    how many. Run every minute by Celery beat (``inbox.tasks.reports_sync_sla``)."""
+    record = sla._record_model()
+    if record is None:
+        return 0
+    since = (now or timezone.now()) - SLA_SYNC_LOOKBACK
+    ids = (
+        record.objects.filter(level="breached", recorded_at__gte=since)
+        .values_list("conversation_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for conversation_id in ids:
+        safe_refresh(conversation_id)
+        count += 1
+    return count

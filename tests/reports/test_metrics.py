@@ -255,3 +255,37 @@ def test_walk_orders_items_by_time_whatever_order_they_come_in():
     assert only.first_response_at == T0 + 10 * MIN
     assert only.first_responder_id == 7
     assert only.resolved_at == T0 + HOUR
+
+
+def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monkeypatch):
+    from inbox import sla
+    from inbox.models import SlaPolicy
+    from inbox.reports import queries
+    from tests.reports.conftest import Script
+
+    SlaPolicy.objects.create(name="Standard", first_response_seconds=600, resolution_seconds=7200)
+    script.customer(T0)
+    script.agent(T0 + 5 * MIN, agent)
+    script.resolve(T0 + 30 * MIN, agent)
+    late = Script(account, monkeypatch, sender="cust-late")
+    late.customer(T0)
+    # Nobody answers: the SLA pass records the breach between the conversation's events.
+    sla.check_timers(now=T0 + 11 * MIN)
+    assert metrics.sync_sla_breaches(now=T0 + 11 * MIN) == 1
+
+    met = ConversationMetric.objects.get(conversation=script.conversation)
+    breached = ConversationMetric.objects.get(conversation=late.conversation)
+    assert (met.sla_first_response_met, met.sla_resolution_met, met.sla_met) == (True, True, True)
+    assert met.sla_next_response_met is None  # the policy sets no such target
+    assert (breached.sla_first_response_met, breached.sla_breaches) == (False, 1)
+    assert breached.sla_resolution_met is None  # still running
+    assert breached.sla_met is False
+
+    f = queries.parse_filters(
+        {"range": "custom", "from": "2026-11-02", "to": "2026-11-02", "tz": "UTC"}, agent
+    )
+    summary = queries.summary(f)
+    assert summary["sla_first_response_compliance"] == 50.0
+    assert summary["sla_resolution_compliance"] == 100.0
+    assert summary["sla_compliance"] == 50.0
+    assert summary["sla_breaches"] == 1
