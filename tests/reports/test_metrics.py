@@ -3,6 +3,7 @@ services so the hooks that keep the rows are exercised too."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -289,3 +290,17 @@ def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monk
     assert summary["sla_resolution_compliance"] == 100.0
     assert summary["sla_compliance"] == 50.0
     assert summary["sla_breaches"] == 1
+
+
+def test_rebuild_command_restores_deleted_rows(script, agent):
+    from django.core.management import call_command
+
+    script.customer(T0)
+    script.agent(T0 + 10 * MIN, agent)
+    ConversationMetric.objects.all().delete()
+    VolumeHour.objects.all().delete()
+
+    call_command("rebuild_report_metrics", stdout=io.StringIO())
+
+    assert opening().first_response_seconds == 600
+    assert VolumeHour.objects.get().messages_in == 1
