@@ -259,7 +259,7 @@ def queue_private_reply(
     now = now or timezone.now()
     # Serialises two agents answering the same comment at once.
     comment = (
-        Message.objects.select_for_update()
+        Message.objects.select_for_update(of=("self",))
         .select_related("conversation", "conversation__account", "sender_identity")
         .get(pk=comment.pk)
     )
