@@ -93,6 +93,14 @@ def rule_matches(rule: Rule, text: str) -> str | None:
     return None
 
 
+def similarity(a: str, b: str, **kwargs: Any) -> float:
+    """0–100. The mean of rapidfuzz's token-set ratio (word order and extra words around the
+    question do not matter) and token-sort ratio (which keeps a lone word like "order" from
+    scoring 100 against every phrasing that contains it). WRatio was tried first: it scored an
+    unrelated long message 86 through its partial matching."""
+    return (fuzz.token_set_ratio(a, b, **kwargs) + fuzz.token_sort_ratio(a, b, **kwargs)) / 2
+
+
 def best_faq(entries: list[FaqEntry], text: str) -> tuple[FaqEntry, float, str] | None:
     """The FAQ entry whose question or example is most similar to ``text``: (entry, score 0–100,
     the phrasing that matched)."""
@@ -104,7 +112,7 @@ def best_faq(entries: list[FaqEntry], text: str) -> tuple[FaqEntry, float, str] 
             owners.append(entry)
     if not choices or not text:
         return None
-    found = process.extractOne(text, choices, scorer=fuzz.WRatio, processor=utils.default_process)
+    found = process.extractOne(text, choices, scorer=similarity, processor=utils.default_process)
     if found is None:
         return None
     phrasing, score, index = found

@@ -95,7 +95,7 @@ class BotSettings(models.Model):
     business_hours = models.ForeignKey(
         BusinessHours, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # FAQ similarity (0–100, rapidfuzz WRatio) needed to answer.
+    # FAQ similarity (0–100, chatbot.engine.similarity) needed to answer.
     faq_threshold = models.PositiveSmallIntegerField(default=80)
     handoff_phrases = models.JSONField(default=_handoff_phrases, blank=True)
     handoff_message = models.TextField(
