@@ -1,0 +1,67 @@
+"""The reports page in a real browser: the charts are drawn by the vendored Chart.js."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.reports.conftest import T0, Script
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+ARTIFACTS = Path("test-artifacts")
+
+# Non-blank pixels of a canvas: proof that something was drawn on it.
+PAINTED = """(id) => {
+  const canvas = document.getElementById(id);
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  return painted;
+}"""
+
+
+def play_a_fortnight(account, monkeypatch, agent, teammate) -> None:
+    for day in range(12):
+        start = T0 - timedelta(days=5) + timedelta(days=day, hours=day % 5)
+        for n in range(1 + day % 3):
+            script = Script(account, monkeypatch, sender=f"cust-{day}-{n}")
+            script.customer(start + timedelta(minutes=7 * n))
+            script.bot(start + timedelta(minutes=7 * n, seconds=4))
+            who = agent if (day + n) % 2 else teammate
+            script.agent(start + timedelta(minutes=7 * n + 5 + 6 * day), who)
+            if n != 1:
+                script.resolve(start + timedelta(hours=2 + day), who)
+
+
+def test_manager_sees_the_charts_drawn(
+    live_server_process, chromium, account, agent, teammate, manager, monkeypatch
+):
+    play_a_fortnight(account, monkeypatch, agent, teammate)
+    monkeypatch.undo()
+    url = live_server_process.url
+    context = chromium.new_context(viewport={"width": 1280, "height": 1500})
+    page = context.new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", manager.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+    page.click("nav >> text=Reports")
+    page.goto(f"{url}/reports/?range=custom&from=2026-10-28&to=2026-11-08&tz=UTC")
+    page.wait_for_function("() => window.parleyCharts && window.parleyCharts.length === 2")
+
+    assert page.evaluate(PAINTED, "chart-response") > 2000
+    assert page.evaluate(PAINTED, "chart-volume") > 2000
+    labels = page.evaluate("() => window.parleyCharts[1].data.labels")
+    assert labels[0] == "2026-10-28" and len(labels) == 12
+    assert "Alice" in page.inner_text("#agents-table")
+    assert "Sandbox" in page.inner_text("#platforms-table")
+    assert page.locator("#heatmap td[title*='in']").count() == 7 * 24
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+    context.close()
