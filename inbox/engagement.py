@@ -276,7 +276,12 @@ def queue_private_reply(
     policy = private_reply_policy(comment, now=now)
     if not policy.allowed:
         raise services.ReplyRefused(policy.code, policy.detail)
-    identity = comment.sender_identity
+    identity = (
+        comment.sender_identity
+        or ContactIdentity.objects.filter(
+            account=account, contact_id=comment_conversation.contact_id
+        ).first()
+    )
     if identity is None:
         raise services.ReplyRefused("no_recipient", "The comment's author is unknown.")
     dm = (
