@@ -41,11 +41,18 @@ def handle(request: HttpRequest) -> HttpResponse:
     return receive(request)
 
 
-def _verify_tokens() -> list[str]:
-    tokens = [settings.META_VERIFY_TOKEN]
+def _token_matches(token: str) -> bool:
+    """The app-wide verify token, or one set on a Meta account (read only when needed)."""
+    if settings.META_VERIFY_TOKEN and hmac.compare_digest(
+        token.encode(), settings.META_VERIFY_TOKEN.encode()
+    ):
+        return True
+    matched = False
     for account in PlatformAccount.objects.filter(platform__in=META_PLATFORMS):
-        tokens.append(str((account.credentials or {}).get("verify_token") or ""))
-    return [t for t in tokens if t]
+        expected = str((account.credentials or {}).get("verify_token") or "")
+        if expected:
+            matched |= hmac.compare_digest(token.encode(), expected.encode())
+    return matched
 
 
 def handshake(request: HttpRequest) -> HttpResponse:
@@ -54,10 +61,7 @@ def handshake(request: HttpRequest) -> HttpResponse:
     challenge = request.GET.get("hub.challenge")
     if mode != "subscribe" or challenge is None:
         raise WebhookRejected(400, "not a subscription handshake")
-    matched = False
-    for expected in _verify_tokens():
-        matched |= hmac.compare_digest(token.encode(), expected.encode())
-    if not matched:
+    if not _token_matches(token):
         log.warning("Meta webhook handshake refused: wrong verify token")
         raise WebhookRejected(403, "verify token mismatch")
     # The challenge goes back exactly as received, as plain text (not JSON).
