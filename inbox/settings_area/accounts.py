@@ -34,10 +34,12 @@ CREDENTIAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     Platform.MESSENGER: (
         ("page_access_token", "Page access token"),
         ("app_secret", "App secret (only if it differs from META_APP_SECRET)"),
+        ("verify_token", "Webhook verify token (only if it differs from META_VERIFY_TOKEN)"),
     ),
     Platform.INSTAGRAM: (
         ("access_token", "Access token"),
         ("app_secret", "App secret (Instagram Login apps)"),
+        ("verify_token", "Webhook verify token (only if it differs from META_VERIFY_TOKEN)"),
     ),
     Platform.X: (
         ("access_token", "OAuth 2.0 user access token"),
@@ -290,9 +292,15 @@ def webhook_setup(account: PlatformAccount, base_url: str) -> dict[str, Any]:
         path = f"/webhooks/{source}/"
     info: dict[str, Any] = {"callback_url": base_url.rstrip("/") + path, "verify_token": ""}
     if source == "meta":
-        info["verify_token"] = (
-            account.options.get("verify_token") or settings.META_VERIFY_TOKEN or ""
-        )
+        # The app-wide token is configuration the admin pastes; a per-account one is stored
+        # with the credentials (write-only), so it is named but not shown.
+        info["verify_token"] = settings.META_VERIFY_TOKEN or ""
+        if not info["verify_token"]:
+            info["verify_token_note"] = (
+                "The verify token entered with this account's credentials (not shown)."
+                if account.credentials.get("verify_token")
+                else "No verify token is set: set META_VERIFY_TOKEN or enter one below."
+            )
         info["how"] = (
             "In the Meta app dashboard, Webhooks → Page (and Instagram): paste the callback URL "
             "and the verify token, then subscribe to messages, message_echoes, "

@@ -6,3 +6,6 @@ class SettingsAreaConfig(AppConfig):
     name = "inbox.settings_area"
     label = "settings_area"
     verbose_name = "Parley settings area"
+
+    def ready(self) -> None:
+        from inbox.settings_area import signals  # noqa: F401 - connects the receivers

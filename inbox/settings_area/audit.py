@@ -65,7 +65,11 @@ def record(
     if keys:
         recorded["credentials"] = keys
     for name, value in (extra or {}).items():
-        recorded[name] = "changed" if _is_secret(name) else _plain(value)
+        if name == "fields":
+            # Field names only; a secret field's name is still safe to show.
+            recorded[name] = [str(v) for v in value]
+        else:
+            recorded[name] = "changed" if _is_secret(name) else _plain(value)
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target_id or str(target.pk)

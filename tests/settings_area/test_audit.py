@@ -61,3 +61,24 @@ def test_audit_api_for_admins(client, admin_user, agent):
     results = client.get("/api/v1/settings/audit/").json()["results"]
     assert results[0]["action"] == "user.updated" and results[0]["changes"] == {"role": ["a", "b"]}
     assert AuditLog.objects.count() == 1
+
+
+def test_changes_made_in_django_admin_are_audited(admin_user, account):
+    """Bot rules and SLA policies are edited in Django admin: its log entries are mirrored."""
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    from chatbot.models import Rule
+
+    rule = Rule.objects.create(account=account, name="Hours", triggers="hours", response="9-5")
+    LogEntry.objects.log_actions(admin_user.pk, [rule], ADDITION, change_message=[{"added": {}}])
+    LogEntry.objects.log_actions(
+        admin_user.pk,
+        [rule],
+        CHANGE,
+        change_message=[{"changed": {"fields": ["Response", "Triggers"]}}],
+    )
+    added, changed = AuditLog.objects.order_by("id")
+    assert (added.action, added.actor, added.target_repr) == ("bot_rule.added", admin_user, "Hours")
+    assert changed.action == "bot_rule.changed"
+    assert changed.changes["fields"] == ["Response", "Triggers"]
+    assert "9-5" not in str(changed.changes)

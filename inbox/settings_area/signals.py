@@ -1,0 +1,60 @@
+"""Changes made in Django admin (bot rules, FAQ answers, SLA policies, business hours...) reach
+the audit log too: each admin ``LogEntry`` is mirrored. Django records field names only, never
+values, so credentials stay out."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from inbox.settings_area import audit
+
+log = logging.getLogger(__name__)
+
+VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
+# Audit target types of the models whose names an admin filters by.
+TARGET_TYPES = {
+    ("chatbot", "rule"): "bot_rule",
+    ("chatbot", "faqentry"): "bot_faq",
+    ("chatbot", "botsettings"): "bot_settings",
+    ("inbox", "slapolicy"): "sla_policy",
+    ("inbox", "businesshours"): "business_hours",
+}
+
+
+def _fields(change_message: str) -> list[str]:
+    try:
+        parts = json.loads(change_message or "[]")
+    except ValueError:
+        return []
+    fields: list[str] = []
+    for part in parts if isinstance(parts, list) else []:
+        for detail in part.values() if isinstance(part, dict) else []:
+            if isinstance(detail, dict):
+                fields += [str(f) for f in detail.get("fields", [])]
+    return fields
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="settings_area.mirror_admin_log")
+def mirror_admin_log(sender, instance: LogEntry, created: bool, **kwargs) -> None:
+    if not created:
+        return
+    try:
+        content_type = instance.content_type
+        key = (content_type.app_label, content_type.model) if content_type else ("", "")
+        target_type = TARGET_TYPES.get(key, key[1] or "object")
+        fields = _fields(instance.change_message)
+        audit.record(
+            actor=instance.user,
+            action=f"{target_type}.{VERBS.get(instance.action_flag, 'changed')}",
+            target_type=target_type,
+            target_id=str(instance.object_id or ""),
+            target_repr=instance.object_repr or "",
+            extra={"fields": fields, "via": "Django admin"} if fields else {"via": "Django admin"},
+        )
+    except Exception:  # noqa: BLE001 - the admin's own change must not fail for the audit copy
+        log.exception("could not mirror admin log entry %s", instance.pk)
