@@ -58,7 +58,9 @@ class SummaryView(ReportView):
 
     def get(self, request):
         f = self.filters(request)
-        return Response({"period": self.period(f), **queries.headline(f)})
+        with queries.report_session():
+            headline = queries.headline(f)
+        return Response({"period": self.period(f), **headline})
 
 
 @extend_schema(parameters=FILTER_PARAMETERS)
@@ -71,6 +73,6 @@ class TableView(ReportView):
         if spec is None:
             raise NotFound(f"no report table {table!r}; tables: {', '.join(TABLES)}")
         f = self.filters(request)
-        return Response(
-            {"period": self.period(f), "columns": list(spec.columns), "results": spec.rows(f)}
-        )
+        with queries.report_session():
+            rows = spec.rows(f)
+        return Response({"period": self.period(f), "columns": list(spec.columns), "results": rows})

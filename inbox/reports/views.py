@@ -39,7 +39,8 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         error = str(exc)
     else:
         error = ""
-    data = queries.report(filters)
+    with queries.report_session():
+        data = queries.report(filters)
     query = urlencode(filters.as_params())
     context = {
         "filters": filters,
@@ -67,4 +68,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     except queries.BadFilter as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     name = f"parley-{table}-{filters.first_day}-{filters.last_day}.csv"
-    return csv_response(name, spec.columns, spec.rows(filters))
+    # The rows are aggregates (a few hundred at most); the response streams as it is written.
+    with queries.report_session():
+        rows = spec.rows(filters)
+    return csv_response(name, spec.columns, rows)
