@@ -75,6 +75,12 @@ class AccountHealth:
     def healthy(self) -> bool:
         return self.state == State.CONNECTED
 
+    @property
+    def last_error(self) -> str:
+        """What went wrong last, in words: the current problem, or an error that did not
+        change the state (a failed webhook subscription, one failed poll)."""
+        return self.problem or _in_words(self.account.last_error)
+
     def as_dict(self) -> dict:
         return {
             "id": self.account.pk,
@@ -84,6 +90,7 @@ class AccountHealth:
             "state": self.state,
             "label": self.label,
             "problem": self.problem,
+            "last_error": self.last_error,
             "last_event_at": self.last_event_at.isoformat() if self.last_event_at else None,
             "events_today": self.events_today,
         }
@@ -118,24 +125,31 @@ def _start_of_today(now: datetime) -> datetime:
 
 
 def accounts_health(
-    accounts: list[PlatformAccount] | None = None, *, now: datetime | None = None
+    accounts: list[PlatformAccount] | None = None,
+    *,
+    now: datetime | None = None,
+    count_today: bool = True,
 ) -> list[AccountHealth]:
-    """Health of the given accounts (all, by default), in a handful of queries."""
+    """Health of the given accounts (all, by default), in a handful of queries.
+    ``count_today=False`` skips the day's counts (the banner does not show them)."""
     now = now or timezone.now()
     if accounts is None:
         accounts = list(PlatformAccount.objects.order_by("platform", "name", "id"))
     ids = [a.pk for a in accounts]
     if not ids:
         return []
-    today = dict(
-        WebhookEvent.objects.filter(
-            account_id__in=ids, received_at__gte=_start_of_today(now), received_at__lte=now
+    today: dict[int, int] = {}
+    if count_today:
+        # Webhook deliveries today (index webhook_account_received: account, received_at).
+        today = dict(
+            WebhookEvent.objects.filter(
+                account_id__in=ids, received_at__gte=_start_of_today(now), received_at__lte=now
+            )
+            .exclude(outcome=WebhookEvent.Outcome.REJECTED)
+            .values_list("account_id")
+            .annotate(n=Count("id"))
+            .values_list("account_id", "n")
         )
-        .exclude(outcome=WebhookEvent.Outcome.REJECTED)
-        .values_list("account_id")
-        .annotate(n=Count("id"))
-        .values_list("account_id", "n")
-    )
     history = {
         row["account_id"]: row
         for row in WebhookEvent.objects.filter(
@@ -215,7 +229,11 @@ def _health(
 def unhealthy_accounts(*, now: datetime | None = None) -> list[AccountHealth]:
     """What the admin banner lists: accounts that need an admin (disconnected ones excluded —
     an admin chose that)."""
-    return [h for h in accounts_health(now=now) if not h.healthy and h.state != State.DISCONNECTED]
+    return [
+        h
+        for h in accounts_health(now=now, count_today=False)
+        if not h.healthy and h.state != State.DISCONNECTED
+    ]
 
 
 def _in_words(error: str) -> str:
@@ -287,3 +305,14 @@ def first_signed_delivery(account: PlatformAccount) -> WebhookEvent | None:
         .order_by("received_at", "id")
         .first()
     )
+
+
+def record_handshake_later(platform: str, account_id: int | None = None) -> None:
+    """``record_handshake`` from a Celery task, for handshakes answered without touching the
+    database (X's CRC). Never raises: a broker hiccup loses only this bookkeeping."""
+    try:
+        from inbox.settings_area.tasks import record_handshake as task
+
+        task.delay(platform, account_id)
+    except Exception:  # noqa: BLE001 - the handshake's answer matters more
+        log.exception("could not queue the %s handshake record", platform)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
@@ -101,6 +102,7 @@ def account_test_event(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings:account", pk=pk)
 
 
+@sensitive_post_parameters()
 @admin_required
 @require_POST
 def account_credentials(request: HttpRequest, pk: int) -> HttpResponse:
@@ -183,6 +185,7 @@ def account_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters()
 @admin_required
 def connect(request: HttpRequest) -> HttpResponse:
     platform = request.POST.get("platform") or request.GET.get("platform") or "sandbox"
@@ -301,6 +304,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     return render(request, "settings/users.html", {"users": users})
 
 
+@sensitive_post_parameters()
 @admin_required
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
@@ -325,6 +329,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "settings/user_form.html", {"form": form, "creating": True})
 
 
+@sensitive_post_parameters()
 @admin_required
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)

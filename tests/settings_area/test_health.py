@@ -170,3 +170,13 @@ def test_record_handshake_counts_and_never_raises(account):
     meta = health.handshake_for(AccountFactory(platform="instagram", external_id="ig"))
     assert meta.platform == "meta" and meta.count == 2
     health.record_handshake("x", account=object())  # not an account: logged, not raised
+
+
+def test_record_handshake_later_runs_the_task(account):
+    health.record_handshake_later("x")
+    health.record_handshake_later("sandbox", account.pk)
+    assert health.handshake_for(AccountFactory(platform="x", external_id="1")).count == 1
+    assert health.handshake_for(account) is None  # the sandbox has no handshake to show
+    from inbox.models import WebhookHandshake
+
+    assert WebhookHandshake.objects.get(account=account).count == 1
