@@ -18,7 +18,7 @@ from tests.connectors.x.conftest import ACCOUNT_ID, CUSTOMER_ID, fixture_bytes, 
 from tests.fakes import x as fake_x
 from tests.fakes.server import Reply
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SEND_PATH = rf"^/x/2/dm_conversations/with/{CUSTOMER_ID}/messages$"
 
@@ -33,6 +33,7 @@ def outbound(**kwargs) -> OutboundMessage:
     return OutboundMessage(**{"text": "Hello", "client_ref": "ref", **kwargs})
 
 
+@pytest.mark.django_db(transaction=True)
 def test_reply_goes_to_the_participant_and_keeps_the_event_id(conversation, x_api):
     message = queue_reply(
         conversation=conversation, text="Thanks! Your replacement mug ships tomorrow."
@@ -127,6 +128,7 @@ def test_two_media_items_are_refused(x_account, x_api):
     assert x_api.requests == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_429_is_retried_at_the_rate_limit_reset(conversation, x_api):
     reset = int(time.time()) + 120
     x_api.script(
@@ -156,6 +158,7 @@ def test_legacy_rate_limit_body_is_understood(x_account, x_api):
     assert not error.value.permanent and "Rate limit exceeded" in error.value.reason
 
 
+@pytest.mark.django_db(transaction=True)
 def test_403_fails_readably_and_the_composer_remembers_it(conversation, x_api):
     x_api.script("POST", SEND_PATH, Reply(403, json.loads(fixture_bytes("x_error_403.json"))))
 
@@ -176,6 +179,7 @@ def test_403_fails_readably_and_the_composer_remembers_it(conversation, x_api):
     assert reply_policy(conversation).detail == "X has no reply window."
 
 
+@pytest.mark.django_db(transaction=True)
 def test_legacy_403_code_says_what_x_said(conversation, x_api):
     x_api.script(
         "POST", SEND_PATH, Reply(403, json.loads(fixture_bytes("x_error_403__legacy_349.json")))
@@ -198,6 +202,7 @@ def test_400_problem_details_reach_the_agent(x_account, x_api):
     assert "does not match ^[0-9]{1,19}$" in error.value.reason
 
 
+@pytest.mark.django_db(transaction=True)
 def test_401_parks_the_message_until_the_account_is_reconnected(conversation, x_api):
     x_api.script("POST", SEND_PATH, Reply(401, {"title": "Unauthorized", "status": 401}))
 
@@ -240,6 +245,7 @@ def test_connect_account_keeps_mode_readable_and_tokens_encrypted(db, capsys):
     assert capsys.readouterr().out.strip().endswith(str(account.pk))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_no_reply_window_on_x(conversation):
     Conversation.objects.filter(pk=conversation.pk).update(
         last_inbound_at=timezone.now() - timezone.timedelta(days=60)
