@@ -382,12 +382,30 @@ def safe_refresh(conversation_id: int) -> None:
         log.exception("report metrics of conversation %s not updated", conversation_id)
 
 
-def on_inbound(message: Message) -> None:
+def _refresh_for(message: Message) -> None:
+    """Refresh, or rebuild the whole conversation when the message is older than its latest
+    opening (a late delivery with an old platform time belongs to an earlier opening)."""
+    opened_at = (
+        ConversationMetric.objects.filter(conversation_id=message.conversation_id)
+        .order_by("-sequence")
+        .values_list("opened_at", flat=True)
+        .first()
+    )
+    if opened_at is not None and message.sent_at < _hour(opened_at):
+        try:
+            rebuild(message.conversation_id)
+        except Exception:
+            log.exception("report metrics of conversation %s not rebuilt", message.conversation_id)
+        return
     safe_refresh(message.conversation_id)
+
+
+def on_inbound(message: Message) -> None:
+    _refresh_for(message)
 
 
 def on_outbound(message: Message) -> None:
-    safe_refresh(message.conversation_id)
+    _refresh_for(message)
 
 
 def on_delivery_failed(message: Message) -> None:

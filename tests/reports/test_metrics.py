@@ -304,3 +304,16 @@ def test_rebuild_command_restores_deleted_rows(script, agent):
 
     assert opening().first_response_seconds == 600
     assert VolumeHour.objects.get().messages_in == 1
+
+
+def test_a_late_message_with_an_old_platform_time_lands_in_its_own_opening(script, agent):
+    script.customer(T0)
+    script.agent(T0 + 10 * MIN, agent)
+    script.resolve(T0 + HOUR, agent)
+    script.customer(T0 + timedelta(days=1))
+    script.customer(T0 + 5 * MIN)  # delivered a day late
+
+    first, second = opening(1), opening(2)
+    assert (first.messages_in, first.first_response_seconds) == (2, 600)
+    assert second.messages_in == 1
+    assert VolumeHour.objects.get(hour=T0).messages_in == 2
