@@ -27,17 +27,22 @@ raises everything that fell due meanwhile, flagged ``late``. Each warning and br
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from inbox import business_hours as bh
-from inbox.live import publish_on_commit, send_to_group
+from inbox.access import account_group
+from inbox.live import event_payload, send_to_group
 from inbox.models import (
     BusinessHours,
     Conversation,
@@ -365,7 +370,11 @@ def _raise_due(
         conversation.sla_timers = timers
         for field, value in _derived(conversation).items():
             setattr(conversation, field, value)
-    Conversation.objects.bulk_update(rows, ["sla_timers", "sla_status", "sla_check_at"])
+    _update_many(
+        Conversation,
+        ["sla_timers", "sla_status", "sla_check_at"],
+        [(c.sla_timers, c.sla_status, c.sla_check_at, c.pk) for c in rows],
+    )
     if not records:
         return []
     # Insert what is not recorded yet; the rows without an event are this pass's new ones.
@@ -404,9 +413,9 @@ def _raise_due(
     ConversationEvent.objects.bulk_create(events)
     for record, event in zip(fresh, events, strict=True):
         record.event = event
-        publish_on_commit(event)
         totals["warnings" if record.level == SlaRecord.Level.WARNING else "breaches"] += 1
-    SlaRecord.objects.bulk_update(fresh, ["event"])
+    _update_many(SlaRecord, ["event_id"], [(r.event.pk, r.pk) for r in fresh])
+    _publish_many_on_commit(events)
     escalate = []
     for record in fresh:
         conversation = conversations[record.conversation_id]
@@ -414,6 +423,51 @@ def _raise_due(
         if record.level == SlaRecord.Level.BREACHED and policy is not None:
             escalate.append((conversation, policy))
     return escalate
+
+
+def _update_many(model: type, fields: list[str], rows: list[tuple]) -> None:
+    """One UPDATE per row by primary key, sent with executemany (psycopg pipelines it).
+    Django's bulk_update builds a CASE per field and row, which took seconds for a thousand
+    rows; this takes milliseconds."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = [model._meta.get_field(f).column for f in fields]
+    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    sql = f"UPDATE {connection.ops.quote_name(table)} SET {assignments} WHERE id = %s"  # noqa: S608 - names come from the model
+    params = [tuple(_db_value(value) for value in row) for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _publish_many_on_commit(events: list[ConversationEvent]) -> None:
+    """Push a pass's events live after commit, in one event loop: one ``async_to_sync`` hop per
+    event cost about 7 ms each, which dominated a pass with many warnings."""
+    messages = [(account_group(e.account_id), event_payload(e)) for e in events]
+    for _, payload in messages:
+        json.dumps(payload)  # fail where a bad event is made, not in the socket
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for group, payload in messages:
+            await layer.group_send(group, {"type": "inbox.event", "payload": payload})
+
+    def send() -> None:
+        try:
+            async_to_sync(send_all)()
+        except Exception:  # noqa: BLE001 - Redis down must not break a commit that succeeded
+            log.exception("SLA live events not sent")
+
+    if messages:
+        transaction.on_commit(send)
 
 
 def _escalate(conversation: Conversation, policy: SlaPolicy) -> None:
