@@ -30,6 +30,7 @@ from inbox.settings_area.forms import (
 )
 
 ARCHIVE_PAGE = 50
+ARCHIVE_PREVIEW = 4000
 AUDIT_PAGE = 100
 
 
@@ -170,6 +171,11 @@ def account_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
     )
     more = len(events) > ARCHIVE_PAGE
     events = events[:ARCHIVE_PAGE]
+    for event in events:
+        raw = bytes(event.body)
+        event.size = len(raw)
+        # The body as text for reading; bodies hold no credentials (headers are not shown).
+        event.preview = raw[:ARCHIVE_PREVIEW].decode("utf-8", errors="replace")
     query = request.GET.copy()
     if more:
         query["before"] = str(events[-1].pk)

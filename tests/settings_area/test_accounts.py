@@ -143,6 +143,7 @@ def test_archive_search_by_outcome_and_replay(admin_client, client, account):
 
     page = admin_client.get(url, {"outcome": "failed"}).content.decode()
     assert f'data-webhook="{failed.pk}"' in page and f'data-webhook="{fine.pk}"' not in page
+    assert "{&quot;not&quot;: &quot;a sandbox event&quot;}" in page  # the body, readable
     page = admin_client.get(url, {"outcome": "rejected"}).content.decode()
     assert f'data-webhook="{rejected.pk}"' in page and "forged" not in page
 

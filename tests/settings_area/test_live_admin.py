@@ -65,9 +65,12 @@ def test_admin_connects_messenger_through_oauth_and_sees_a_test_event_in_the_inb
 
     page.click("#send-test-event")
     page.wait_for_selector(".flash-success")
+    page.screenshot(path="test-artifacts/settings-account.png", full_page=True)
     message = wait_for(lambda: Message.objects.filter(account=account).first(), timeout=15)
     assert message.text.startswith("Test event from Parley settings")
 
+    page.goto(f"{url}/settings/accounts/")
+    page.screenshot(path="test-artifacts/settings-accounts.png", full_page=True)
     page.click("text=Inbox")
     page.locator("#conversation-rows", has_text="Test event from Parley settings").wait_for(
         timeout=10_000
