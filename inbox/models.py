@@ -229,6 +229,8 @@ class Conversation(models.Model):
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     next_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the running targets (None while paused): "due in 12 min".
+    sla_due_at = models.DateTimeField(null=True, blank=True)
     # Worst state of the current timers: the dashboard's badge and its "breached" filter.
     sla_status = models.CharField(max_length=8, choices=SlaStatus.choices, blank=True)
     # The next instant the SLA pass must look at this row (a warning or a breach falls due).

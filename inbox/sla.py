@@ -178,10 +178,11 @@ def _derived(conversation: Conversation) -> dict[str, Any]:
     else:
         status = SlaStatus.OK
     checks = [c for c in (_next_check(t) for t in running.values()) if c is not None]
+    paused = conversation.sla_paused_at is not None
+    dues = [_dt(t["due_at"]) for t in running.values()]
+    values["sla_due_at"] = None if paused or not dues else min(dues)
     values["sla_status"] = status
-    values["sla_check_at"] = (
-        None if conversation.sla_paused_at is not None or not checks else min(checks)
-    )
+    values["sla_check_at"] = None if paused or not checks else min(checks)
     return values
 
 
@@ -372,8 +373,8 @@ def _raise_due(
             setattr(conversation, field, value)
     _update_many(
         Conversation,
-        ["sla_timers", "sla_status", "sla_check_at"],
-        [(c.sla_timers, c.sla_status, c.sla_check_at, c.pk) for c in rows],
+        ["sla_timers", "sla_status", "sla_check_at", "sla_due_at"],
+        [(c.sla_timers, c.sla_status, c.sla_check_at, c.sla_due_at, c.pk) for c in rows],
     )
     if not records:
         return []

@@ -87,6 +87,7 @@ def test_first_message_sets_first_response_and_resolution_due_times(account, pol
     assert conversation.resolution_due_at == T0 + 8 * 60 * MIN
     assert conversation.next_response_due_at is None
     assert conversation.sla_status == "ok"
+    assert conversation.sla_due_at == T0 + 60 * MIN  # the earliest running target
     # The pass looks at it next when the first warning (80 % of an hour) falls due.
     assert conversation.sla_check_at == T0 + 48 * MIN
 
@@ -181,6 +182,7 @@ def test_pending_time_does_not_count(account, policy, agent, clock):
     services.change_status(conversation=conversation, status="pending", actor=agent)
     paused = fresh(conversation)
     assert paused.sla_check_at is None
+    assert paused.sla_due_at is None  # not "due soon" while the clocks are stopped
     assert sla.check_timers(now=T0 + 5 * 60 * MIN)["conversations"] == 0
     # Two hours later the customer answers: the half hour left starts again from there.
     clock.set(T0 + 150 * MIN)
