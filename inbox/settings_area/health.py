@@ -190,6 +190,13 @@ def _health(
         return AccountHealth(account, state, problem, last_event, events_today, usual_gap)
 
     status = account.status
+    if status == PlatformAccount.Status.DISCONNECTED and account.disconnected_at is None:
+        # Not an admin's choice: the platform revoked the authorisation (X user_event.revoke).
+        return result(
+            State.NEEDS_REAUTH,
+            _in_words(account.last_error)
+            or "The platform revoked this account's authorisation: connect it again.",
+        )
     if status == PlatformAccount.Status.DISCONNECTED:
         return result(
             State.DISCONNECTED,

@@ -180,3 +180,43 @@ def test_record_handshake_later_runs_the_task(account):
     from inbox.models import WebhookHandshake
 
     assert WebhookHandshake.objects.get(account=account).count == 1
+
+
+def test_an_x_revoke_webhook_shows_as_needs_reauth_in_the_banner(
+    client, settings, django_capture_on_commit_callbacks
+):
+    import json
+
+    from connectors import webhooks
+
+    settings.X_CONSUMER_SECRET = "x-consumer-secret"
+    account = AccountFactory(
+        platform="x", external_id=x_fake.ACCOUNT_ID, credentials={"access_token": "x-token"}
+    )
+    body = json.dumps(
+        {
+            "for_user_id": x_fake.ACCOUNT_ID,
+            "user_event": {
+                "revoke": {
+                    "date_time": "2026-01-01T11:02:03+00:00",
+                    "target": {"app_id": "27123456"},
+                    "source": {"user_id": x_fake.ACCOUNT_ID},
+                }
+            },
+        }
+    ).encode()
+    signature = "sha256=" + webhooks.hmac_sha256("x-consumer-secret", body, encoding="base64")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/webhooks/x/",
+            data=body,
+            content_type="application/json",
+            headers={"x-twitter-webhooks-signature": signature},
+        )
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.status == PlatformAccount.Status.DISCONNECTED
+
+    state = health.account_health(account)
+    assert state.state == health.State.NEEDS_REAUTH
+    assert [h.account for h in health.unhealthy_accounts()] == [account]
