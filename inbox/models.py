@@ -363,6 +363,12 @@ class Message(models.Model):
                 condition=Q(status__in=["queued", "sending"]),
                 name="msg_pending_delivery",
             ),
+            # Account health (settings area): an account's last outbound sends, newest first.
+            models.Index(
+                fields=["account", "-id"],
+                condition=Q(direction="outbound"),
+                name="msg_account_outbound",
+            ),
         ]
 
     def __str__(self) -> str:
