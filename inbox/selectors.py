@@ -38,6 +38,7 @@ from inbox.models import (
     ConversationRead,
     Label,
     Message,
+    Note,
     Team,
     User,
 )
@@ -349,6 +350,26 @@ def thread(conversation: Conversation, *, after: int | None = None) -> QuerySet[
     return messages
 
 
+@dataclass
+class ThreadItem:
+    kind: str  # "message" or "note"
+    obj: Message | Note
+    at: datetime
+
+
+def thread_items(
+    conversation: Conversation, *, after_message: int = 0, after_note: int | None = 0
+) -> list[ThreadItem]:
+    """Messages and private notes in one timeline (notes are shown apart, never sent).
+    ``after_note=None``: no notes."""
+    items = [ThreadItem("message", m, m.sent_at) for m in thread(conversation, after=after_message)]
+    if after_note is not None:
+        notes = conversation.notes.select_related("author").filter(pk__gt=after_note)
+        items += [ThreadItem("note", n, n.created_at) for n in notes]
+    items.sort(key=lambda item: (item.at, item.kind == "note", item.obj.pk))
+    return items
+
+
 def other_conversations(user: User, conversation: Conversation) -> QuerySet[Conversation]:
     """The contact's other conversations the user may see, newest first."""
     return (
@@ -372,17 +393,15 @@ def latest_event_id(conversation: Conversation) -> int:
 
 
 def replies_since(conversation: Conversation, *, event_id: int, user: User) -> list[Message]:
-    """Messages sent or received on the conversation after the page was loaded, other than the
-    user's own: what the "changed since you loaded it" warning names."""
+    """Replies sent on the conversation after the page was loaded by someone else (another
+    agent, the bot, the platform's own tools): what the "changed since you loaded it" warning
+    names. Customer messages do not count: the open thread shows them live."""
     message_ids = [
         data.get("message")
         for data in ConversationEvent.objects.filter(
             conversation=conversation,
             id__gt=event_id,
-            kind__in=[
-                ConversationEvent.Kind.MESSAGE_SENT,
-                ConversationEvent.Kind.MESSAGE_RECEIVED,
-            ],
+            kind=ConversationEvent.Kind.MESSAGE_SENT,
         ).values_list("data", flat=True)
     ]
     return list(

@@ -248,6 +248,9 @@
     .finally(connect);
 
   body.addEventListener("parley:thread-changed", () => appendNew());
+  // For operators and tests: drop the socket as a network failure would (it reconnects and
+  // catches up from the last event id).
+  window.Parley = Object.freeze({ dropConnection: () => socket && socket.close(4000, "dropped") });
   updateTitle();
 
   // --- Composer: Enter to send, `/` saved replies, typing notice, attachment limits ---
@@ -262,11 +265,13 @@
   let savedReplies = null;
   let pickerIndex = 0;
   const picker = () => document.getElementById("saved-picker");
-  const loadSaved = async () => {
-    if (savedReplies) return savedReplies;
-    const response = await fetch(`/conversations/${openId}/saved-replies/`, { credentials: "same-origin" });
-    savedReplies = response.ok ? (await response.json()).results : [];
-    return savedReplies;
+  let savedLoading = null;
+  const loadSaved = () => {
+    // One request per page, however fast the agent types.
+    savedLoading = savedLoading || fetch(`/conversations/${openId}/saved-replies/`, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : { results: [] }))
+      .then((data) => { savedReplies = data.results; return savedReplies; });
+    return savedLoading;
   };
   const pickerMatches = () => {
     const text = textarea()?.value || "";
@@ -311,6 +316,9 @@
   };
   const openPicker = async () => {
     await loadSaved();
+    // The agent may have chosen or typed on while the list loaded.
+    const t = textarea();
+    if (!t || !t.value.startsWith("/") || t.value.includes("\n")) return;
     pickerIndex = 0;
     renderPicker();
   };

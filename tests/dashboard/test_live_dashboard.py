@@ -1,0 +1,140 @@
+"""The dashboard end to end in headless Chromium, against uvicorn + PostgreSQL + Redis + a real
+Celery worker: live rows, saved replies, delivery ticks, collision detection, catch-up after a
+dropped socket, escaping, and an outsider who sees nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+
+import pytest
+import requests
+
+from inbox.models import Message, SavedReply
+from tests.factories import PASSWORD
+from tests.helpers import sandbox_body, sandbox_headers, wait_for
+from tests.live import ARTIFACTS, ROOT
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+
+def post(url: str, account, body: bytes) -> None:
+    response = requests.post(
+        f"{url}/webhooks/sandbox/{account.pk}/",
+        data=body,
+        headers=sandbox_headers(account.credentials["secret"], body),
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+
+def delivery_body(message_ids: list[str]) -> bytes:
+    return json.dumps(
+        {
+            "id": f"d-{uuid.uuid4().hex}",
+            "type": "delivery",
+            "recipient": {"id": "cust-priya"},
+            "message_ids": message_ids,
+            "timestamp": int(time.time() * 1000),
+        }
+    ).encode()
+
+
+def log_in(chromium, url: str, user):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    return context, page, alerts
+
+
+def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
+    live_server_process, celery_worker_process, chromium, account, agent, teammate, outsider
+):
+    url = live_server_process.url
+    SavedReply.objects.create(
+        shortcut="stock",
+        title="In stock",
+        text="Hi {{contact.first_name}}, {{agent.first_name}} here: yes, it is in stock!",
+    )
+    alice_ctx, alice, alice_alerts = log_in(chromium, url, agent)
+    charlie_ctx, charlie, charlie_alerts = log_in(chromium, url, outsider)
+
+    # A signed webhook: the conversation appears at the top of Alice's list, unread.
+    post(url, account, sandbox_body(sender_id="cust-priya", name="Priya Raman", text="Green coat?"))
+    row = alice.locator("#conversation-rows li.row", has_text="Priya Raman")
+    row.wait_for(timeout=10_000)
+    assert alice.locator("#conversation-rows li.row").first.get_attribute("data-unread") == "1"
+    assert alice.title().startswith("(1) ")
+    conversation_id = int(row.get_attribute("data-conversation"))
+
+    # The socket drops; a message arrives meanwhile; the page reconnects and catches up.
+    alice.evaluate("window.Parley.dropConnection()")
+    post(url, account, sandbox_body(sender_id="cust-priya", name="Priya Raman", text="Size M?"))
+    alice.locator("#live-status[data-state=live]").wait_for(timeout=10_000)
+    alice.locator("#conversation-rows li.row", has_text="Size M?").wait_for(timeout=10_000)
+    alice.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+
+    # Bob opens the same conversation: each sees the other, and Alice sees Bob typing.
+    bob_ctx, bob, _ = log_in(chromium, url, teammate)
+    alice.locator("#conversation-rows li.row a", has_text="Priya Raman").click()
+    alice.wait_for_selector("#live-status[data-state=live]")
+    bob.goto(f"{url}/conversations/{conversation_id}/")
+    alice.locator("#collision", has_text="Bob is viewing").wait_for(timeout=10_000)
+    bob.locator("#collision", has_text="Alice is viewing").wait_for(timeout=10_000)
+    bob.fill("#composer-text", "")
+    bob.type("#composer-text", "Let me check")
+    alice.locator("#collision", has_text="Bob is typing a reply").wait_for(timeout=10_000)
+
+    # Customer text is text, never markup.
+    post(
+        url,
+        account,
+        sandbox_body(
+            sender_id="cust-priya", name="Priya Raman", text="<img src=x onerror=alert(1)>"
+        ),
+    )
+    alice.locator("#thread", has_text="<img src=x onerror=alert(1)>").wait_for(timeout=10_000)
+    assert alice.locator("#thread img[src=x]").count() == 0
+
+    # Saved reply through the `/` picker, variables filled in, sent with Enter.
+    alice.click("#composer-text")
+    alice.keyboard.type("/sto")
+    option = alice.locator("#saved-picker .saved", has_text="/stock")
+    option.wait_for()
+    alice.keyboard.press("Enter")
+    expected = "Hi Priya, Alice here: yes, it is in stock!"
+    assert alice.input_value("#composer-text") == expected
+    alice.keyboard.press("Enter")
+    sent = wait_for(
+        lambda: (
+            Message.objects.filter(text=expected, status="sent").exclude(external_id=None).first()
+        )
+    )
+    mine = alice.locator(f"#message-{sent.pk} .tick")
+    mine.and_(alice.locator("[data-status=sent]")).wait_for(timeout=10_000)
+
+    # The platform's delivery receipt moves the tick, live.
+    post(url, account, delivery_body([sent.external_id]))
+    alice.locator(f"#message-{sent.pk} .tick[data-status=delivered]").wait_for(timeout=10_000)
+    assert "✓✓" in mine.inner_text()
+    alice.screenshot(path=str(ARTIFACTS / "dashboard-conversation.png"), full_page=True)
+
+    # Charlie, in no team: nothing in his list, 404 on the URL, nothing over the socket.
+    assert charlie.locator("#conversation-rows li.row").count() == 0
+    response = charlie.goto(f"{url}/conversations/{conversation_id}/")
+    assert response.status == 404
+    assert alice_alerts == [] and charlie_alerts == []
+    for context in (alice_ctx, bob_ctx, charlie_ctx):
+        context.close()
+
+    screenshots = ROOT / "docs" / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ARTIFACTS / "dashboard.png", screenshots / "dashboard.png")
