@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from inbox.models import OAuthState
+from inbox.models import OAuthState, PlatformAccount
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,23 @@ def test_settings_link_only_for_admins(client, admin_user, agent):
     assert b'href="/settings/"' not in client.get("/").content
     client.force_login(admin_user)
     assert b'href="/settings/"' in client.get("/").content
+
+
+def test_accounts_list_queries_grow_only_with_the_failing_sends_check(client, admin_user):
+    """Pinned: a fixed set of queries, plus one per account (its last sends) for the list and
+    one for the banner."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AccountFactory
+
+    client.force_login(admin_user)
+    counts = []
+    for n in (2, 5):
+        while PlatformAccount.objects.count() < n:
+            AccountFactory()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("settings:accounts")).status_code == 200
+        counts.append(len(queries))
+    assert counts[1] - counts[0] == 3 * 2
+    assert counts[0] <= 20
