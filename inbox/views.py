@@ -307,6 +307,17 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
         if not raw.lstrip("-").isdigit():
             raise ValueError("Unknown priority.")
         services.set_priority(conversation=conversation, priority=int(raw), actor=user)
+    elif action == "bot":
+        # Give the conversation back to the chatbot, or take it from the bot (chatbot/).
+        from chatbot import engine as chatbot
+
+        if data.get("enabled") == "1":
+            chatbot.give_back(conversation, actor=user)
+        elif data.get("enabled") == "0":
+            if conversation.bot_enabled:
+                chatbot.hand_off(conversation, reason={"by": "agent"}, actor=user)
+        else:
+            raise ValueError("Unknown bot setting.")
     else:
         raise ValueError("Unknown action.")
 
