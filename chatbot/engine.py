@@ -187,7 +187,10 @@ def _consent(
         word = _keyword(text, _setting(bot, keywords))
         if word is None:
             continue
-        contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        # The sender's contact: in a group thread it need not be the one who started it.
+        sender = message.sender_identity
+        contact_id = sender.contact_id if sender is not None else conversation.contact_id
+        contact = Contact.objects.select_for_update().get(pk=contact_id)
         if contact.marketing_consent == state:
             # Confirmed once already: say nothing again.
             return Decision(action, detail={"keyword": word, "unchanged": True})
@@ -198,6 +201,9 @@ def _consent(
             source=f"keyword “{word}” ({conversation.account.get_platform_display()}, "
             f"message {message.pk})",
         )
+        if conversation.kind != Conversation.Kind.DM:
+            # Recorded, but not confirmed in a group thread or under a public post.
+            return Decision(action, detail={"keyword": word, "contact": contact.pk})
         return Decision(action, text=_setting(bot, confirmation), detail={"keyword": word})
     return None
 
@@ -361,7 +367,8 @@ def set_consent(*, contact: Contact, conversation: Conversation | None, state: s
     )
     contact.marketing_consent = state
     if conversation is not None:
-        conversation.contact.marketing_consent = state
+        if conversation.contact_id == contact.pk:
+            conversation.contact.marketing_consent = state
         services.record_event(
             conversation,
             ConversationEvent.Kind.CONSENT_CHANGED,
@@ -395,7 +402,7 @@ def answer(message_id: int, *, now: datetime | None = None) -> str:
     """Decide and (maybe) reply for one customer message. Safe to run twice: returns
     "already" when this message was handled before."""
     now = now or timezone.now()
-    message = Message.objects.filter(pk=message_id).first()
+    message = Message.objects.select_related("sender_identity").filter(pk=message_id).first()
     if message is None:
         return "missing"
     # Never a loop: only customers' messages; echoes, agents' and the bot's own are outbound.

@@ -397,6 +397,30 @@ def test_promotional_sends_need_an_opt_in(account, bot):
         services.queue_reply(conversation=reload(conversation), text="Sale!", is_promotional=True)
 
 
+def test_stop_in_a_group_opts_out_its_sender_without_a_public_confirmation(account, bot):
+    def group_message(sender: str, text: str) -> Message:
+        return services.receive_message(
+            account=account,
+            event=MessageReceived(
+                platform="sandbox",
+                account_external_id=account.external_id,
+                timestamp=timezone.now(),
+                external_id=f"g-{sender}-{time.monotonic_ns()}",
+                sender=Person(platform_user_id=sender, name=sender),
+                text=text,
+                kind="group",
+                thread_external_id="group-1",
+            ),
+        )
+
+    group_message("starter", "hello all")
+    stop = group_message("second", "STOP")
+    assert engine.answer(stop.pk) == "opt_out"
+    consents = dict(Contact.objects.values_list("name", "marketing_consent"))
+    assert consents == {"starter": "unknown", "second": "opted_out"}
+    assert bot_replies(stop.conversation) == []
+
+
 def test_a_message_which_is_merely_about_stopping_is_not_an_opt_out(account, bot):
     engine.answer(customer_says(account, "please stop the delivery of order 12").pk)
     assert Contact.objects.get().marketing_consent == "unknown"
