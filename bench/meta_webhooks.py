@@ -1,0 +1,334 @@
+"""Benchmark: signed Messenger webhooks into the production shape.
+
+A uvicorn process (PostgreSQL with psycopg's pool, Redis) receives signed ``POST
+/webhooks/meta/`` bodies from paced client threads; a real Celery worker (prefork, 2 processes)
+ingests them from Redis, fetching each new contact's profile from a fake Graph API on
+127.0.0.1. Three phases, each measured on the same server:
+
+1. floor: the same server answering a trivial 200 (the subscription handshake, no database);
+2. singles: one event per POST at --rate requests/s;
+3. batches: 50 events per POST at --batch-rate requests/s.
+
+For each: acknowledgement latency p50 / p99 / max as the client sees it; for 2 and 3, events
+stored per second end to end (first POST → last message row committed by the worker).
+Contacts cycle over --contacts PSIDs, so most events go to existing conversations.
+
+Runs against its own PostgreSQL database (created, migrated, dropped) and Redis db 7; only
+127.0.0.1 traffic; bounded by the counts below and a drain timeout. Usage::
+
+    .venv/bin/python bench/meta_webhooks.py [--singles 5000] [--batches 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_NAME = "parley_bench_meta"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+REDIS_URL = "redis://127.0.0.1:6379/7"
+APP_SECRET = "bench-meta-app-secret"
+VERIFY_TOKEN = "bench-verify-token"
+PAGE_ID = "106917238123456"
+PORT = 8767
+ENV = {
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "SECRET_KEY": "bench-only-secret-key",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DEBUG": "0",
+    "DATABASE_POOL": "1",
+    "META_APP_SECRET": APP_SECRET,
+    "META_VERIFY_TOKEN": VERIFY_TOKEN,
+}
+os.environ.update(ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def start(cmd: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=open(ROOT / "test-artifacts" / log, "wb"),  # noqa: SIM115 - lives with the process
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# --- Bodies -----------------------------------------------------------------------------------
+
+
+def event(n: int, contacts: int, now_ms: int) -> dict:
+    psid = f"69{n % contacts:014d}"
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": now_ms,
+        "message": {"mid": f"m_bench_{n:08d}", "text": f"Where is my order #{n}? \u2013 thanks"},
+    }
+
+
+def body(first: int, count: int, contacts: int) -> bytes:
+    now_ms = int(time.time() * 1000)
+    # Meta's batching is across entries (one messaging item each).
+    entries = [
+        {"id": PAGE_ID, "time": now_ms, "messaging": [event(n, contacts, now_ms)]}
+        for n in range(first, first + count)
+    ]
+    return json.dumps({"object": "page", "entry": entries}).encode()
+
+
+# --- Load -------------------------------------------------------------------------------------
+
+
+def paced(requests_list: list, rate: float, send, threads: int = 4) -> list[float]:
+    """Send ``requests_list`` at ``rate`` per second (open loop, shared schedule) from a few
+    threads; returns each acknowledgement's latency in ms. Any non-200 aborts the run."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+    start_at = time.perf_counter() + 0.2
+
+    def worker(offset: int) -> None:
+        import requests
+
+        session = requests.Session()
+        for index in range(offset, len(requests_list), threads):
+            due = start_at + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            began = time.perf_counter()
+            status = send(session, requests_list[index])
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    failures.append(str(status))
+
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed: {failures[:5]}")
+    return latencies
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
+def stored_count() -> int:
+    from inbox.models import Message
+
+    return Message.objects.filter(direction="inbound").count()
+
+
+def drain(target: int, started: float, timeout: float) -> dict[str, float]:
+    """Wait until ``target`` inbound messages are stored; events/s from the first POST."""
+    deadline = time.monotonic() + timeout
+    count = stored_count()
+    while count < target and time.monotonic() < deadline:
+        time.sleep(0.25)
+        count = stored_count()
+    elapsed = time.perf_counter() - started
+    return {
+        "stored": count,
+        "expected": target,
+        "seconds": round(elapsed, 1),
+        "events_stored_per_s": round(count / elapsed, 1),
+    }
+
+
+def run(args) -> dict:
+    from connectors.meta.webhook import SIGNATURE_HEADER, sign
+    from inbox.models import PlatformAccount
+    from tests.fakes import meta as fake_meta
+    from tests.fakes.server import FakePlatformServer
+
+    fake = FakePlatformServer().start()
+    fake_meta.install(fake)
+    PlatformAccount.objects.create(
+        platform="messenger",
+        name="Bench Page",
+        external_id=PAGE_ID,
+        credentials={"page_access_token": "bench-token"},
+    )
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {"META_GRAPH_URL": f"{fake.url}/meta/v21.0"}
+    server = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "parley.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+        ],
+        env,
+        "bench-meta-uvicorn.log",
+    )
+    worker = start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "parley",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "-Q",
+            "default,ingest,delivery,chatbot,sla,media",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env,
+        "bench-meta-worker.log",
+    )
+    base = f"http://127.0.0.1:{PORT}"
+    results: dict = {}
+    try:
+        import requests
+
+        from parley.celery import app
+
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if time.monotonic() > deadline:
+                raise RuntimeError("worker did not start")
+        while True:
+            try:
+                requests.get(f"{base}/login/", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        handshake = (
+            f"{base}/webhooks/meta/?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}"
+            "&hub.challenge=1158201444"
+        )
+
+        def get(session, url):
+            return session.get(url, timeout=10).status_code
+
+        def post(session, payload):
+            return session.post(
+                f"{base}/webhooks/meta/",
+                data=payload,
+                timeout=10,
+                headers={
+                    SIGNATURE_HEADER: sign(APP_SECRET, payload),
+                    "Content-Type": "application/json",
+                },
+            ).status_code
+
+        # Warm-up: connections, imports, the pool, the first contact rows.
+        paced([body(90_000_000 + i, 1, args.contacts) for i in range(50)], 50, post)
+        drain(50, time.perf_counter(), 30)
+        baseline = stored_count()
+
+        results["floor"] = summary(paced([handshake] * args.floor, args.rate, get))
+
+        singles = [body(i, 1, args.contacts) for i in range(args.singles)]
+        started = time.perf_counter()
+        results["singles"] = summary(paced(singles, args.rate, post))
+        results["singles"].update(drain(baseline + args.singles, started, args.drain_timeout))
+        results["singles"]["events"] = args.singles
+
+        baseline = stored_count()
+        first = 10_000_000
+        batches = [body(first + i * 50, 50, args.contacts) for i in range(args.batches)]
+        started = time.perf_counter()
+        results["batches_of_50"] = summary(paced(batches, args.batch_rate, post))
+        results["batches_of_50"].update(
+            drain(baseline + args.batches * 50, started, args.drain_timeout)
+        )
+        results["batches_of_50"]["events"] = args.batches * 50
+    finally:
+        stop(server)
+        stop(worker)
+        fake.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--singles", type=int, default=5000)
+    parser.add_argument("--batches", type=int, default=300)
+    parser.add_argument("--floor", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200.0, help="requests/s for singles")
+    parser.add_argument("--batch-rate", type=float, default=20.0, help="requests/s for batches")
+    parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument("--drain-timeout", type=float, default=240.0)
+    args = parser.parse_args()
+
+    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    try:
+        results = run(args)
+        print(json.dumps(results, indent=2))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
