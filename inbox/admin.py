@@ -72,6 +72,9 @@ class PlatformAccountAdmin(admin.ModelAdmin):
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ("members", "accounts")
+    list_display = ("name", "auto_assign", "max_open_per_agent")
+    # Kept by inbox.assignment's round-robin.
+    readonly_fields = ("last_auto_assignee",)
 
 
 admin.site.register(Label)
