@@ -247,6 +247,19 @@ def _facebook(code: str, redirect_uri: str) -> tuple[dict, list[Choice]]:
     user_token = token.get("access_token")
     if not user_token:
         raise OAuthError("Facebook returned no access token.")
+    # The code gives a short-lived user token, and Page tokens made from it die with it (about
+    # an hour). Exchanged for a long-lived one first, the Page tokens do not expire.
+    long_lived = _call(
+        "POST",
+        settings.META_OAUTH_TOKEN_URL,
+        data={
+            "grant_type": "fb_exchange_token",
+            "client_id": settings.META_APP_ID,
+            "client_secret": settings.META_APP_SECRET,
+            "fb_exchange_token": user_token,
+        },
+    )
+    user_token = long_lived.get("access_token") or user_token
     pages: list[dict[str, Any]] = []
     url: str | None = f"{settings.META_GRAPH_URL}/me/accounts"
     params: dict[str, str] | None = {

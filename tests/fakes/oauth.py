@@ -96,6 +96,25 @@ def _facebook_dialog(request: Recorded, match) -> Reply:
 
 def _facebook_token(request: Recorded, match) -> Reply:
     form = _form(request)
+    if form.get("grant_type") == "fb_exchange_token":
+        # Short-lived user token → long-lived one (the app secret proves the app).
+        if (
+            form.get("client_secret") != META_APP_SECRET
+            or _tokens.get(form.get("fb_exchange_token", "")) != "fb-user"
+        ):
+            return Reply(
+                400,
+                {
+                    "error": {
+                        "message": "Invalid OAuth access token.",
+                        "type": "OAuthException",
+                        "code": 190,
+                    }
+                },
+            )
+        return Reply(
+            200, {"access_token": _token("fb-user"), "token_type": "bearer", "expires_in": 5183944}
+        )
     if form.get("client_secret") != META_APP_SECRET or not _redeem(
         "facebook", form, form.get("client_id", "")
     ):
@@ -109,9 +128,9 @@ def _facebook_token(request: Recorded, match) -> Reply:
                 }
             },
         )
+    # A short-lived user token (about an hour), as the code exchange gives.
     return Reply(
-        200,
-        {"access_token": _token("fb-user"), "token_type": "bearer", "expires_in": 5183944},
+        200, {"access_token": _token("fb-user"), "token_type": "bearer", "expires_in": 3600}
     )
 
 

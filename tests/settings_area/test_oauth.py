@@ -64,8 +64,10 @@ def test_facebook_login_connects_the_page_and_its_instagram_account(
     subscribed = fake_platforms.sent("POST", rf"/{meta_fake.PAGE_ID}/subscribed_apps$")
     assert subscribed and subscribed[0].headers["authorization"] == f"Bearer {page_token}"
     # The code was exchanged by POST: no secret or token in any URL Parley requested.
-    exchange = fake_platforms.sent("POST", r"/oauth/access_token$")[0]
+    exchange, long_lived = fake_platforms.sent("POST", r"/oauth/access_token$")
     assert "client_secret" not in str(exchange.query) and b"client_secret" in exchange.body
+    # The short-lived user token was swapped for a long-lived one before listing the Pages.
+    assert b"grant_type=fb_exchange_token" in long_lived.body
     # Tokens appear in no page, no log line and no audit entry; the state row keeps none.
     detail = client.get(done["Location"]).content.decode()
     assert page_token not in detail
