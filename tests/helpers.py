@@ -56,3 +56,12 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: f
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def committed():
+    """Run what is scheduled on commit (processing, delivery, media) when the block ends, in a
+    test that runs inside one never-committed transaction (much faster than
+    ``transaction=True``)."""
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)

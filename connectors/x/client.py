@@ -7,15 +7,21 @@ Errors come back in two shapes: RFC 7807 problem documents (``{"title", "detail"
 
 from __future__ import annotations
 
+import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import requests
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from connectors import http
 from connectors.base import DeliveryError
+
+log = logging.getLogger(__name__)
 
 # Everything `GET /2/dm_events` can tell us about an event (REFERENCE §6.4).
 DM_EVENT_FIELDS = (
@@ -130,14 +136,102 @@ def classify(response: requests.Response) -> DeliveryError:
 def call(
     account, method: str, path: str, *, json: Any = None, params: dict | None = None, **kwargs
 ) -> requests.Response:
+    """One X API call with the account's token, refreshed first when it is about to expire
+    (OAuth 2.0 user tokens last two hours) and once more if X says it is no longer valid."""
+    refresh_if_expiring(account)
+    try:
+        return _call(account, method, path, json=json, params=params, **kwargs)
+    except DeliveryError as exc:
+        if not (exc.auth and can_refresh(account)):
+            raise
+        refresh_token(account)
+        return _call(account, method, path, json=json, params=params, **kwargs)
+
+
+def _call(account, method: str, path: str, **kwargs) -> requests.Response:
     return http.request(
         method,
         f"{base_url()}{path}",
         classify=classify,
-        json=json,
-        params=params,
         headers=auth_headers(account),
         **kwargs,
+    )
+
+
+# --- OAuth 2.0 token refresh ------------------------------------------------------------------
+
+# Refresh this long before the stored expiry, so a call never starts with a dying token.
+REFRESH_MARGIN = timedelta(minutes=2)
+
+
+def can_refresh(account) -> bool:
+    return bool((account.credentials or {}).get("refresh_token")) and bool(settings.X_CLIENT_ID)
+
+
+def refresh_if_expiring(account) -> None:
+    expires_at = (account.credentials or {}).get("expires_at") or ""
+    if not expires_at or not can_refresh(account):
+        return
+    try:
+        expiry = datetime.fromisoformat(str(expires_at))
+    except ValueError:
+        return
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
+    if expiry - REFRESH_MARGIN <= timezone.now():
+        refresh_token(account)
+
+
+def refresh_token(account) -> None:
+    """Trade the refresh token for a new pair and store it (encrypted). X rotates refresh
+    tokens, so two workers must not both spend the same one: the account row is locked, and a
+    worker that finds a token newer than the one it failed with uses that instead."""
+    from inbox.models import PlatformAccount
+
+    used = (account.credentials or {}).get("access_token")
+    with transaction.atomic():
+        locked = PlatformAccount.objects.select_for_update().get(pk=account.pk)
+        credentials = dict(locked.credentials or {})
+        if credentials.get("access_token") != used:
+            account.credentials = credentials
+            return
+        auth = (
+            (settings.X_CLIENT_ID, settings.X_CLIENT_SECRET) if settings.X_CLIENT_SECRET else None
+        )
+        response = http.request(
+            "POST",
+            settings.X_OAUTH_TOKEN_URL,
+            classify=_refresh_refused,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": credentials["refresh_token"],
+                "client_id": settings.X_CLIENT_ID,
+            },
+            auth=auth,
+        )
+        token = response.json()
+        if not token.get("access_token"):
+            raise DeliveryError("X returned no access token on refresh.", permanent=True, auth=True)
+        credentials["access_token"] = token["access_token"]
+        if token.get("refresh_token"):
+            credentials["refresh_token"] = token["refresh_token"]
+        if token.get("expires_in"):
+            credentials["expires_at"] = (
+                timezone.now() + timedelta(seconds=int(token["expires_in"]))
+            ).isoformat()
+        locked.credentials = credentials
+        locked.save(update_fields=["credentials"])
+        account.credentials = credentials
+
+
+def _refresh_refused(response: requests.Response) -> DeliveryError:
+    if response.status_code == 429 or response.status_code >= 500:
+        return classify(response)
+    return DeliveryError(
+        "X refused to refresh the account's access token: reconnect the account.",
+        permanent=True,
+        auth=True,
+        code="refresh_refused",
     )
 
 
@@ -171,11 +265,10 @@ def upload_dm_media(account, content: bytes, content_type: str) -> str:
         if content_type == "image/gif"
         else ("dm_video" if content_type.startswith("video/") else "dm_image")
     )
-    response = http.request(
+    response = call(
+        account,
         "POST",
-        f"{base_url()}/2/media/upload",
-        classify=classify,
-        headers=auth_headers(account),
+        "/2/media/upload",
         data={"media_category": category, "media_type": content_type},
         files={"media": ("media", content, content_type)},
     )
@@ -212,6 +305,13 @@ class XMediaAuth(requests.auth.AuthBase):
 
 
 def media_session(account) -> requests.Session:
+    try:
+        refresh_if_expiring(account)
+    except DeliveryError as exc:
+        # The download then fails with its own error on the attachment; nothing else to do here.
+        log.warning(
+            "X token of account %s not refreshed for a media download: %s", account.pk, exc.reason
+        )
     session = requests.Session()
     session.auth = XMediaAuth((account.credentials or {}).get("access_token", ""))
     return session

@@ -13,6 +13,7 @@ from inbox.outreach import recipient_limit, send_to_many
 from inbox.services import ReplyRefused
 from tests.factories import AccountFactory, ContactFactory, ConversationFactory, IdentityFactory
 from tests.fakes import x as fake_x
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -56,11 +57,13 @@ def test_x_refuses_more_than_49_recipients_before_queueing_anything(
     assert fake_platforms.requests == []
 
 
-@pytest.mark.django_db(transaction=True)
 def test_x_sends_one_dm_to_each_contact(x_account, agent, fake_platforms):
     contacts = contacts_on(x_account, 3)
 
-    result = send_to_many(account=x_account, contacts=contacts, text="Our new range", author=agent)
+    with committed():
+        result = send_to_many(
+            account=x_account, contacts=contacts, text="Our new range", author=agent
+        )
 
     assert result.refused == []
     assert len(result.messages) == 3
@@ -76,13 +79,13 @@ def test_x_sends_one_dm_to_each_contact(x_account, agent, fake_platforms):
     assert all(t and "-" in t for t in threads)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_x_group_outreach_makes_one_group_conversation(x_account, agent, fake_platforms):
     contacts = contacts_on(x_account, 3)
 
-    result = send_to_many(
-        account=x_account, contacts=contacts, text="Welcome all", author=agent, as_group=True
-    )
+    with committed():
+        result = send_to_many(
+            account=x_account, contacts=contacts, text="Welcome all", author=agent, as_group=True
+        )
 
     conversation = Conversation.objects.get()
     assert conversation.kind == Conversation.Kind.GROUP

@@ -16,8 +16,9 @@ from connectors.registry import get_connector
 from inbox.models import Conversation, Message, WebhookEvent
 from inbox.services import queue_reply
 from tests.factories import AccountFactory
+from tests.helpers import committed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_bytes())
@@ -37,12 +38,13 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 def post_li(client, body: bytes, signature: str | None = None):
-    return client.post(
-        "/webhooks/linkedin/",
-        data=body,
-        content_type="application/json",
-        headers={"X-LI-Signature": signature if signature is not None else sign(body)},
-    )
+    with committed():
+        return client.post(
+            "/webhooks/linkedin/",
+            data=body,
+            content_type="application/json",
+            headers={"X-LI-Signature": signature if signature is not None else sign(body)},
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -207,7 +209,8 @@ def test_agent_reply_is_a_public_nested_comment_with_version_headers(
     post_li(client, body_of("linkedin_org_social_action_comment.json"))
     conversation = Conversation.objects.select_related("account", "contact").get()
 
-    message = queue_reply(conversation=conversation, text="Yes, we ship to the UK!")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Yes, we ship to the UK!")
 
     message.refresh_from_db()
     assert message.status == Message.Status.SENT, message.error
@@ -261,7 +264,8 @@ def test_refused_comment_reads_clearly(client, li_account, fake_platforms):
         ),
     )
 
-    message = queue_reply(conversation=conversation, text="Yes!")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Yes!")
 
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED

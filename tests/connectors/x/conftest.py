@@ -10,6 +10,7 @@ import pytest
 from connectors import webhooks
 from tests.factories import AccountFactory
 from tests.fakes import x as fake_x
+from tests.helpers import committed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VECTORS = json.loads((FIXTURES / "signature_vectors.json").read_bytes())
@@ -28,12 +29,13 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 def post_x(client, body: bytes, *, signature: str | None = None):
-    return client.post(
-        "/webhooks/x/",
-        data=body,
-        content_type="application/json",
-        headers={"x-twitter-webhooks-signature": signature or sign(body)},
-    )
+    with committed():
+        return client.post(
+            "/webhooks/x/",
+            data=body,
+            content_type="application/json",
+            headers={"x-twitter-webhooks-signature": signature or sign(body)},
+        )
 
 
 @pytest.fixture(autouse=True)

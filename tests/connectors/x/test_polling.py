@@ -14,8 +14,9 @@ from inbox.models import Attachment, Conversation, Message, PlatformAccount
 from inbox.polling import poll_accounts
 from tests.connectors.x.conftest import ACCOUNT_ID, CUSTOMER_ID, fixture_bytes
 from tests.fakes import x as fake_x
+from tests.helpers import committed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 PAGE = json.loads(fixture_bytes("x_dm_events_page.json"))
 
@@ -25,6 +26,12 @@ def polling_account(x_account):
     x_account.options = {"mode": "polling"}
     x_account.save()
     return x_account
+
+
+def poll() -> dict[int, str]:
+    """One polling pass, with what it schedules on commit (media downloads) run at its end."""
+    with committed():
+        return poll_accounts()
 
 
 def load_page(page: dict, *, page_size: int = 2) -> None:
@@ -45,7 +52,7 @@ def test_only_accounts_in_polling_mode_are_polled(x_account, polling_account, x_
     )
     assert not connector.polls(webhook_only)
 
-    outcomes = poll_accounts()
+    outcomes = poll()
 
     assert set(outcomes) == {polling_account.pk}
 
@@ -55,7 +62,7 @@ def test_first_poll_pages_to_the_end_and_keeps_a_cursor(polling_account, x_api):
     media_url = f"{x_api.url}/x/media/AbCdEfGh.jpg"
     fake_x.STATE.includes["media"][0]["url"] = media_url
 
-    assert poll_accounts() == {polling_account.pk: "3 events"}
+    assert poll() == {polling_account.pk: "3 events"}
 
     requests = lookups(x_api)
     assert len(requests) == 2
@@ -89,7 +96,7 @@ def test_first_poll_pages_to_the_end_and_keeps_a_cursor(polling_account, x_api):
 
 def test_next_poll_stops_at_what_it_has_seen(polling_account, x_api):
     load_page(PAGE)
-    poll_accounts()
+    poll()
     x_api.reset()
     newest = {
         "id": "1879250000000000001",
@@ -101,7 +108,7 @@ def test_next_poll_stops_at_what_it_has_seen(polling_account, x_api):
     }
     fake_x.STATE.events.insert(0, newest)
 
-    assert poll_accounts() == {polling_account.pk: "1 events"}
+    assert poll() == {polling_account.pk: "1 events"}
 
     assert len(lookups(x_api)) == 1
     assert Message.objects.count() == 4
@@ -111,11 +118,11 @@ def test_next_poll_stops_at_what_it_has_seen(polling_account, x_api):
 
 def test_polling_the_same_events_twice_makes_no_duplicates(polling_account, x_api):
     load_page(PAGE, page_size=10)
-    poll_accounts()
+    poll()
     polling_account.poll_cursor = {}
     polling_account.save()
 
-    poll_accounts()
+    poll()
 
     assert Message.objects.count() == 3
 
@@ -123,7 +130,7 @@ def test_polling_the_same_events_twice_makes_no_duplicates(polling_account, x_ap
 def test_an_empty_page_like_x_sends_is_fine(polling_account, x_api):
     assert json.loads(fixture_bytes("x_dm_events_empty.json")) == {"meta": {"result_count": 0}}
 
-    assert poll_accounts() == {polling_account.pk: "0 events"}
+    assert poll() == {polling_account.pk: "0 events"}
 
     polling_account.refresh_from_db()
     assert polling_account.poll_cursor == {}
@@ -135,7 +142,7 @@ def test_empty_pages_with_a_next_token_are_paged_through(polling_account, x_api)
     fake_x.STATE.empty_pages_first = 2
     fake_x.STATE.next_on_last = True
 
-    assert poll_accounts() == {polling_account.pk: "3 events"}
+    assert poll() == {polling_account.pk: "3 events"}
 
     # two empty pages, the data page, and the empty page its trailing next_token led to
     assert len(lookups(x_api)) == 4
@@ -148,7 +155,7 @@ def test_exhausted_rate_limit_waits_for_the_reset_then_resumes(polling_account, 
     fake_x.STATE.remaining = 2
     fake_x.STATE.reset_at = int(time.time()) + 600
 
-    poll_accounts()
+    poll()
 
     assert len(lookups(x_api)) == 2
     polling_account.refresh_from_db()
@@ -159,7 +166,7 @@ def test_exhausted_rate_limit_waits_for_the_reset_then_resumes(polling_account, 
     assert Message.objects.count() == 2
 
     # Before the reset: no request at all (X would refuse it).
-    poll_accounts()
+    poll()
     assert len(lookups(x_api)) == 2
 
     # The window resets: the pass resumes where it stopped and finishes.
@@ -167,7 +174,7 @@ def test_exhausted_rate_limit_waits_for_the_reset_then_resumes(polling_account, 
     PlatformAccount.objects.filter(pk=polling_account.pk).update(
         poll_cursor={**cursor, "wait_until": time.time() - 1}
     )
-    poll_accounts()
+    poll()
 
     assert lookups(x_api)[-1].query["pagination_token"] == ["p2"]
     assert Message.objects.count() == 3
@@ -180,7 +187,7 @@ def test_429_with_reset_headers_is_waited_out_not_an_error(polling_account, x_ap
     fake_x.STATE.remaining = 0
     fake_x.STATE.reset_at = int(time.time()) + 300
 
-    assert poll_accounts() == {polling_account.pk: "0 events"}
+    assert poll() == {polling_account.pk: "0 events"}
 
     polling_account.refresh_from_db()
     assert polling_account.poll_cursor["wait_until"] == pytest.approx(fake_x.STATE.reset_at, abs=2)
@@ -190,7 +197,8 @@ def test_429_with_reset_headers_is_waited_out_not_an_error(polling_account, x_ap
 def test_poll_accounts_command_runs_one_pass(polling_account, x_api, capsys):
     load_page(PAGE, page_size=10)
 
-    call_command("poll_accounts", "--account", str(polling_account.pk))
+    with committed():
+        call_command("poll_accounts", "--account", str(polling_account.pk))
 
     assert f"account {polling_account.pk}: 3 events" in capsys.readouterr().out
     assert Message.objects.count() == 3
@@ -213,7 +221,7 @@ def test_revoked_token_is_reported_on_the_account(polling_account, x_api):
         ),
     )
 
-    outcome = poll_accounts()[polling_account.pk]
+    outcome = poll()[polling_account.pk]
 
     assert outcome.startswith("failed: X refused the account's access token")
     polling_account.refresh_from_db()
@@ -223,7 +231,7 @@ def test_revoked_token_is_reported_on_the_account(polling_account, x_api):
 def test_group_conversation_with_join_and_leave_as_system_messages(polling_account, x_api):
     load_page(json.loads(fixture_bytes("x_dm_events_group.json")), page_size=10)
 
-    poll_accounts()
+    poll()
 
     conversation = Conversation.objects.get()
     assert conversation.kind == Conversation.Kind.GROUP
@@ -242,7 +250,7 @@ def test_group_conversation_with_join_and_leave_as_system_messages(polling_accou
 def test_newer_schema_referenced_posts_and_nested_entities(polling_account, x_api):
     load_page(json.loads(fixture_bytes("x_dm_events_page__v2167.json")))
 
-    poll_accounts()
+    poll()
 
     message = Message.objects.get()
     assert message.text == (

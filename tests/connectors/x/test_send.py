@@ -17,6 +17,7 @@ from inbox.services import queue_reply
 from tests.connectors.x.conftest import ACCOUNT_ID, CUSTOMER_ID, fixture_bytes, post_x
 from tests.fakes import x as fake_x
 from tests.fakes.server import Reply
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +34,11 @@ def outbound(**kwargs) -> OutboundMessage:
     return OutboundMessage(**{"text": "Hello", "client_ref": "ref", **kwargs})
 
 
-@pytest.mark.django_db(transaction=True)
 def test_reply_goes_to_the_participant_and_keeps_the_event_id(conversation, x_api):
-    message = queue_reply(
-        conversation=conversation, text="Thanks! Your replacement mug ships tomorrow."
-    )
+    with committed():
+        message = queue_reply(
+            conversation=conversation, text="Thanks! Your replacement mug ships tomorrow."
+        )
 
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
@@ -128,7 +129,6 @@ def test_two_media_items_are_refused(x_account, x_api):
     assert x_api.requests == []
 
 
-@pytest.mark.django_db(transaction=True)
 def test_429_is_retried_at_the_rate_limit_reset(conversation, x_api):
     reset = int(time.time()) + 120
     x_api.script(
@@ -141,7 +141,8 @@ def test_429_is_retried_at_the_rate_limit_reset(conversation, x_api):
         ),
     )
 
-    message = queue_reply(conversation=conversation, text="Hello again")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Hello again")
 
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
@@ -158,11 +159,11 @@ def test_legacy_rate_limit_body_is_understood(x_account, x_api):
     assert not error.value.permanent and "Rate limit exceeded" in error.value.reason
 
 
-@pytest.mark.django_db(transaction=True)
 def test_403_fails_readably_and_the_composer_remembers_it(conversation, x_api):
     x_api.script("POST", SEND_PATH, Reply(403, json.loads(fixture_bytes("x_error_403.json"))))
 
-    message = queue_reply(conversation=conversation, text="Hello?")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Hello?")
 
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
@@ -173,18 +174,19 @@ def test_403_fails_readably_and_the_composer_remembers_it(conversation, x_api):
     assert "settings may refuse DMs" in policy.detail
 
     # A later send that goes through clears the warning.
-    queue_reply(conversation=conversation, text="Trying once more")
+    with committed():
+        queue_reply(conversation=conversation, text="Trying once more")
     conversation.refresh_from_db()
     assert "send_warning" not in conversation.metadata
     assert reply_policy(conversation).detail == "X has no reply window."
 
 
-@pytest.mark.django_db(transaction=True)
 def test_legacy_403_code_says_what_x_said(conversation, x_api):
     x_api.script(
         "POST", SEND_PATH, Reply(403, json.loads(fixture_bytes("x_error_403__legacy_349.json")))
     )
-    message = queue_reply(conversation=conversation, text="Hello?")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Hello?")
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert message.error == (
@@ -202,11 +204,11 @@ def test_400_problem_details_reach_the_agent(x_account, x_api):
     assert "does not match ^[0-9]{1,19}$" in error.value.reason
 
 
-@pytest.mark.django_db(transaction=True)
 def test_401_parks_the_message_until_the_account_is_reconnected(conversation, x_api):
     x_api.script("POST", SEND_PATH, Reply(401, {"title": "Unauthorized", "status": 401}))
 
-    message = queue_reply(conversation=conversation, text="Hello?")
+    with committed():
+        message = queue_reply(conversation=conversation, text="Hello?")
 
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
@@ -226,18 +228,19 @@ def test_check_connection_refuses_a_token_of_another_user(x_account, x_api):
 
 
 def test_connect_account_keeps_mode_readable_and_tokens_encrypted(db, capsys):
-    call_command(
-        "connect_account",
-        "x",
-        "--external-id",
-        ACCOUNT_ID,
-        "--credential",
-        "access_token=tok",
-        "--credential",
-        "consumer_secret=sec",
-        "--credential",
-        "mode=polling",
-    )
+    with committed():
+        call_command(
+            "connect_account",
+            "x",
+            "--external-id",
+            ACCOUNT_ID,
+            "--credential",
+            "access_token=tok",
+            "--credential",
+            "consumer_secret=sec",
+            "--credential",
+            "mode=polling",
+        )
     account = PlatformAccount.objects.get(platform="x")
     assert account.options == {"mode": "polling"}
     assert account.credentials == {"access_token": "tok", "consumer_secret": "sec"}
@@ -245,10 +248,81 @@ def test_connect_account_keeps_mode_readable_and_tokens_encrypted(db, capsys):
     assert capsys.readouterr().out.strip().endswith(str(account.pk))
 
 
-@pytest.mark.django_db(transaction=True)
 def test_no_reply_window_on_x(conversation):
     Conversation.objects.filter(pk=conversation.pk).update(
         last_inbound_at=timezone.now() - timezone.timedelta(days=60)
     )
     conversation.refresh_from_db()
     assert reply_policy(conversation).allowed
+
+
+# --- OAuth 2.0 token refresh ------------------------------------------------------------------
+
+TOKEN_PATH = r"^/x/2/oauth2/token$"
+
+
+def refreshed(access: str = "x-token-2", refresh: str = "r2") -> Reply:
+    return Reply(
+        200,
+        {
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": access,
+            "refresh_token": refresh,
+            "scope": "dm.read dm.write tweet.read users.read offline.access",
+        },
+    )
+
+
+def test_an_expiring_token_is_refreshed_before_the_call(x_account, x_api, settings):
+    settings.X_CLIENT_ID = "fake-x-client"
+    x_account.credentials = {
+        **x_account.credentials,
+        "refresh_token": "r1",
+        "expires_at": (timezone.now() + timezone.timedelta(seconds=30)).isoformat(),
+    }
+    x_account.save()
+    x_api.script("POST", TOKEN_PATH, refreshed())
+
+    assert get_connector("x").check_connection(x_account) == "@examplemugs_help"
+
+    form = x_api.sent("POST", TOKEN_PATH)[0].body.decode()
+    assert "grant_type=refresh_token" in form and "refresh_token=r1" in form
+    assert x_api.sent("GET", r"^/x/2/users/me$")[0].headers["authorization"] == "Bearer x-token-2"
+    x_account.refresh_from_db()
+    assert x_account.credentials["access_token"] == "x-token-2"
+    assert x_account.credentials["refresh_token"] == "r2"
+    assert x_account.credentials["expires_at"] > timezone.now().isoformat()
+
+
+def test_a_token_x_no_longer_accepts_is_refreshed_once_and_the_call_retried(
+    x_account, x_api, settings
+):
+    settings.X_CLIENT_ID = "fake-x-client"
+    x_account.credentials = {**x_account.credentials, "refresh_token": "r1"}
+    x_account.save()
+    x_api.script("GET", r"^/x/2/users/me$", Reply(401, {"title": "Unauthorized", "status": 401}))
+    x_api.script("POST", TOKEN_PATH, refreshed())
+
+    assert get_connector("x").check_connection(x_account) == "@examplemugs_help"
+    assert len(x_api.sent("GET", r"^/x/2/users/me$")) == 2
+
+
+def test_a_refused_refresh_parks_replies_until_the_account_is_reconnected(
+    conversation, x_api, settings
+):
+    settings.X_CLIENT_ID = "fake-x-client"
+    account = conversation.account
+    account.credentials = {**account.credentials, "refresh_token": "spent"}
+    account.save()
+    x_api.script("POST", SEND_PATH, Reply(401, {"title": "Unauthorized", "status": 401}))
+    x_api.script("POST", TOKEN_PATH, Reply(400, {"error": "invalid_request"}))
+
+    with committed():
+        message = queue_reply(conversation=conversation, text="Hello?")
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    account.refresh_from_db()
+    assert account.status == PlatformAccount.Status.NEEDS_REAUTH
+    assert "refresh" in account.last_error

@@ -21,8 +21,9 @@ from tests.connectors.x.conftest import (
     post_x,
     sign,
 )
+from tests.helpers import committed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 # --- CRC and signatures -----------------------------------------------------------------------
@@ -147,7 +148,10 @@ def test_dm_sent_from_elsewhere_shows_as_agent_message_sent_outside_parley(clien
 def test_copy_of_a_dm_parley_sent_makes_no_second_message(client, x_account, x_api):
     post_x(client, fixture_bytes("x_aaa_direct_message_event.json"))
     conversation = Conversation.objects.get()
-    sent = queue_reply(conversation=conversation, text="Sorry about that! A new mug is on its way.")
+    with committed():
+        sent = queue_reply(
+            conversation=conversation, text="Sorry about that! A new mug is on its way."
+        )
     sent.refresh_from_db()
     assert sent.status == Message.Status.SENT
     # X delivers the account's own DM back with the id the send returned.
@@ -261,10 +265,12 @@ def test_mark_read_marks_outbound_messages_up_to_the_last_read_event(client, x_a
     from tests.fakes.server import Reply
 
     x_api.script("POST", r"/messages$", Reply(201, send_response))
-    read = queue_reply(
-        conversation=conversation, text="Thanks! Your replacement mug ships tomorrow."
-    )
-    later = queue_reply(conversation=conversation, text="Anything else?")
+    with committed():
+        read = queue_reply(
+            conversation=conversation, text="Thanks! Your replacement mug ships tomorrow."
+        )
+    with committed():
+        later = queue_reply(conversation=conversation, text="Anything else?")
     later.refresh_from_db()
     later_sent_at = read.sent_at.replace(year=read.sent_at.year + 1)
     Message.objects.filter(pk=later.pk).update(sent_at=later_sent_at)
