@@ -1,5 +1,6 @@
 from django.urls import path
 
+from connectors.meta import views as meta_views
 from connectors.views import webhook
 
 app_name = "webhooks"
@@ -9,5 +10,5 @@ urlpatterns = [
     path("x/", webhook, {"source": "x"}, name="x"),
     path("linkedin/", webhook, {"source": "linkedin"}, name="linkedin"),
     # Messenger and Instagram share one endpoint; the body's `object` picks the platform.
-    path("meta/", webhook, {"source": "messenger"}, name="meta"),
+    path("meta/", meta_views.webhook, name="meta"),
 ]
