@@ -166,9 +166,12 @@
   const conversationEvents = new Set([
     "inbox.created", "inbox.message_received", "inbox.message_sent", "inbox.message_updated",
     "inbox.assigned", "inbox.status_changed", "inbox.labels_changed", "inbox.priority_changed",
+    "inbox.sla_warning", "inbox.sla_breached",
   ]);
   const headerEvents = new Set([
     "inbox.assigned", "inbox.status_changed", "inbox.labels_changed", "inbox.priority_changed",
+    "inbox.sla_warning", "inbox.sla_breached", "inbox.bot_handoff", "inbox.bot_resumed",
+    "inbox.consent_changed",
   ]);
 
   const handle = (event) => {
