@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import time
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 from django.conf import settings
@@ -252,16 +254,21 @@ class XConnector(Connector):
         return {"conversation_type": "Group", "participant_ids": others, "message": body}
 
     def _media_id(self, account: PlatformAccount, attachment) -> str:
+        """X takes media by upload, not by URL: an agent's file is read from Parley's storage;
+        any other URL is fetched within the media safety limits."""
         if attachment.metadata.get("media_id"):
             return str(attachment.metadata["media_id"])
-        from inbox.media import MediaRefused, download
+        limit = self.rules.max_attachment_bytes
+        own = _own_outbound_file(attachment.url, limit)
+        if own is not None:
+            content, content_type = own
+        else:
+            from inbox.media import MediaRefused, download
 
-        try:
-            content, content_type = download(
-                attachment.url, max_bytes=self.rules.max_attachment_bytes
-            )
-        except (MediaRefused, requests.RequestException) as exc:
-            raise DeliveryError(f"The attachment could not be read: {exc}", permanent=True)
+            try:
+                content, content_type = download(attachment.url, max_bytes=limit)
+            except (MediaRefused, requests.RequestException) as exc:
+                raise DeliveryError(f"The attachment could not be read: {exc}", permanent=True)
         return client.upload_dm_media(account, content, content_type)
 
     # --- Media and identity -------------------------------------------------------------------
@@ -290,3 +297,30 @@ def _single_account_secret() -> str:
         for account in PlatformAccount.objects.filter(platform=Platform.X)
     } - {""}
     return secrets.pop() if len(secrets) == 1 else ""
+
+
+def _own_outbound_file(url: str, limit: int) -> tuple[bytes, str] | None:
+    """The bytes of an attachment an agent uploaded to Parley, when ``url`` is Parley's own
+    signed outbound-media link (no HTTP round trip to ourselves)."""
+    from django.urls import Resolver404, resolve
+
+    from inbox.composer import attachment_for_token
+
+    try:
+        match = resolve(urlparse(url).path)
+    except Resolver404:
+        return None
+    if match.view_name != "inbox:outbound-media":
+        return None
+    found = attachment_for_token(match.kwargs.get("token", ""))
+    if found is None or not found.file:
+        return None
+    if found.file.size > limit:
+        raise DeliveryError(
+            f"{found.name or 'The attachment'} is over X's {limit // (1024 * 1024)} MB limit.",
+            permanent=True,
+        )
+    with found.file.open("rb") as handle:
+        content = handle.read()
+    content_type = found.content_type or mimetypes.guess_type(found.name)[0] or ""
+    return content, content_type or "application/octet-stream"

@@ -326,3 +326,37 @@ def test_a_refused_refresh_parks_replies_until_the_account_is_reconnected(
     account.refresh_from_db()
     assert account.status == PlatformAccount.Status.NEEDS_REAUTH
     assert "refresh" in account.last_error
+
+
+def test_an_agents_file_from_the_composer_is_uploaded_from_storage(conversation, agent, x_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inbox import composer
+
+    upload = SimpleUploadedFile("label.png", fake_x.PNG, content_type="image/png")
+    with committed():
+        message = composer.send(
+            conversation=conversation, author=agent, text="Your label", files=[upload]
+        )
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT, message.error
+    upload_request = x_api.sent("POST", r"^/x/2/media/upload$")[0]
+    assert fake_x.PNG in upload_request.body
+    assert b"image/png" in upload_request.body
+    sent = x_api.sent("POST", SEND_PATH)[0].json()
+    assert sent["text"] == "Your label" and len(sent["attachments"]) == 1
+    # Read from Parley's storage: no request for Parley's own media link.
+    assert not [r for r in x_api.requests if "/media/outbound/" in r.path]
+
+
+def test_the_composer_refuses_a_second_file_for_x(conversation, agent):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inbox import composer
+    from inbox.services import ReplyRefused
+
+    files = [SimpleUploadedFile(f"{n}.png", fake_x.PNG, content_type="image/png") for n in "ab"]
+    with pytest.raises(ReplyRefused) as refused:
+        composer.send(conversation=conversation, author=agent, text="Two", files=files)
+    assert refused.value.code == "too_many_attachments"
