@@ -376,3 +376,65 @@ def test_events_parley_does_not_use_are_acknowledged(post_meta, messenger_accoun
     assert post_meta(name).status_code == 200
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.IGNORED
     assert Message.objects.count() == 0
+
+
+def _text_body(account, mid, text, timestamp_ms, sender=PSID, url=None):
+    message = {"mid": mid, "text": text}
+    if url:
+        message["attachments"] = [{"type": "image", "payload": {"url": url}}]
+    return json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": account.external_id,
+                    "time": timestamp_ms,
+                    "messaging": [
+                        {
+                            "sender": {"id": sender},
+                            "recipient": {"id": account.external_id},
+                            "timestamp": timestamp_ms,
+                            "message": message,
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+def test_out_of_order_posts_are_ordered_by_platform_time(post_meta, messenger_account):
+    post_meta(_text_body(messenger_account, "m_late", "second", 1767225700000))
+    post_meta(_text_body(messenger_account, "m_early", "first", 1767225600000))
+
+    conversation = Conversation.objects.get()
+    assert conversation.last_message_preview == "second"
+    assert conversation.last_inbound_at == _ms(1767225700000)
+    assert list(conversation.messages.order_by("sent_at").values_list("text", flat=True)) == [
+        "first",
+        "second",
+    ]
+
+
+def test_batch_with_a_known_and_an_unknown_page(post_meta, messenger_account):
+    known = json.loads(_text_body(messenger_account, "m_known", "hello", 1767225600000))
+    unknown = json.loads(_text_body(messenger_account, "m_unknown", "hello", 1767225600000))
+    unknown["entry"][0]["id"] = "555000555"
+    known["entry"] += unknown["entry"]
+
+    assert post_meta(json.dumps(known).encode()).status_code == 200
+
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["m_known"]
+    archived = WebhookEvent.objects.get()
+    assert archived.outcome == WebhookEvent.Outcome.PROCESSED
+    assert "unknown messenger account 555000555" in archived.error
+
+
+def test_media_on_a_private_address_is_never_fetched(post_meta, messenger_account):
+    post_meta(
+        _text_body(messenger_account, "m_ssrf", "", 1767225600000, url="http://10.0.0.7/a.png")
+    )
+
+    attachment = Attachment.objects.get()
+    assert not attachment.file
+    assert "non-public" in attachment.fetch_error
