@@ -18,6 +18,11 @@ from inbox.access import account_group, user_group, visible_account_ids, visible
 PRESENCE_STATES = {"viewing", "typing", "left"}
 
 
+def conversation_group(conversation_id: int) -> str:
+    """The sockets that have one conversation open: viewing and typing notices."""
+    return f"conversation.{conversation_id}"
+
+
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -39,7 +44,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "user", None) is not None:
             if self.viewing:
-                await self._relay(self.viewing, "left")
+                viewing = self.viewing
+                await self._watch(None)
+                await self._relay(viewing, "left")
             await database_sync_to_async(presence.disconnected)(self.user)
 
     async def receive_json(self, content, **kwargs) -> None:
@@ -54,18 +61,33 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         conversation = content.get("conversation")
         if not isinstance(conversation, int):
             return
+        if await self._account_of(conversation) is None:
+            return  # not a conversation this user may see: say nothing to anyone
         if kind == "left":
-            self.viewing = None if self.viewing == conversation else self.viewing
-        else:
-            self.viewing = conversation
+            if self.viewing == conversation:
+                await self._relay(conversation, "left")
+                await self._watch(None)
+            return
+        await self._watch(conversation)
         await self._relay(conversation, kind, hello=bool(content.get("hello")))
 
+    async def _watch(self, conversation: int | None) -> None:
+        """Follow one conversation's presence group (one page, one open conversation)."""
+        if self.viewing == conversation:
+            return
+        if self.viewing is not None:
+            await self.channel_layer.group_discard(
+                conversation_group(self.viewing), self.channel_name
+            )
+        self.viewing = conversation
+        if conversation is not None:
+            await self.channel_layer.group_add(conversation_group(conversation), self.channel_name)
+
     async def _relay(self, conversation: int, state: str, hello: bool = False) -> None:
-        account = await self._account_of(conversation)
-        if account is None:
-            return  # not a conversation this user may see: say nothing to anyone
+        # Only to the sockets that have this conversation open (all of them passed the same
+        # access check), not to everyone on the account.
         await self.channel_layer.group_send(
-            account_group(account),
+            conversation_group(conversation),
             {
                 "type": "inbox.event",
                 "payload": {

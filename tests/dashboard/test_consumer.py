@@ -57,14 +57,18 @@ def test_viewing_and_typing_reach_teammates_but_not_outsiders(
 
     async def scenario():
         alice, bob, charlie = [await connect(u) for u in (agent, teammate, outsider)]
+        # Bob has the conversation open; Charlie tries to listen in on it.
+        await bob.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        await charlie.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        await drain(bob)
         await alice.send_json_to(
             {"type": "viewing", "conversation": conversation.pk, "hello": True}
         )
         await alice.send_json_to({"type": "typing", "conversation": conversation.pk})
         heard_by_bob = await drain(bob)
         heard_by_charlie = await drain(charlie)
-        # Charlie cannot announce himself on a conversation he may not see.
-        await charlie.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        # Charlie cannot announce himself on a conversation he may not see either.
+        await charlie.send_json_to({"type": "typing", "conversation": conversation.pk})
         await charlie.send_json_to({"type": "viewing", "conversation": "not-an-id"})
         after_charlie = await drain(bob)
         presence = await database_sync_to_async(
