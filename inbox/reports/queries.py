@@ -323,7 +323,7 @@ def _flag_counts(prefix: str, field: str) -> dict[str, Any]:
 
 
 OPENING_COUNTS = {
-    "opened": Count("pk"),
+    "opened": Count("*"),
     "answered": Count("pk", filter=Q(first_response_at__isnull=False)),
     "bot_answered": Count("pk", filter=Q(bot_first_response_at__isnull=False)),
     "sla_breaches": Sum("sla_breaches"),
@@ -338,11 +338,11 @@ OPENING_DURATIONS = (
     "bot_first_response_seconds",
 )
 RESOLUTION_COUNTS = {
-    "resolved": Count("pk"),
+    "resolved": Count("*"),
     "bot_deflected": Count("pk", filter=Q(bot_deflected=True)),
 }
 RESOLUTION_DURATIONS = ("resolution_seconds", "resolution_business_seconds")
-REPLY_COUNTS = {"replies": Count("pk")}
+REPLY_COUNTS = {"replies": Count("*")}
 REPLY_DURATIONS = ("seconds", "business_seconds")
 VOLUME_COUNTS = {"messages_in": Sum("messages_in"), "messages_out": Sum("messages_out")}
 
@@ -378,11 +378,6 @@ def summary(f: ReportFilters) -> dict[str, Any]:
     )
     human = stats(replies(f), counts=REPLY_COUNTS, durations=REPLY_DURATIONS).get((), {})
     entry.update({f"reply_{k}" if not k.startswith("repl") else k: v for k, v in human.items()})
-    bot = stats(
-        replies(f, Message.SenderKind.BOT), counts=REPLY_COUNTS, durations=("seconds",)
-    ).get((), {})
-    entry["bot_replies"] = bot.get("replies", 0)
-    entry["bot_reply_seconds_p50"] = bot.get("seconds_p50")
     entry.update(volume(f).aggregate(**VOLUME_COUNTS))
     return _finish(entry)
 
