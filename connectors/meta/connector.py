@@ -118,10 +118,19 @@ class MetaConnector(Connector):
                     for title in message.quick_replies[:QUICK_REPLIES_MAX]
                 ]
             parts.append((text_part, False))
+        if len(parts) == 1:
+            data = self._post_message(account, {**envelope, "message": parts[0][0]}, av=parts[0][1])
+            return SendResult(external_id=str(data.get("message_id") or ""))
         external_id = ""
-        for part, av in parts:
+        done = graph.parts_sent(message.client_ref)
+        for index, (part, av) in enumerate(parts):
+            if index in done:
+                # Accepted before a later part failed: not sent twice on the retry.
+                external_id = done[index]
+                continue
             data = self._post_message(account, {**envelope, "message": part}, av=av)
             external_id = str(data.get("message_id") or external_id)
+            graph.part_sent(message.client_ref, index, external_id)
         return SendResult(external_id=external_id)
 
     def _comment_reply(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:

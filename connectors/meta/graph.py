@@ -99,3 +99,40 @@ def throttle(account: PlatformAccount, per_second: float | None, *, bucket: str 
         if _count_this_second(f"{account.pk}{bucket}", second) <= limit:
             return
         time.sleep(max(0.001, second + 1 - now))
+
+
+# --- Multi-part sends ---------------------------------------------------------------------------
+
+# A message with attachments is several Send API calls. If a later part fails and the message
+# is retried, parts already accepted must not reach the customer twice: their ids are kept
+# (in Redis, shared by workers) under the message's client_ref for two days.
+_local_parts: dict[str, dict[int, str]] = {}
+PARTS_TTL_SECONDS = 2 * 24 * 3600
+
+
+def parts_sent(client_ref: str) -> dict[int, str]:
+    client = _redis_client()
+    if client is not None:
+        try:
+            stored = client.hgetall(f"parley:meta-parts:{client_ref}")
+            return {int(k): v.decode() for k, v in stored.items()}
+        except Exception:  # noqa: BLE001 - fall back to this process's memory
+            log.warning("multi-part progress unavailable in Redis")
+    with _local_lock:
+        return dict(_local_parts.get(client_ref, {}))
+
+
+def part_sent(client_ref: str, index: int, external_id: str) -> None:
+    client = _redis_client()
+    if client is not None:
+        try:
+            key = f"parley:meta-parts:{client_ref}"
+            pipe = client.pipeline()
+            pipe.hset(key, str(index), external_id)
+            pipe.expire(key, PARTS_TTL_SECONDS)
+            pipe.execute()
+            return
+        except Exception:  # noqa: BLE001 - fall back to this process's memory
+            log.warning("multi-part progress unavailable in Redis")
+    with _local_lock:
+        _local_parts.setdefault(client_ref, {})[index] = external_id

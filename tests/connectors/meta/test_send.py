@@ -563,3 +563,31 @@ def test_connect_account_forms(capsys, team):
     )
     ig = PlatformAccount.objects.get(platform="instagram")
     assert (ig.credentials, ig.options) == ({"access_token": "IGQ"}, {"human_agent": True})
+
+
+def test_retry_after_a_failed_part_does_not_resend_the_parts_accepted(
+    messenger_account, fake_platforms
+):
+    outbound = OutboundMessage(
+        text="And the label",
+        client_ref=f"ref-{time.time_ns()}",
+        recipient_id=PSID,
+        attachments=(IncomingAttachment(kind="image", url="https://files.example/a.png"),),
+    )
+    connector = get_connector("messenger")
+    fake_platforms.script(
+        "POST", SEND, Reply(200, {"recipient_id": PSID, "message_id": "m_part_1"})
+    )
+    fake_platforms.script("POST", SEND, Reply(400, error_body(1200, 2018024)))
+    with pytest.raises(DeliveryError):
+        connector.send(messenger_account, outbound)
+
+    result = connector.send(messenger_account, outbound)
+
+    bodies = [r.json()["message"] for r in fake_platforms.sent("POST", SEND)]
+    assert [("attachment" in b, "text" in b) for b in bodies] == [
+        (True, False),
+        (False, True),
+        (False, True),
+    ]
+    assert result.external_id.startswith("m_fake_")
