@@ -421,10 +421,12 @@ def generate(conn: psycopg.Connection, conversations: int, messages_per: int, se
             )
         conn.commit()
     figures["indexes_s"] = t.seconds
-    with Timer("ANALYZE") as t:
+    # VACUUM as autovacuum would on rows this old: it sets the visibility map that lets the
+    # report queries scan the covering indexes without visiting the heap.
+    with Timer("VACUUM ANALYZE") as t:
         conn.autocommit = True
         for table in big:
-            conn.execute(f"ANALYZE {table}")
+            conn.execute(f"VACUUM ANALYZE {table}")
         conn.autocommit = False
     figures["generate_total_s"] = time.perf_counter() - t_all
     return figures
@@ -641,7 +643,7 @@ def _stream_all(
 # --- Timing the reports ---------------------------------------------------------------------
 
 
-def time_reports(repeats: int) -> dict:
+def time_reports(repeats: int, only: list[str] | None = None) -> dict:
     from types import SimpleNamespace
 
     from inbox.reports import queries
@@ -662,6 +664,8 @@ def time_reports(repeats: int) -> dict:
         ),
         ("30 days, one platform", {"range": "30d", "tz": "Europe/London", "platform": "messenger"}),
     ):
+        if only and label not in only:
+            continue
         f = queries.parse_filters(params, admin, now=NOW)
         parts = {
             "summary (this period)": lambda f=f: queries.summary(f),
@@ -679,18 +683,21 @@ def time_reports(repeats: int) -> dict:
                 with queries.report_session():
                     call()
                 samples.append(time.perf_counter() - t0)
-            timings[name] = statistics.median(samples)
+            timings[name] = samples
         samples = []
         for _ in range(repeats):
             t0 = time.perf_counter()
             with queries.report_session():
                 data = queries.report(f)
             samples.append(time.perf_counter() - t0)
-        timings["whole page (report())"] = statistics.median(samples)
+        timings["whole page (report())"] = samples
         results[label] = (timings, data["headline"]["current"].get("opened"))
         log(f"  {label}: {data['headline']['current'].get('opened'):,} openings")
-        for name, seconds in timings.items():
-            log(f"    {name:<28} {seconds * 1000:8.0f} ms")
+        log(f"    {'':<28} {'best':>8}    {'median':>8}")
+        for name, values in timings.items():
+            best, median = min(values), statistics.median(values)
+            log(f"    {name:<28} {best * 1000:8.0f} ms {median * 1000:8.0f} ms")
+        log(f"    (load average while timing: {os.getloadavg()[0]:.1f})")
     return results
 
 
@@ -701,6 +708,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time an existing bench database")
+    parser.add_argument(
+        "--only", choices=["30 days", "a year", "30 days, one platform"], action="append"
+    )
     args = parser.parse_args()
 
     log(
@@ -724,8 +734,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_size_pretty(pg_database_size('{DB_NAME}'))")
             log(f"  database size: {cursor.fetchone()[0]}")
-        log(f"timing the reports page's queries (median of {args.repeats}, warm cache):")
-        time_reports(args.repeats)
+        log(f"timing the reports page's queries ({args.repeats} runs each, warm cache):")
+        time_reports(args.repeats, args.only)
     finally:
         from django.db import connections
 

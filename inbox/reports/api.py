@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -24,6 +25,37 @@ FILTER_PARAMETERS = [
     OpenApiParameter("agent", int),
     OpenApiParameter("label", int),
 ]
+
+
+PERIOD = inline_serializer(
+    "ReportPeriod",
+    fields={
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "time_zone": serializers.CharField(),
+        "group": serializers.ChoiceField(choices=queries.GROUPS),
+    },
+)
+SUMMARY = inline_serializer(
+    "ReportSummary",
+    fields={
+        "period": PERIOD,
+        "current": serializers.DictField(help_text="every figure of the period (docs/reports.md)"),
+        "previous": serializers.DictField(help_text="the same figures, previous period"),
+        "figures": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="headline figures: key, label, kind, value, previous, change_percent",
+        ),
+    },
+)
+TABLE = inline_serializer(
+    "ReportTable",
+    fields={
+        "period": PERIOD,
+        "columns": serializers.ListField(child=serializers.CharField()),
+        "results": serializers.ListField(child=serializers.DictField()),
+    },
+)
 
 
 class IsManager(BasePermission):
@@ -52,7 +84,7 @@ class ReportView(APIView):
         }
 
 
-@extend_schema(parameters=FILTER_PARAMETERS)
+@extend_schema(parameters=FILTER_PARAMETERS, responses=SUMMARY)
 class SummaryView(ReportView):
     """Headline figures, the previous period's, and the change in percent."""
 
@@ -63,7 +95,13 @@ class SummaryView(ReportView):
         return Response({"period": self.period(f), **headline})
 
 
-@extend_schema(parameters=FILTER_PARAMETERS)
+@extend_schema(
+    parameters=[
+        OpenApiParameter("table", str, OpenApiParameter.PATH, enum=list(TABLES)),
+        *FILTER_PARAMETERS,
+    ],
+    responses=TABLE,
+)
 class TableView(ReportView):
     """One report table: ``series`` (per day or week), ``heatmap`` (weekday × hour),
     ``agents``, ``platforms``."""

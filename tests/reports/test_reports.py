@@ -303,3 +303,11 @@ def test_unused_helpers_are_not_needed_for_a_manager_without_teams(db):
     response = client_for(lonely).get("/reports/")
     assert response.status_code == 200
     assert queries.summary(filters_for(lonely, range="7d"))["opened"] == 0
+
+
+def test_openapi_schema_documents_the_report_endpoints(admin_user):
+    schema = client_for(admin_user).get("/api/schema/?format=json").json()
+    assert "/api/v1/reports/summary/" in schema["paths"]
+    table = schema["paths"]["/api/v1/reports/{table}/"]["get"]
+    [path_param] = [p for p in table["parameters"] if p["in"] == "path"]
+    assert sorted(path_param["schema"]["enum"]) == ["agents", "heatmap", "platforms", "series"]
