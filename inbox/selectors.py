@@ -39,6 +39,7 @@ from inbox.models import (
     Label,
     Message,
     Note,
+    PlatformAccount,
     Team,
     User,
 )
@@ -310,14 +311,22 @@ def conversation_page(
                 )
     rows = list(
         conversations.order_by(*ordering)
-        .select_related("account", "contact", "assignee")
-        # Rows never need the account's secrets: not decrypting them saves ~1 ms a row.
-        .defer("account__credentials", "account__poll_cursor", "account__options")
+        .select_related("contact", "assignee")
         .annotate(unread=unread_count_subquery(user))
         .prefetch_related(
             Prefetch("labels", queryset=Label.objects.order_by("name")),
         )[: page_size + 1]
     )
+    # Accounts are few: one small query instead of a join per row (and no decrypting of each
+    # row's account credentials, which select_related would do).
+    accounts = {
+        a.pk: a
+        for a in PlatformAccount.objects.filter(pk__in={r.account_id for r in rows}).defer(
+            "credentials", "poll_cursor"
+        )
+    }
+    for row in rows:
+        row.account = accounts[row.account_id]
     next_cursor = ""
     if len(rows) > page_size:
         rows = rows[:page_size]

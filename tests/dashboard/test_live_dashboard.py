@@ -8,12 +8,14 @@ import json
 import shutil
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
-from inbox.models import Message, SavedReply
-from tests.factories import PASSWORD
+from inbox.models import Label, Message, SavedReply
+from tests.factories import PASSWORD, ContactFactory, ConversationFactory
 from tests.helpers import sandbox_body, sandbox_headers, wait_for
 from tests.live import ARTIFACTS, ROOT
 
@@ -42,6 +44,32 @@ def delivery_body(message_ids: list[str]) -> bytes:
     ).encode()
 
 
+def populate_inbox(account, agent, teammate) -> None:
+    """A few read conversations so the list (and the README's screenshot) looks lived in."""
+    now = timezone.now()
+    vip, refund = (
+        Label.objects.create(name="vip", color="#7c3aed"),
+        Label.objects.create(name="refund", color="#dc2626"),
+    )
+    rows = [
+        ("Sam Lee", "Thanks, the parcel arrived!", agent, 1, None, [vip], 40),
+        ("Noor Haddad", "Can I return the blue jacket?", teammate, 2, 95, [refund], 95),
+        ("Ivan Novak", "Is the store open on Sunday?", None, 1, 180, [], 180),
+        ("Ana Silva", "My order #4412 is late", None, 3, 300, [refund, vip], 300),
+    ]
+    for name, preview, assignee, priority, waiting, labels, minutes in rows:
+        conversation = ConversationFactory(
+            account=account,
+            contact=ContactFactory(name=name),
+            assignee=assignee,
+            priority=priority,
+            last_message_preview=preview,
+            last_activity_at=now - timedelta(minutes=minutes),
+            waiting_since=now - timedelta(minutes=waiting) if waiting else None,
+        )
+        conversation.labels.set(labels)
+
+
 def log_in(chromium, url: str, user):
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -64,6 +92,7 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
         title="In stock",
         text="Hi {{contact.first_name}}, {{agent.first_name}} here: yes, it is in stock!",
     )
+    populate_inbox(account, agent, teammate)
     alice_ctx, alice, alice_alerts = log_in(chromium, url, agent)
     charlie_ctx, charlie, charlie_alerts = log_in(chromium, url, outsider)
 
@@ -128,6 +157,7 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     alice.screenshot(path=str(ARTIFACTS / "dashboard-conversation.png"), full_page=True)
 
     # Charlie, in no team: nothing in his list, 404 on the URL, nothing over the socket.
+    charlie.reload()
     assert charlie.locator("#conversation-rows li.row").count() == 0
     response = charlie.goto(f"{url}/conversations/{conversation_id}/")
     assert response.status == 404
