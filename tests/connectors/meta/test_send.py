@@ -158,11 +158,12 @@ def test_quick_replies_for_the_chatbot(run_commits, dm, fake_platforms):
 
 
 def test_attachments_go_one_per_call_before_the_text(messenger_account, fake_platforms):
+    ref = f"ref-{time.time_ns()}"
     result = get_connector("messenger").send(
         messenger_account,
         OutboundMessage(
             text="Here is the label",
-            client_ref="ref1",
+            client_ref=ref,
             recipient_id=PSID,
             attachments=(
                 IncomingAttachment(kind="image", url="https://files.example/label.png"),
@@ -177,7 +178,7 @@ def test_attachments_go_one_per_call_before_the_text(messenger_account, fake_pla
         "payload": {"url": "https://files.example/label.png", "is_reusable": True},
     }
     assert bodies[1]["attachment"]["type"] == "file"
-    assert [b["metadata"] for b in bodies] == ["ref1#1", "ref1#2", "ref1"]
+    assert [b["metadata"] for b in bodies] == [f"{ref}#1", f"{ref}#2", ref]
     assert bodies[2]["text"] == "Here is the label"
     assert result.external_id.startswith("m_fake_")
 
