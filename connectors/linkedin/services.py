@@ -50,17 +50,15 @@ def apply_notification(*, account: PlatformAccount, event: LinkedInNotificationE
     except IntegrityError:
         log.info("LinkedIn notification %s already applied", event.notification_id)
         return False
-    if event.post_urn:
-        _count(account, event)
     inner = event.inner
-    if inner is None:
-        return True
     if isinstance(inner, MessageEchoed):
         _record_admin_comment(account, inner)
-        return True
-    from inbox.ingest import HANDLERS
+    elif inner is not None:
+        from inbox.ingest import HANDLERS
 
-    HANDLERS[type(inner)](account=account, event=inner)
+        HANDLERS[type(inner)](account=account, event=inner)
+    if event.post_urn:
+        _count(account, event)
     return True
 
 
@@ -81,6 +79,27 @@ def _count(account: PlatformAccount, event: LinkedInNotificationEvent) -> None:
         updates[field] = Greatest(F(field) + step, 0)
     if updates:
         LinkedInPost.objects.filter(pk=post.pk).update(**updates)
+    _show_counts_on_conversation(account, event.post_urn)
+
+
+def _show_counts_on_conversation(account: PlatformAccount, post_urn: str) -> None:
+    """The post's comment conversation carries its counts, so the conversation page shows them
+    without knowing LinkedIn (``metadata["post_activity"]``)."""
+    post = LinkedInPost.objects.filter(account=account, post_urn=post_urn).first()
+    conversation = Conversation.objects.filter(account=account, external_thread_id=post_urn).first()
+    if post is None or conversation is None:
+        return
+    activity = {
+        "likes": post.likes,
+        "shares": post.shares,
+        "comments": post.comments,
+        "mentions": post.mentions,
+        "text": post.text[:300],
+    }
+    if conversation.metadata.get("post_activity") != activity:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            metadata={**conversation.metadata, "post_activity": activity}
+        )
 
 
 def _record_admin_comment(account: PlatformAccount, event: MessageEchoed) -> None:

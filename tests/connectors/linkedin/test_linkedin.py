@@ -131,6 +131,15 @@ def test_comment_becomes_a_comment_conversation_for_its_post(client, li_account)
     assert LinkedInPost.objects.get(post_urn=POST).comments == 1
 
 
+def test_the_comment_conversation_shows_the_posts_counts(client, li_account):
+    post_li(client, body_of("linkedin_org_social_action_comment.json"))
+    post_li(client, body_of("linkedin_org_social_action__like_and_share.json"))
+
+    activity = Conversation.objects.get().metadata["post_activity"]
+    assert (activity["likes"], activity["shares"], activity["comments"]) == (2, 1, 1)
+    assert activity["text"] == "Our spring mug collection is live!"
+
+
 def test_redelivered_notification_is_applied_once(client, li_account):
     body = body_of("linkedin_org_social_action_comment.json")
     post_li(client, body)
