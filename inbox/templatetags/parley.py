@@ -59,3 +59,11 @@ def short_since(value: datetime | None) -> str:
 def initials(name: str) -> str:
     words = [w for w in (name or "?").split() if w]
     return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+@register.simple_tag
+def conversation_row(conversation) -> SafeString:
+    """One inbox list row (built in Python for speed: inbox.rows)."""
+    from inbox.rows import row_html
+
+    return row_html(conversation)

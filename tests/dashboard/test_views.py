@@ -306,3 +306,17 @@ def test_account_filter_of_another_account_shows_nothing(account, agent):
     foreign = AccountFactory()
     ConversationFactory(account=foreign, contact=ContactFactory(name="Hidden Person"))
     assert b"Hidden Person" not in login(agent).get(f"/?account={foreign.pk}").content
+
+
+def test_list_rows_escape_names_previews_and_labels(account, agent):
+    conversation = ConversationFactory(
+        account=account,
+        contact=ContactFactory(name='<b onmouseover="x()">Eve</b>'),
+        last_message_preview="<script>alert(1)</script>",
+    )
+    conversation.labels.add(Label.objects.create(name="<i>vip</i>", color='red" onclick="x()'))
+    html = login(agent).get("/").content.decode()
+    assert "<script>alert(1)</script>" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b onmouseover=&quot;x()&quot;&gt;Eve&lt;/b&gt;" in html
+    assert 'style="border-color:red&quot; onclick=&quot;x()"' in html

@@ -1,0 +1,119 @@
+"""One inbox list row as HTML, built in Python: the list renders 50 of them per request and
+Django's template engine spent most of the page's time on them (see bench/README.md). Every
+value is escaped by ``format_html``/``escape``; keep the markup in step with the CSS and the
+live script (``#row-<id>``, ``data-conversation``, ``data-unread``, one ``<a>`` per row)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timeuntil
+
+from inbox.models import Conversation
+from inbox.templatetags.parley import initials, short_since
+
+
+def _when(value: datetime) -> str:
+    # strftime, not Django's dateformat: a tenth of the cost, same "Nov 23, 17:05".
+    local = timezone.localtime(value)
+    return f"{local:%b} {local.day}, {local:%H:%M}"
+
+
+def _side(c: Conversation) -> str:
+    parts = []
+    sla_status = getattr(c, "sla_status", "")
+    sla_due_at = getattr(c, "sla_due_at", None)
+    if sla_status == "breached":
+        parts.append('<span class="sla sla-breached" title="SLA breached">SLA breached</span>')
+    elif sla_status and sla_due_at:
+        parts.append(
+            format_html(
+                '<span class="sla sla-{}" title="SLA due {}">SLA {}</span>',
+                sla_status,
+                _when(sla_due_at),
+                timeuntil(sla_due_at),
+            )
+        )
+    if c.unread:
+        parts.append(
+            format_html(
+                '<span class="unread-count" title="{} unread">{}</span>', c.unread, c.unread
+            )
+        )
+    if c.waiting_since:
+        parts.append(
+            format_html(
+                '<span class="waiting" title="Waiting since {}">waiting {}</span>',
+                _when(c.waiting_since),
+                short_since(c.waiting_since),
+            )
+        )
+    else:
+        parts.append(
+            format_html(
+                '<time datetime="{}">{}</time>',
+                c.last_activity_at.isoformat(),
+                short_since(c.last_activity_at),
+            )
+        )
+    return "".join(parts)
+
+
+def _meta(c: Conversation) -> str:
+    parts = []
+    if c.priority >= Conversation.Priority.HIGH:
+        parts.append(format_html('<span class="prio">{}</span> · ', c.get_priority_display()))
+    parts.append(escape(c.get_status_display()))
+    if c.status == Conversation.Status.SNOOZED and c.snoozed_until:
+        parts.append(f" until {escape(_when(c.snoozed_until))}")
+    parts.append(" · ")
+    parts.append(escape(c.assignee.display_name) if c.assignee else "<em>unassigned</em>")
+    for label in c.labels.all():
+        parts.append(
+            format_html(
+                ' <span class="label" style="border-color:{}">{}</span>', label.color, label.name
+            )
+        )
+    return "".join(parts)
+
+
+def row_html(c: Conversation) -> SafeString:
+    contact = c.contact
+    name = contact.name or "Unknown contact"
+    avatar = (
+        format_html('<img src="/contacts/{}/avatar/" alt="" loading="lazy">', c.contact_id)
+        if contact.avatar_url
+        else ""
+    )
+    return format_html(
+        '<li class="row status-{status} priority-{priority}{unread_class}" id="row-{pk}" '
+        'data-conversation="{pk}" data-unread="{unread}">\n'
+        '  <input type="checkbox" name="ids" value="{pk}" form="bulk-form" '
+        'aria-label="Select conversation with {label_name}">\n'
+        '  <a href="/conversations/{pk}/">\n'
+        '    <span class="avatar" aria-hidden="true">{avatar}<span>{initials}</span></span>\n'
+        '    <span class="who"><strong class="contact">{name}</strong>\n'
+        '      <span class="badge platform-{platform}">{platform_name}</span></span>\n'
+        '    <span class="preview">{preview}</span>\n'
+        '    <span class="side">{side}</span>\n'
+        '    <span class="meta">{meta}</span>\n'
+        "  </a>\n"
+        "</li>",
+        status=c.status,
+        priority=c.priority,
+        unread_class=" unread" if c.unread else "",
+        pk=c.pk,
+        unread=c.unread,
+        label_name=contact.name or "unknown contact",
+        avatar=avatar,
+        initials=initials(contact.name),
+        name=name,
+        platform=c.account.platform,
+        platform_name=c.account.get_platform_display(),
+        preview=c.last_message_preview,
+        side=mark_safe(_side(c)),  # noqa: S308 - built from format_html/escape above
+        meta=mark_safe(_meta(c)),  # noqa: S308 - built from format_html/escape above
+    )
