@@ -314,9 +314,9 @@ def test_list_rows_escape_names_previews_and_labels(account, agent):
         contact=ContactFactory(name='<b onmouseover="x()">Eve</b>'),
         last_message_preview="<script>alert(1)</script>",
     )
-    conversation.labels.add(Label.objects.create(name="<i>vip</i>", color='red" onclick="x()'))
+    conversation.labels.add(Label.objects.create(name="<i>vip</i>", color='"><b>x'))
     html = login(agent).get("/").content.decode()
     assert "<script>alert(1)</script>" not in html and "<b onmouseover" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b onmouseover=&quot;x()&quot;&gt;Eve&lt;/b&gt;" in html
-    assert 'style="border-color:red&quot; onclick=&quot;x()"' in html
+    assert 'style="border-color:&quot;&gt;&lt;b&gt;x"' in html
