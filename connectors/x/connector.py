@@ -115,6 +115,10 @@ class XConnector(Connector):
         secret = settings.X_CONSUMER_SECRET or _single_account_secret()
         if not secret:
             raise WebhookRejected(503, "X_CONSUMER_SECRET is not configured")
+        # The settings area shows the handshake was seen; recorded by a task, off this path.
+        from inbox.settings_area.health import record_handshake_later
+
+        record_handshake_later("x")
         return JsonResponse(crc_response(secret, token))
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
@@ -192,23 +196,28 @@ class XConnector(Connector):
         body: dict[str, Any] = {}
         if message.text:
             body["text"] = message.text
+        if not body and not message.attachments:
+            raise DeliveryError("An X DM needs text or one media item.", permanent=True)
+        thread = message.thread_external_id
+        new_group = None
+        if message.conversation_kind == "group" or parser.is_group_thread(thread):
+            if thread:
+                path = f"/2/dm_conversations/{thread}/messages"
+            else:
+                # Checked before anything is sent (the media upload included).
+                path, new_group = "/2/dm_conversations", self._group_members(message)
+        elif message.recipient_id:
+            path = f"/2/dm_conversations/with/{message.recipient_id}/messages"
+        elif thread:
+            path = f"/2/dm_conversations/{thread}/messages"
+        else:
+            raise DeliveryError("This X conversation has no recipient to send to.", permanent=True)
         media_ids = [self._media_id(account, a) for a in message.attachments]
         if media_ids:
             body["attachments"] = [{"media_id": m} for m in media_ids]
-        if not body:
-            raise DeliveryError("An X DM needs text or one media item.", permanent=True)
-        thread = message.thread_external_id
-        if message.conversation_kind == "group" or parser.is_group_thread(thread):
-            if thread:
-                path, payload = f"/2/dm_conversations/{thread}/messages", body
-            else:
-                path, payload = "/2/dm_conversations", self._new_group(message, body)
-        elif message.recipient_id:
-            path, payload = f"/2/dm_conversations/with/{message.recipient_id}/messages", body
-        elif thread:
-            path, payload = f"/2/dm_conversations/{thread}/messages", body
-        else:
-            raise DeliveryError("This X conversation has no recipient to send to.", permanent=True)
+        payload = body
+        if new_group is not None:
+            payload = {"conversation_type": "Group", "participant_ids": new_group, "message": body}
         try:
             response = client.call(account, "POST", path, json=payload)
         except DeliveryError as exc:
@@ -236,7 +245,7 @@ class XConnector(Connector):
             thread_external_id=str(data.get("dm_conversation_id") or thread or "") or None,
         )
 
-    def _new_group(self, message: OutboundMessage, body: dict[str, Any]) -> dict[str, Any]:
+    def _group_members(self, message: OutboundMessage) -> list[str]:
         others = [str(p) for p in message.metadata.get("group_participant_ids") or []]
         if len(others) > MAX_GROUP_PEOPLE - 1:
             raise DeliveryError(
@@ -251,7 +260,7 @@ class XConnector(Connector):
                 permanent=True,
                 code="group_too_small",
             )
-        return {"conversation_type": "Group", "participant_ids": others, "message": body}
+        return others
 
     def _media_id(self, account: PlatformAccount, attachment) -> str:
         """X takes media by upload, not by URL: an agent's file is read from Parley's storage;

@@ -82,7 +82,11 @@ def test_a_new_group_above_50_people_is_refused_before_any_request(x_account, x_
     with pytest.raises(DeliveryError) as refused:
         get_connector("x").send(
             x_account,
-            outbound(conversation_kind="group", metadata={"group_participant_ids": others}),
+            outbound(
+                conversation_kind="group",
+                metadata={"group_participant_ids": others},
+                attachments=(IncomingAttachment(kind="image", url=f"{x_api.url}/public/a.png"),),
+            ),
         )
 
     assert refused.value.permanent and refused.value.code == "group_too_large"
