@@ -311,3 +311,10 @@ def test_openapi_schema_documents_the_report_endpoints(admin_user):
     table = schema["paths"]["/api/v1/reports/{table}/"]["get"]
     [path_param] = [p for p in table["parameters"] if p["in"] == "path"]
     assert sorted(path_param["schema"]["enum"]) == ["agents", "heatmap", "platforms", "series"]
+
+
+def test_the_python_fallback_gives_the_same_tables(played, admin_user, monkeypatch):
+    f = filters_for(admin_user, range="7d")
+    on_postgres = (queries.agents(f), queries.platforms(f), queries.series(f))
+    monkeypatch.setattr(queries, "_use_postgres", lambda: False)
+    assert (queries.agents(f), queries.platforms(f), queries.series(f)) == on_postgres
