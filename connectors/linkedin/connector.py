@@ -132,6 +132,10 @@ class LinkedInConnector(Connector):
             secret = settings.LINKEDIN_CLIENT_SECRET or _single_account_secret()
             if not secret:
                 raise WebhookRejected(503, "LINKEDIN_CLIENT_SECRET is not configured")
+            # The settings area shows the validation was seen; recorded by a task, off this path.
+            from inbox.settings_area.health import record_handshake_later
+
+            record_handshake_later("linkedin")
             return JsonResponse(challenge_response(secret, code))
         if request.method != "POST":
             raise WebhookRejected(405, "GET (challenge) or POST only")

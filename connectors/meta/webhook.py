@@ -64,6 +64,10 @@ def handshake(request: HttpRequest) -> HttpResponse:
     if not _token_matches(token):
         log.warning("Meta webhook handshake refused: wrong verify token")
         raise WebhookRejected(403, "verify token mismatch")
+    # The settings area shows that the callback URL is set up (never raises).
+    from inbox.settings_area.health import record_handshake
+
+    record_handshake(Platform.MESSENGER)
     # The challenge goes back exactly as received, as plain text (not JSON).
     return HttpResponse(challenge, content_type="text/plain")
 

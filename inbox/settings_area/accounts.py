@@ -3,12 +3,14 @@ event, webhook archive and replay. Each change is audited (credential names, nev
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -206,7 +208,12 @@ def send_test_event(*, actor: User, account: PlatformAccount, text: str = "") ->
         ) from exc
     before = WebhookEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     request = _webhook_request(delivery)
-    response = match.func(request, *match.args, **match.kwargs)
+    view = match.func
+    if asyncio.iscoroutinefunction(view):
+        # An async webhook view (Meta's): run it to completion from this sync code; its sync
+        # part comes back to this thread, so the same connection and transaction are used.
+        view = async_to_sync(view)
+    response = view(request, *match.args, **match.kwargs)
     archived = WebhookEvent.objects.filter(pk__gt=before, body=delivery.body).order_by("id").first()
     if response.status_code != 200 or archived is None:
         raise ActionRefused(

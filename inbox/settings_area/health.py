@@ -316,10 +316,17 @@ def first_signed_delivery(account: PlatformAccount) -> WebhookEvent | None:
 
 def record_handshake_later(platform: str, account_id: int | None = None) -> None:
     """``record_handshake`` from a Celery task, for handshakes answered without touching the
-    database (X's CRC). Never raises: a broker hiccup loses only this bookkeeping."""
+    database (X's CRC, LinkedIn's challenge). Never raises: a broker hiccup loses only this
+    bookkeeping. Without a broker (the embedded default runs tasks in-process) nothing is
+    recorded: the answer's path stays free of queries, and a platform cannot reach a machine
+    running the embedded default anyway."""
     try:
         from inbox.settings_area.tasks import record_handshake as task
+        from parley.celery import app
 
+        if app.conf.task_always_eager:
+            log.debug("%s handshake not recorded: no task broker", platform)
+            return
         task.delay(platform, account_id)
     except Exception:  # noqa: BLE001 - the handshake's answer matters more
         log.exception("could not queue the %s handshake record", platform)

@@ -172,14 +172,13 @@ def test_record_handshake_counts_and_never_raises(account):
     health.record_handshake("x", account=object())  # not an account: logged, not raised
 
 
-def test_record_handshake_later_runs_the_task(account):
-    health.record_handshake_later("x")
-    health.record_handshake_later("sandbox", account.pk)
-    assert health.handshake_for(AccountFactory(platform="x", external_id="1")).count == 1
-    assert health.handshake_for(account) is None  # the sandbox has no handshake to show
+def test_record_handshake_later_records_nothing_without_a_broker(account):
+    """Eager tasks would put queries on the CRC's path: nothing is recorded then (the live
+    test checks the real worker records it)."""
     from inbox.models import WebhookHandshake
 
-    assert WebhookHandshake.objects.get(account=account).count == 1
+    health.record_handshake_later("x")
+    assert not WebhookHandshake.objects.exists()
 
 
 def test_an_x_revoke_webhook_shows_as_needs_reauth_in_the_banner(

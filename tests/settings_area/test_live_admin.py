@@ -119,3 +119,27 @@ def test_deactivated_user_is_disconnected_and_signed_out(
     )
     assert response.status_code == 302 and "/login/" in response.headers["Location"]
     assert not User.objects.get(pk=agent.pk).is_active
+
+
+def test_x_crc_handshake_is_recorded_by_the_worker(
+    live_server_process, celery_worker_process, admin_user
+):
+    from inbox.models import WebhookHandshake
+    from tests.factories import AccountFactory
+
+    account = AccountFactory(
+        platform="x", external_id="1366009876543210496", credentials={"consumer_secret": "cs"}
+    )
+    response = requests.get(
+        f"{live_server_process.url}/webhooks/x/", params={"crc_token": "abc"}, timeout=5
+    )
+    assert response.status_code == 200 and "response_token" in response.json()
+    seen = wait_for(lambda: WebhookHandshake.objects.filter(platform="x").first(), timeout=20)
+    assert seen.count == 1 and seen.account is None
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/settings/accounts/{account.pk}/").content.decode()
+    assert "Handshake seen 1 time(s)" in page
