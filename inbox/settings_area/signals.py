@@ -1,6 +1,8 @@
-"""Changes made in Django admin (bot rules, FAQ answers, SLA policies, business hours...) reach
+"""Signal receivers of the settings area.
+
+Changes made in Django admin (bot rules, FAQ answers, SLA policies, business hours...) reach
 the audit log too: each admin ``LogEntry`` is mirrored. Django records field names only, never
-values, so credentials stay out."""
+values, so credentials stay out. And a user deactivated anywhere loses access at once."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ import json
 import logging
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from inbox.models import User
 from inbox.settings_area import audit
 
 log = logging.getLogger(__name__)
@@ -58,3 +62,30 @@ def mirror_admin_log(sender, instance: LogEntry, created: bool, **kwargs) -> Non
         )
     except Exception:  # noqa: BLE001 - the admin's own change must not fail for the audit copy
         log.exception("could not mirror admin log entry %s", instance.pk)
+
+
+# --- Deactivation from anywhere ---------------------------------------------------------------
+# The settings area closes sockets itself; a user deactivated elsewhere (Django admin, a shell,
+# a script) gets the same treatment: sessions ended, API tokens deleted, sockets closed.
+
+
+@receiver(pre_save, sender=User, dispatch_uid="settings_area.user_was_active")
+def remember_active(sender, instance: User, update_fields=None, **kwargs) -> None:
+    if instance.pk is None or (update_fields is not None and "is_active" not in update_fields):
+        return  # a login's last_login update costs no query here
+    instance._was_active = (
+        User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
+    )
+
+
+@receiver(post_save, sender=User, dispatch_uid="settings_area.user_deactivated")
+def user_deactivated(sender, instance: User, created: bool, **kwargs) -> None:
+    if created or not getattr(instance, "_was_active", False) or instance.is_active:
+        return
+    from rest_framework.authtoken.models import Token
+
+    from inbox.settings_area import people
+
+    Token.objects.filter(user=instance).delete()
+    people.close_sockets_on_commit([instance.pk], "deactivated")
+    transaction.on_commit(lambda: people.end_sessions(instance))

@@ -166,3 +166,27 @@ def test_teams_create_and_delete(admin_client, agent, django_capture_on_commit_c
         admin_client.post(reverse("settings:team_delete", args=[billing.pk]))
     assert not Team.objects.filter(name="Billing").exists()
     assert len(probe.received()) == 1
+
+
+def test_a_user_deactivated_outside_the_settings_area_is_cut_off_too(
+    agent, django_capture_on_commit_callbacks
+):
+    """Django admin or a shell saves the user: the same sessions, tokens and sockets end."""
+    agent_client = Client()
+    agent_client.force_login(agent)
+    token = Token.objects.create(user=agent)
+    probe = SocketProbe(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent.is_active = False
+        agent.save()
+    assert [m["type"] for m in probe.received()] == ["inbox.disconnect"]
+    assert not Token.objects.filter(key=token.key).exists()
+    assert agent_client.get("/")["Location"].startswith("/login/")
+
+
+def test_a_login_does_not_close_anything(agent, django_assert_num_queries):
+    from django.utils import timezone
+
+    agent.last_login = timezone.now()
+    with django_assert_num_queries(1):
+        agent.save(update_fields=["last_login"])
