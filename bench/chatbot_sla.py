@@ -38,7 +38,8 @@ ENV = {
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
     "SECRET_KEY": "bench-only-secret-key",
-    "PARLEY_TESTING": "1",
+    "PARLEY_TESTING": "1",  # local hosts allowed, quiet logs
+    "DATABASE_POOL": "1",  # the production shape: psycopg's pool in web and worker
     "DEBUG": "0",
 }
 os.environ.update(ENV)
