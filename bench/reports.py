@@ -643,6 +643,18 @@ def _stream_all(
 # --- Timing the reports ---------------------------------------------------------------------
 
 
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (Linux /proc): unlike wall
+    time, it hardly moves when other work shares the two cores."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def time_reports(repeats: int, only: list[str] | None = None) -> dict:
     from types import SimpleNamespace
 
@@ -691,6 +703,21 @@ def time_reports(repeats: int, only: list[str] | None = None) -> dict:
                 data = queries.report(f)
             samples.append(time.perf_counter() - t0)
         timings["whole page (report())"] = samples
+        # The same page without parallel workers, with the CPU time it used (backend + app):
+        # what its wall time would be on two otherwise idle cores, minus the parallel gain.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+        cpu = []
+        for _ in range(repeats):
+            server0, client0 = backend_cpu_seconds(), time.process_time()
+            with queries.report_session():
+                queries.report(f)
+            cpu.append(backend_cpu_seconds() - server0 + time.process_time() - client0)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers_per_gather")
+        timings["page CPU time, no parallel"] = cpu
         results[label] = (timings, data["headline"]["current"].get("opened"))
         log(f"  {label}: {data['headline']['current'].get('opened'):,} openings")
         log(f"    {'':<28} {'best':>8}    {'median':>8}")
