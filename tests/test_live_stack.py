@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -31,6 +32,13 @@ def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
+
+
+def receive_events(url: str, cookie: str | None, trigger, timeout: float) -> list[dict]:
+    """Run the socket client in its own thread: Playwright's sync API keeps an event loop
+    running in the test thread once a browser test has started it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _receive(url, cookie, trigger, timeout)).result()
 
 
 async def _receive(url: str, cookie: str | None, trigger, timeout: float) -> list[dict]:
@@ -63,15 +71,16 @@ def test_real_celery_worker_processes_a_webhook_through_redis(
     assert response.status_code == 200
     message = wait_for(lambda: Message.objects.filter(text="via the worker").first())
     assert message.conversation.account == account
-    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.PROCESSED
+    # The outcome is written just after the message's transaction commits.
+    wait_for(lambda: WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.PROCESSED).exists())
 
 
 def test_websocket_receives_the_event_of_a_sandbox_webhook(
     live_server_process, celery_worker_process, account, agent
 ):
     url = live_server_process.url
-    events = asyncio.run(
-        _receive(url, session_cookie(agent), lambda: post_live(url, account, sandbox_body()), 3)
+    events = receive_events(
+        url, session_cookie(agent), lambda: post_live(url, account, sandbox_body()), 3
     )
 
     kinds = [e.get("type") for e in events]
@@ -93,13 +102,13 @@ def test_socket_survives_being_idle_longer_than_redis_timeouts(
         time.sleep(6.5)
         post_live(url, account, sandbox_body(text="after a quiet spell"))
 
-    events = asyncio.run(_receive(url, session_cookie(agent), idle_then_post, 3))
+    events = receive_events(url, session_cookie(agent), idle_then_post, 3)
     assert "inbox.message_received" in [e.get("type") for e in events]
 
 
 def test_anonymous_socket_is_refused(live_server_process, celery_worker_process, account):
     url = live_server_process.url
-    events = asyncio.run(_receive(url, None, lambda: post_live(url, account, sandbox_body()), 2))
+    events = receive_events(url, None, lambda: post_live(url, account, sandbox_body()), 2)
     assert not [e for e in events if e.get("type")]
 
 
@@ -107,8 +116,8 @@ def test_user_without_access_receives_nothing(
     live_server_process, celery_worker_process, account, outsider
 ):
     url = live_server_process.url
-    events = asyncio.run(
-        _receive(url, session_cookie(outsider), lambda: post_live(url, account, sandbox_body()), 3)
+    events = receive_events(
+        url, session_cookie(outsider), lambda: post_live(url, account, sandbox_body()), 3
     )
     assert not [e for e in events if e.get("type")]
     assert Message.objects.count() == 1  # it did arrive, just not for this user
