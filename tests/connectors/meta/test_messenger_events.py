@@ -438,3 +438,25 @@ def test_media_on_a_private_address_is_never_fetched(post_meta, messenger_accoun
     attachment = Attachment.objects.get()
     assert not attachment.file
     assert "non-public" in attachment.fetch_error
+
+
+def test_page_comment_edit_and_removal(post_meta, messenger_account):
+    post_meta("messenger_feed__comment.json")
+    post_meta("messenger_feed__comment_edited.json")
+
+    comment = Message.objects.get()
+    assert comment.text == "My mug arrived cracked, photo below"
+
+    post_meta("messenger_feed__comment_removed.json")
+    comment.refresh_from_db()
+    assert comment.is_deleted is True
+
+
+def test_reply_by_another_person_joins_the_comment_thread(post_meta, messenger_account):
+    post_meta("messenger_feed__comment.json")
+    post_meta("messenger_feed__comment_reply.json")
+
+    conversation = Conversation.objects.get()
+    assert conversation.messages.count() == 2
+    people = set(conversation.participants.values_list("platform_user_id", flat=True))
+    assert people == {"7012345678901234", "7099999999999999"}
