@@ -130,7 +130,7 @@ def conversation_header(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
     """Thread items after a message id and a note id: what the live page fetches when an
-    event arrives (``read=1``: the agent is looking, move the read mark)."""
+    event arrives (it then moves the read mark with a POST to ``read/``)."""
     conversation = get_visible_conversation(request.user, pk)
     after = request.GET.get("after", "")
     note_after = request.GET.get("note_after", "")
@@ -139,9 +139,6 @@ def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
         after_message=int(after) if after.isdigit() else 0,
         after_note=int(note_after) if note_after.isdigit() else None,
     )
-    last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
-    if last and request.GET.get("read"):
-        reading.mark_read(user=request.user, conversation_id=pk, up_to=last)
     return render(request, "inbox/_messages.html", {"items": items})
 
 

@@ -89,6 +89,22 @@
     return max;
   };
 
+  // The agent sees the thread: move the read mark (after the DOM update, off its path).
+  const csrfToken = () => {
+    try { return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch { return ""; }
+  };
+  const markRead = () => {
+    if (!openId || document.visibilityState !== "visible") return;
+    const last = lastId("#thread [data-message]", "message");
+    if (!last) return;
+    fetch(`/conversations/${openId}/read/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      body: `message=${last}`,
+    }).catch(() => {});
+  };
+
   let appending = null;
   let appendAgain = false;
   const appendNew = async () => {
@@ -96,8 +112,7 @@
     appending = (async () => {
       const thread = document.getElementById("thread");
       if (!thread) return;
-      const read = document.visibilityState === "visible" ? "&read=1" : "";
-      const url = `${thread.getAttribute("hx-get")}?after=${lastId("#thread [data-message]", "message")}&note_after=${lastId("#thread [data-note]", "note")}${read}`;
+      const url = `${thread.getAttribute("hx-get")}?after=${lastId("#thread [data-message]", "message")}&note_after=${lastId("#thread [data-note]", "note")}`;
       const html = await fetchText(url);
       if (html === null) return;
       for (const node of fragment(html).querySelectorAll("li[id]")) {
@@ -106,6 +121,7 @@
         else thread.appendChild(node);
       }
       thread.lastElementChild?.scrollIntoView({ block: "end" });
+      markRead();
     })();
     try { await appending; } finally {
       appending = null;

@@ -115,6 +115,19 @@ def test_opening_a_conversation_marks_it_read(conversation, agent):
     assert read.last_read_message_id == conversation.messages.get().pk
 
 
+def test_read_mark_moves_forward_only_and_only_on_visible_conversations(
+    conversation, agent, outsider
+):
+    newer = MessageFactory(conversation=conversation)
+    client = login(agent)
+    assert client.post(f"/conversations/{conversation.pk}/read/", {"message": newer.pk}).json() == {
+        "read": newer.pk
+    }
+    client.post(f"/conversations/{conversation.pk}/read/", {"message": 1})
+    assert ConversationRead.objects.get(user=agent).last_read_message_id == newer.pk
+    assert login(outsider).post(f"/conversations/{conversation.pk}/read/").status_code == 404
+
+
 def test_reply_is_queued_and_note_is_kept_apart(conversation, agent):
     client = htmx(login(agent))
     seen = client.get(f"/conversations/{conversation.pk}/").context["seen_event"]
