@@ -30,7 +30,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, Trunc
+from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from inbox.access import visible_account_ids
@@ -475,12 +475,18 @@ def series(f: ReportFilters) -> list[dict[str, Any]]:
                 durations=REPLY_DURATIONS,
             ).items()
         },
-        stats(volume(f), group=[("bucket", _bucket("hour", f))], counts=VOLUME_COUNTS),
     ]
     by_day: dict[date, dict[str, Any]] = defaultdict(dict)
     for part in parts:
         for (bucket,), entry in part.items():
             by_day[_key_date(_local(bucket, f))].update(entry)
+    for hour, (inbound, outbound) in volume_by_hour(f).items():
+        day = hour.astimezone(f.tz).date()
+        if f.group_by == "week":
+            day -= timedelta(days=day.weekday())
+        entry = by_day[day]
+        entry["messages_in"] = entry.get("messages_in", 0) + inbound
+        entry["messages_out"] = entry.get("messages_out", 0) + outbound
     rows = []
     for day in _periods(f):
         entry = by_day.get(day, {})
@@ -527,25 +533,30 @@ def _finish_series(row: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]
     return row
 
 
+def volume_by_hour(f: ReportFilters) -> dict[datetime, tuple[int, int]]:
+    """Messages in and out per UTC hour of the period (at most 24 × days rows): placing hours
+    in local days and weekdays is cheaper here than converting every row in SQL."""
+    rows = (
+        volume(f)
+        .values("hour")
+        .annotate(inbound=Sum("messages_in"), outbound=Sum("messages_out"))
+        .values_list("hour", "inbound", "outbound")
+    )
+    return {hour: (inbound or 0, outbound or 0) for hour, inbound, outbound in rows}
+
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def heatmap(f: ReportFilters) -> dict[str, Any]:
     """Messages by local weekday (1 = Monday) × hour of day. Hour rows are UTC hours placed at
     the local hour their start falls in (exact for whole-hour offsets)."""
-    counts = stats(
-        volume(f),
-        group=[
-            ("weekday", ExtractIsoWeekDay("hour", tzinfo=f.tz)),
-            ("hour_of_day", ExtractHour("hour", tzinfo=f.tz)),
-        ],
-        counts=VOLUME_COUNTS,
-    )
     grid = [[{"in": 0, "out": 0} for _ in range(24)] for _ in range(7)]
-    for (weekday, hour), entry in counts.items():
-        cell = grid[int(weekday) - 1][int(hour)]
-        cell["in"] += entry["messages_in"] or 0
-        cell["out"] += entry["messages_out"] or 0
+    for hour, (inbound, outbound) in volume_by_hour(f).items():
+        local = hour.astimezone(f.tz)
+        cell = grid[local.weekday()][local.hour]
+        cell["in"] += inbound
+        cell["out"] += outbound
     peak = max((cell["in"] + cell["out"] for row in grid for cell in row), default=0)
     return {"weekdays": list(WEEKDAYS), "grid": grid, "peak": peak}
 
