@@ -422,6 +422,18 @@
     rows[next].scrollIntoView({ block: "nearest" });
   };
 
+  // `a` / `e` on the list act on the selected row; the live event then updates the row.
+  const actOnSelectedRow = (fields) => {
+    const row = document.querySelector("#conversation-rows li.row.selected");
+    if (!row) return;
+    fetch(`/conversations/${row.dataset.conversation}/actions/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    }).then(() => refreshRow(Number(row.dataset.conversation)));
+  };
+
   document.addEventListener("keydown", (e) => {
     const dialog = document.getElementById("shortcuts");
     if (e.key === "Escape" && typingInField(e.target)) { e.target.blur(); return; }
@@ -445,8 +457,14 @@
       }
       case "r": if (openId) { e.preventDefault(); setMode("reply"); } break;
       case "n": if (openId) { e.preventDefault(); setMode("note"); } break;
-      case "a": click("assign-me"); break;
-      case "e": click("resolve"); break;
+      case "a":
+        if (openId) click("assign-me");
+        else actOnSelectedRow({ action: "assign", assignee: "me" });
+        break;
+      case "e":
+        if (openId) click("resolve");
+        else actOnSelectedRow({ action: "resolve" });
+        break;
       case "/":
         e.preventDefault();
         if (openId) {

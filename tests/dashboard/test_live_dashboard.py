@@ -113,7 +113,11 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
 
     # Bob opens the same conversation: each sees the other, and Alice sees Bob typing.
     bob_ctx, bob, _ = log_in(chromium, url, teammate)
-    alice.locator("#conversation-rows li.row a", has_text="Priya Raman").click()
+    # Keyboard: j selects the top row (Priya's, the newest), Enter opens it.
+    alice.keyboard.press("j")
+    assert "selected" in row.get_attribute("class")
+    alice.keyboard.press("Enter")
+    alice.wait_for_url(f"**/conversations/{conversation_id}/")
     alice.wait_for_selector("#live-status[data-state=live]")
     bob.goto(f"{url}/conversations/{conversation_id}/")
     alice.locator("#collision", has_text="Bob is viewing").wait_for(timeout=10_000)
@@ -134,8 +138,8 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     assert alice.locator("#thread img[src=x]").count() == 0
 
     # Saved reply through the `/` picker, variables filled in, sent with Enter.
-    alice.click("#composer-text")
-    alice.keyboard.type("/sto")
+    alice.keyboard.press("/")  # the shortcut: focus the composer, open the picker
+    alice.keyboard.type("sto")
     option = alice.locator("#saved-picker .saved", has_text="/stock")
     option.wait_for()
     alice.keyboard.press("Enter")
