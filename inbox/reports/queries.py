@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -402,9 +403,15 @@ HEADLINES = (
 )
 
 
-def headline(f: ReportFilters) -> dict[str, Any]:
-    """This period's summary, the previous period's, and each headline's change in percent."""
-    current, previous = summary(f), summary(f.previous())
+def headline(
+    f: ReportFilters,
+    current: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """This period's summary, the previous period's, and each headline's change in percent
+    (from summaries already computed, when given)."""
+    current = summary(f) if current is None else current
+    previous = summary(f.previous()) if previous is None else previous
     figures = []
     for key, label, kind in HEADLINES:
         now_value, before = current.get(key), previous.get(key)
@@ -702,12 +709,45 @@ def report_session() -> Iterator[None]:
         yield
 
 
+# The page's parts run on this many database connections at once (PostgreSQL): the work is
+# sorting for percentiles, CPU-bound, and a server has more than one core.
+THREADS = 2
+
+
+def _part(call: Callable[[], Any]) -> Any:
+    """One part of the page on this thread's own connection, closed (or returned to the pool)
+    when done."""
+    try:
+        with report_session():
+            return call()
+    finally:
+        connection.close()
+
+
 def report(f: ReportFilters) -> dict[str, Any]:
-    """Everything the page shows."""
+    """Everything the page shows. On PostgreSQL, outside a transaction, its parts run in
+    parallel on ``THREADS`` connections; otherwise one after the other (SQLite, tests, or a
+    caller's transaction, whose uncommitted rows other connections could not see)."""
+    parts: dict[str, Callable[[], Any]] = {
+        # Longest first, so the two connections finish together.
+        "series": lambda: series(f),
+        "current": lambda: summary(f),
+        "previous": lambda: summary(f.previous()),
+        "platforms": lambda: platforms(f),
+        "agents": lambda: agents(f),
+        "heatmap": lambda: heatmap(f),
+    }
+    if _use_postgres() and not connection.in_atomic_block and THREADS > 1:
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            futures = {name: pool.submit(_part, call) for name, call in parts.items()}
+            results = {name: future.result() for name, future in futures.items()}
+    else:
+        with report_session():
+            results = {name: call() for name, call in parts.items()}
     return {
-        "headline": headline(f),
-        "series": series(f),
-        "heatmap": heatmap(f),
-        "agents": agents(f),
-        "platforms": platforms(f),
+        "headline": headline(f, results["current"], results["previous"]),
+        "series": results["series"],
+        "heatmap": results["heatmap"],
+        "agents": results["agents"],
+        "platforms": results["platforms"],
     }

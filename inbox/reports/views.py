@@ -39,8 +39,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         error = str(exc)
     else:
         error = ""
-    with queries.report_session():
-        data = queries.report(filters)
+    data = queries.report(filters)
     query = urlencode(filters.as_params())
     context = {
         "filters": filters,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -318,3 +319,31 @@ def test_the_python_fallback_gives_the_same_tables(played, admin_user, monkeypat
     on_postgres = (queries.agents(f), queries.platforms(f), queries.series(f))
     monkeypatch.setattr(queries, "_use_postgres", lambda: False)
     assert (queries.agents(f), queries.platforms(f), queries.series(f)) == on_postgres
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_parts_run_in_parallel_with_the_same_result(account, agent, monkeypatch):
+    from django.db import connection
+
+    script = Script(account, monkeypatch)
+    script.customer(T0)
+    script.agent(T0 + 10 * MIN, agent)
+    admin = UserFactory(username="boss", role="admin")
+    f = filters_for(admin, range="7d")
+    assert not connection.in_atomic_block  # so report() takes the parallel path
+    threads = []
+    original = queries._part
+
+    def recording(call):
+        threads.append(threading.get_ident())
+        return original(call)
+
+    monkeypatch.setattr(queries, "_part", recording)
+
+    parallel = queries.report(f)
+    with queries.report_session():
+        sequential = queries.report(f)
+
+    assert len(threads) == 6 and len(set(threads)) == 2
+    assert parallel == sequential
+    assert parallel["headline"]["current"]["first_response_seconds_p50"] == 600
