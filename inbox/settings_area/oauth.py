@@ -39,6 +39,13 @@ log = logging.getLogger(__name__)
 
 PROVIDERS = ("facebook", "x", "linkedin")
 PROVIDER_LABELS = {"facebook": "Facebook Login", "x": "X", "linkedin": "LinkedIn"}
+# The login that (re)connects an account of each platform.
+PROVIDER_FOR_PLATFORM = {
+    Platform.MESSENGER: "facebook",
+    Platform.INSTAGRAM: "facebook",
+    Platform.X: "x",
+    Platform.LINKEDIN: "linkedin",
+}
 FACEBOOK_SCOPES = (
     "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement,"
     "instagram_basic,instagram_manage_messages,instagram_manage_comments,business_management"

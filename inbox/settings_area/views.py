@@ -73,6 +73,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "teams": account.teams.order_by("name"),
             "recent": account_actions.archive(account=account)[:5],
             "connector_installed": account_actions.platform_available(account.platform),
+            "reconnect_provider": oauth.PROVIDER_FOR_PLATFORM.get(account.platform),
         },
     )
 
