@@ -385,6 +385,38 @@ def thread_items(
     return items
 
 
+THREAD_PAGE = 100
+
+
+def thread_page(
+    conversation: Conversation, *, before: int | None = None, size: int = THREAD_PAGE
+) -> tuple[list[ThreadItem], int | None]:
+    """The newest ``size`` messages (older than message ``before`` when given) with the notes of
+    the same span, oldest first, and the id to ask for the page before it (None: no more)."""
+    messages = thread(conversation)
+    upper = None
+    if before:
+        anchor = conversation.messages.filter(pk=before).values("sent_at", "id").first()
+        if anchor is None:
+            return [], None
+        upper = anchor["sent_at"]
+        messages = messages.filter(
+            Q(sent_at__lt=upper) | Q(sent_at=upper, id__lt=anchor["id"]), sent_at__lte=upper
+        )
+    newest = list(messages.order_by("-sent_at", "-id")[: size + 1])
+    more = len(newest) > size
+    newest = list(reversed(newest[:size]))
+    notes = conversation.notes.select_related("author")
+    if more:
+        notes = notes.filter(created_at__gte=newest[0].sent_at)
+    if upper is not None:
+        notes = notes.filter(created_at__lt=upper)
+    items = [ThreadItem("message", m, m.sent_at) for m in newest]
+    items += [ThreadItem("note", n, n.created_at) for n in notes]
+    items.sort(key=lambda item: (item.at, item.kind == "note", item.obj.pk))
+    return items, (newest[0].pk if more else None)
+
+
 def other_conversations(user: User, conversation: Conversation) -> QuerySet[Conversation]:
     """The contact's other conversations the user may see, newest first."""
     return (

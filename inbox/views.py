@@ -18,8 +18,10 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from inbox import assignment, composer, reading, saved_replies, selectors, services
@@ -70,14 +72,17 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     )
     action = request.POST.get("action", "")
     try:
-        for conversation in conversations:
-            _apply_action(request, conversation, action)
+        with transaction.atomic():  # all of the selection or none of it
+            for conversation in conversations:
+                _apply_action(request, conversation, action)
     except (ValueError, ValidationError) as error:
         flash.error(request, str(error))
     else:
         flash.success(request, f"{len(conversations)} conversation(s) updated.")
     back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "inbox:list")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = reverse("inbox:list")
+    return redirect(back)
 
 
 # --- One conversation -------------------------------------------------------------------------
@@ -101,13 +106,14 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
 @require_GET
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
-    items = selectors.thread_items(conversation, after_message=0, after_note=0)
+    items, earlier = selectors.thread_page(conversation)
     last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
     reading.mark_read(user=request.user, conversation_id=conversation.pk, up_to=last)
     context = _conversation_context(request, conversation)
     context.update(
         {
             "items": items,
+            "earlier": earlier,
             "others": selectors.other_conversations(request.user, conversation),
             "identities": conversation.participants.filter(contact=conversation.contact),
             "seen_event": selectors.latest_event_id(conversation),
@@ -132,6 +138,15 @@ def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
     """Thread items after a message id and a note id: what the live page fetches when an
     event arrives (it then moves the read mark with a POST to ``read/``)."""
     conversation = get_visible_conversation(request.user, pk)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        # "Earlier messages": the page of the thread before this message.
+        items, earlier = selectors.thread_page(conversation, before=int(before))
+        return render(
+            request,
+            "inbox/_messages.html",
+            {"items": items, "earlier": earlier, "conversation": conversation},
+        )
     after = request.GET.get("after", "")
     note_after = request.GET.get("note_after", "")
     items = selectors.thread_items(

@@ -333,3 +333,37 @@ def test_list_rows_escape_names_previews_and_labels(account, agent):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b onmouseover=&quot;x()&quot;&gt;Eve&lt;/b&gt;" in html
     assert 'style="border-color:&quot;&gt;&lt;b&gt;x"' in html
+
+
+def test_long_threads_load_in_pages_with_their_notes(account, agent, settings):
+    from inbox import selectors
+
+    conversation = ConversationFactory(account=account)
+    start = timezone.now() - timedelta(hours=5)
+    messages = [
+        MessageFactory(
+            conversation=conversation, text=f"m{i}", sent_at=start + timedelta(minutes=i)
+        )
+        for i in range(7)
+    ]
+    early_note = Note.objects.create(
+        conversation=conversation,
+        author=agent,
+        text="early",
+        created_at=start - timedelta(minutes=1),
+    )
+    late_note = Note.objects.create(
+        conversation=conversation, author=agent, text="late", created_at=start + timedelta(hours=1)
+    )
+    items, earlier = selectors.thread_page(conversation, size=3)
+    assert [i.obj.text for i in items] == ["m4", "m5", "m6", "late"]
+    assert earlier == messages[4].pk
+    items, earlier = selectors.thread_page(conversation, before=earlier, size=3)
+    assert [i.obj.text for i in items] == ["m1", "m2", "m3"]
+    items, earlier = selectors.thread_page(conversation, before=earlier, size=3)
+    assert [i.obj.text for i in items] == ["early", "m0"] and earlier is None
+    assert early_note.pk and late_note.pk
+
+    client = htmx(login(agent))
+    html = client.get(f"/conversations/{conversation.pk}/messages/?before={messages[1].pk}")
+    assert b"m0" in html.content and b"m1" not in html.content
