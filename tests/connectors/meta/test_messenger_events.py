@@ -10,6 +10,8 @@ import pytest
 from inbox.models import Attachment, Conversation, Message, Reaction, WebhookEvent
 from tests.connectors.meta.conftest import PSID, fixture_bytes
 from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
+from tests.fakes.meta import error_body
+from tests.fakes.server import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -460,3 +462,29 @@ def test_reply_by_another_person_joins_the_comment_thread(post_meta, messenger_a
     assert conversation.messages.count() == 2
     people = set(conversation.participants.values_list("platform_user_id", flat=True))
     assert people == {"7012345678901234", "7099999999999999"}
+
+
+def test_profile_fetch_refused_for_good_is_not_asked_again(
+    post_meta, messenger_account, fake_platforms
+):
+    fake_platforms.script("GET", rf"/{PSID}$", Reply(400, error_body(100, 33)))
+    post_meta("messenger_text.json")
+    post_meta("messenger_quick_reply.json")
+
+    identity = Conversation.objects.get().participants.get()
+    assert identity.profile_fetched_at is not None
+    assert identity.name == ""
+    assert len(fake_platforms.sent("GET", rf"/{PSID}$")) == 1
+
+
+def test_profile_fetch_that_failed_for_now_is_tried_on_the_next_message(
+    post_meta, messenger_account, fake_platforms
+):
+    fake_platforms.script("GET", rf"/{PSID}$", Reply(400, error_body(1200, 2018024)))
+    post_meta("messenger_text.json")
+    identity = Conversation.objects.get().participants.get()
+    assert identity.profile_fetched_at is None
+
+    post_meta("messenger_quick_reply.json")
+    identity.refresh_from_db()
+    assert identity.name == "Maya Thompson"
