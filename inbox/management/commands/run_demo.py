@@ -62,6 +62,9 @@ def seed_demo() -> list[tuple[int, str]]:
         accounts.append((account.pk, secret))
     for shortcut, title, text in DEMO_SAVED_REPLIES:
         SavedReply.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "text": text})
+    from chatbot import demo as chatbot_demo
+
+    chatbot_demo.seed(PlatformAccount.objects.get(pk=accounts[0][0]))
     return accounts
 
 
