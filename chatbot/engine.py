@@ -146,10 +146,13 @@ def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
 
 
 def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
+    """The bot's business hours, looked up once per decision (kept on the conversation)."""
     from inbox import sla
 
-    hours = bot.business_hours or sla.hours_for(conversation)
-    return bh.schedule_from_model(hours)
+    if not hasattr(conversation, "_bot_schedule"):
+        hours = bot.business_hours or sla.hours_for(conversation)
+        conversation._bot_schedule = bh.schedule_from_model(hours)
+    return conversation._bot_schedule
 
 
 def _back_text(schedule: bh.Schedule, when: datetime) -> str:
