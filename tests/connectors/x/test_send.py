@@ -364,3 +364,17 @@ def test_the_composer_refuses_a_second_file_for_x(conversation, agent):
     with pytest.raises(ReplyRefused) as refused:
         composer.send(conversation=conversation, author=agent, text="Two", files=files)
     assert refused.value.code == "too_many_attachments"
+
+
+def test_the_conversation_page_warns_after_a_refused_dm(client, conversation, agent, x_api):
+    x_api.script("POST", SEND_PATH, Reply(403, json.loads(fixture_bytes("x_error_403.json"))))
+    with committed():
+        queue_reply(conversation=conversation, text="Hello?")
+    client.force_login(agent)
+
+    page = client.get(f"/conversations/{conversation.pk}/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "This contact&#x27;s settings may refuse DMs from this account" in html
+    assert 'data-policy="dm_refused"' in html
