@@ -384,7 +384,7 @@ def _raise_due(
     fresh = list(
         SlaRecord.objects.filter(
             conversation_id__in={r.conversation_id for r in records}, event__isnull=True
-        )
+        ).order_by("pk")  # insertion order: a warning's event comes before its breach's
     )
     fresh = [r for r in fresh if (r.conversation_id, r.target, r.level, r.started_at) in by_key]
     conversations = {c.pk: c for c in rows}

@@ -332,3 +332,24 @@ def test_the_pass_is_a_periodic_task_on_the_sla_queue(account, policy, settings,
     inbound(account, T0 - 2 * 60 * MIN)
     clock.set(T0)
     assert sla_check_timers.delay().get()["breaches"] == 1
+
+
+def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
+    account, policy, clock, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"account.{account.pk}", channel)
+    conversation = inbound(account, T0).conversation
+    with django_capture_on_commit_callbacks(execute=True):
+        sla.check_timers(now=T0 + 61 * MIN)
+    received = [async_to_sync(layer.receive)(channel)["payload"] for _ in range(2)]
+    async_to_sync(layer.group_discard)(f"account.{account.pk}", channel)
+    assert [(p["type"], p["conversation"], p["data"]["target"]) for p in received] == [
+        ("inbox.sla_warning", conversation.pk, "first_response"),
+        ("inbox.sla_breached", conversation.pk, "first_response"),
+    ]
+    assert received[1]["id"] == ConversationEvent.objects.get(kind="sla_breached").pk
