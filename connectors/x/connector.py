@@ -147,13 +147,21 @@ class XConnector(Connector):
         found: list[Event] = []
         pages = 0
         finished = False
+        token_before = (account.credentials or {}).get("access_token")
         while pages < MAX_PAGES_PER_POLL:
             try:
                 response = client.dm_events_page(account, pagination_token=token)
             except DeliveryError as exc:
-                if exc.code != "rate_limited":
+                if exc.code == "rate_limited":
+                    cursor["wait_until"] = now + (exc.retry_after if exc.retry_after else 60)
+                    break
+                if (account.credentials or {}).get("access_token") == token_before:
                     raise
-                cursor["wait_until"] = now + (exc.retry_after if exc.retry_after else 60)
+                # The token was refreshed in this pass: raising would roll the new (rotated)
+                # token back with the pass, and X has already spent the old refresh token. So the
+                # pass ends here, keeping what it found, and the error is written down instead.
+                PlatformAccount.objects.filter(pk=account.pk).update(last_error=exc.reason)
+                log.warning("polling X account %s stopped: %s", account.pk, exc.reason)
                 break
             pages += 1
             page = response.json()

@@ -264,3 +264,42 @@ def test_newer_schema_referenced_posts_and_nested_entities(polling_account, x_ap
             "url": "https://x.com/i/status/1879001122334455667",
         }
     ]
+
+
+def test_a_pass_that_refreshed_the_token_keeps_it_when_a_later_page_fails(
+    polling_account, x_api, settings
+):
+    from django.utils import timezone
+
+    from tests.fakes.server import Reply
+
+    settings.X_CLIENT_ID = "fake-x-client"
+    polling_account.credentials = {
+        **polling_account.credentials,
+        "refresh_token": "r1",
+        "expires_at": timezone.now().isoformat(),
+    }
+    polling_account.save()
+    x_api.script(
+        "POST",
+        r"^/x/2/oauth2/token$",
+        Reply(200, {"access_token": "x-token-2", "refresh_token": "r2", "expires_in": 7200}),
+    )
+    first_page = {**copy.deepcopy(PAGE), "data": PAGE["data"][:1]}
+    first_page["meta"] = {"result_count": 1, "next_token": "p1"}
+    x_api.script(
+        "GET",
+        r"^/x/2/dm_events$",
+        Reply(200, first_page),
+        Reply(503, {"title": "Service Unavailable", "status": 503}),
+    )
+
+    outcome = poll()[polling_account.pk]
+
+    assert outcome == "1 events"
+    polling_account.refresh_from_db()
+    assert polling_account.credentials["access_token"] == "x-token-2"
+    assert polling_account.credentials["refresh_token"] == "r2"
+    assert "unavailable" in polling_account.last_error
+    assert polling_account.poll_cursor["resume_token"] == "p1"
+    assert Message.objects.count() == 1
