@@ -293,3 +293,27 @@ def test_check_connection_names_the_organisation(li_account, fake_platforms):
 def test_fixture_bytes_match_the_vectors():
     body = body_of(VECTORS["linkedin"][0]["body_file"])
     assert sign(body) == VECTORS["linkedin"][0]["headers"]["X-LI-Signature"]
+
+
+def test_connect_account_for_an_organisation(db, capsys):
+    from django.core.management import call_command
+
+    from inbox.models import PlatformAccount
+
+    call_command(
+        "connect_account",
+        "linkedin",
+        "--external-id",
+        ORG,
+        "--credential",
+        "access_token=tok",
+        "--credential",
+        "client_secret=sec",
+        "--credential",
+        "api_version=202601",
+    )
+
+    account = PlatformAccount.objects.get(platform="linkedin")
+    assert account.credentials == {"access_token": "tok", "client_secret": "sec"}
+    assert account.options == {"api_version": "202601"}
+    assert get_connector("linkedin").headers(account)["LinkedIn-Version"] == "202601"
