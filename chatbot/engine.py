@@ -44,6 +44,9 @@ MAX_AGE = timedelta(hours=1)
 # Only this much of a message is matched: bounds the cost of fuzzy and regex matching.
 MAX_MATCH_CHARS = 2000
 REGEX_TIMEOUT = 0.05  # seconds per pattern; catastrophic backtracking is cut off
+# Skips that depend on the account or thread, not on the conversation's history: not recorded
+# as BotReply rows (the sweep does not look at such messages either).
+UNRECORDED = {"bot_off", "not_a_dm"}
 
 
 @dataclass
@@ -432,6 +435,9 @@ def _answer_locked(message: Message, *, now: datetime) -> str:
     if BotReply.objects.filter(message=message).exists():
         return "already"
     decision = decide(message, conversation, now=now)
+    if decision.action == BotReply.Action.SKIPPED and decision.detail.get("reason") in UNRECORDED:
+        # Most messages of accounts without a bot end here: no row per message for nothing.
+        return decision.action
     record = BotReply(
         message=message, conversation=conversation, action=decision.action, detail=decision.detail
     )

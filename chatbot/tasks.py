@@ -41,6 +41,9 @@ def sweep_unanswered() -> int:
             direction=Message.Direction.INBOUND,
             sender_kind=Message.SenderKind.CONTACT,
             bot_reply__isnull=True,
+            # Where the bot answers (engine.UNRECORDED: nothing is recorded elsewhere).
+            conversation__kind="dm",
+            account__bot_settings__enabled=True,
         )
         .filter(created_at__gte=now - SWEEP_WINDOW, created_at__lte=now - SWEEP_GRACE)
         .filter(pk__gte=_oldest_scanned_id())

@@ -327,6 +327,7 @@ def test_hourly_cap_per_conversation(account, bot, faq):
 
 def test_old_messages_and_accounts_without_a_bot_are_not_answered(account, other_account, faq):
     assert engine.answer(customer_says(other_account, "shipping time?").pk) == "skipped"
+    assert not BotReply.objects.exists()  # no row per message of a bot-less account
     BotSettings.objects.create(account=account)
     old = customer_says(account, "shipping time?", at=timezone.now() - timedelta(hours=3))
     assert engine.answer(old.pk) == "skipped"
@@ -450,11 +451,14 @@ def test_redelivered_webhook_gives_one_bot_reply(
     assert SandboxOutbox.objects.filter(account=account).count() == 1
 
 
-def test_sweep_reenqueues_customer_messages_whose_task_was_lost(account, bot, faq):
+def test_sweep_reenqueues_customer_messages_whose_task_was_lost(account, other_account, bot, faq):
     from chatbot.tasks import sweep_unanswered
 
     message = customer_says(account, "shipping time")
-    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    no_bot = customer_says(other_account, "shipping time")
+    Message.objects.filter(pk__in=[message.pk, no_bot.pk]).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
     assert sweep_unanswered() == 1
     assert BotReply.objects.get(message=message).action == "faq"
     assert sweep_unanswered() == 0
