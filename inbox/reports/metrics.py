@@ -259,12 +259,8 @@ def refresh(conversation_id: int) -> list[ConversationMetric]:
 
         openings = walk(items, first_sequence=first_sequence)
         hours = schedule_for(conversation)
-        stored = {
-            m.sequence: m
-            for m in ConversationMetric.objects.filter(
-                conversation=conversation, sequence__gte=first_sequence
-            )
-        }
+        # The latest opening has the highest sequence: it is the only stored row rewritten.
+        stored = {latest.sequence: latest} if latest else {}
         saved = [_save_opening(conversation, o, stored.get(o.sequence), hours) for o in openings]
         stale = [s.pk for seq, s in stored.items() if seq >= first_sequence + len(openings)]
         if stale:

@@ -317,3 +317,17 @@ def test_a_late_message_with_an_old_platform_time_lands_in_its_own_opening(scrip
     assert (first.messages_in, first.first_response_seconds) == (2, 600)
     assert second.messages_in == 1
     assert VolumeHour.objects.get(hour=T0).messages_in == 2
+
+
+def test_keeping_the_metrics_costs_a_bounded_number_of_queries(
+    script, agent, django_assert_max_num_queries
+):
+    script.customer(T0)
+    for n in range(1, 6):
+        script.agent(T0 + n * 2 * MIN, agent)
+        script.customer(T0 + (n * 2 + 1) * MIN)
+    # Lock, latest opening, messages, status events, business hours (≤ 3), SLA breaches,
+    # save the opening, replace its reply rows (2) and its hours (2), savepoint (2).
+    with django_assert_max_num_queries(15):
+        metrics.refresh(script.conversation.pk)
+    assert ReplyMetric.objects.count() == 5
