@@ -317,3 +317,35 @@ def test_connect_account_for_an_organisation(db, capsys):
     assert account.credentials == {"access_token": "tok", "client_secret": "sec"}
     assert account.options == {"api_version": "202601"}
     assert get_connector("linkedin").headers(account)["LinkedIn-Version"] == "202601"
+
+
+def test_a_reply_to_a_nested_comment_goes_under_its_top_level_parent(
+    client, li_account, fake_platforms
+):
+    nested = "urn:li:comment:(urn:li:activity:7412345678901234567,7412455555555555555)"
+    body = (
+        body_of("linkedin_org_social_action_comment.json")
+        .replace(b'"notificationId": 5603453321', b'"notificationId": 5603453999')
+        .replace(
+            b'"entity": "' + COMMENT.encode() + b'"',
+            b'"entity": "' + nested.encode() + b'"',
+        )
+        .replace(
+            b'"generatedActivity": "' + COMMENT.encode() + b'"',
+            b'"generatedActivity": "' + nested.encode() + b'"',
+        )
+        .replace(
+            b'"object": "urn:li:activity:7412345678901234567"',
+            b'"object": "' + COMMENT.encode() + b'"',
+        )
+    )
+    post_li(client, body)
+    assert Message.objects.get().external_id == nested
+    conversation = Conversation.objects.select_related("account", "contact").get()
+
+    with committed():
+        queue_reply(conversation=conversation, text="Replying in the thread")
+
+    request = fake_platforms.sent("POST", r"^/linkedin/rest/socialActions/")[0]
+    assert unquote(request.path.split("/")[4]) == COMMENT
+    assert request.json()["parentComment"] == COMMENT
