@@ -142,6 +142,7 @@
 
   // --- Collision detection: who else has this conversation open ---
   const others = new Map(); // user id -> {name, state, at}
+  let contactTyping = null; // {name, at}: the customer typing (X), a live-only event
   const collisionEl = document.getElementById("collision");
   const renderCollision = () => {
     if (!collisionEl) return;
@@ -153,6 +154,7 @@
       const typing = info.typingAt && now - info.typingAt < 6000;
       parts.push(typing ? `${info.name} is typing a reply…` : `${info.name} is viewing`);
     }
+    if (contactTyping && now - contactTyping.at < 6000) parts.unshift(`${contactTyping.name} is typing…`);
     collisionEl.textContent = parts.join(" · ");
     collisionEl.hidden = parts.length === 0;
   };
@@ -192,6 +194,13 @@
 
   const handle = (event) => {
     if (event.type === "presence") { handlePresence(event); return; }
+    if (event.type === "inbox.typing") {
+      if (openId && event.conversation === openId) {
+        contactTyping = { name: (event.data && event.data.name) || "The customer", at: Date.now() };
+        renderCollision();
+      }
+      return;
+    }
     if (event.id) lastEventId = Math.max(lastEventId || 0, event.id);
     if (page === "list") {
       if (event.conversation && (conversationEvents.has(event.type) || event.type === "inbox.read")) {

@@ -54,3 +54,40 @@ def test_dm_in_and_rate_limited_reply_out_through_a_real_worker(
     assert time.time() >= reset
     assert len(x_api.sent("POST", send_path)) == 2
     assert sent.external_id and sent.attempts == 2
+
+
+def test_the_agent_sees_the_customer_typing(
+    live_server_process, celery_worker_process, chromium, x_account, agent
+):
+    from tests.factories import PASSWORD
+
+    url = live_server_process.url
+
+    def post(name: str) -> None:
+        body = fixture_bytes(name)
+        response = requests.post(
+            f"{url}/webhooks/x/",
+            data=body,
+            headers={
+                "x-twitter-webhooks-signature": sign(body),
+                "Content-Type": "application/json",
+            },
+            timeout=10,
+        )
+        assert response.status_code == 200
+
+    post("x_aaa_direct_message_event.json")
+    conversation = wait_for(lambda: Conversation.objects.first())
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", agent.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{url}/conversations/{conversation.pk}/")
+    page.wait_for_selector("#live-status[data-state=live]")
+
+    post("x_aaa_direct_message_typing.json")
+
+    page.locator("#collision", has_text="Dana Rivera is typing…").wait_for(timeout=10_000)
+    context.close()
