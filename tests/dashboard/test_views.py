@@ -367,3 +367,35 @@ def test_long_threads_load_in_pages_with_their_notes(account, agent, settings):
     client = htmx(login(agent))
     html = client.get(f"/conversations/{conversation.pk}/messages/?before={messages[1].pk}")
     assert b"m0" in html.content and b"m1" not in html.content
+
+
+def test_story_mention_media_is_fetched_for_the_view_and_never_stored(
+    account, agent, fake_platforms
+):
+    from tests.fakes.server import Reply
+
+    fake_platforms.script(
+        "GET",
+        r"^/cdn/story\.jpg$",
+        Reply(raw=b"\xff\xd8story", content_type="image/jpeg"),
+        Reply(status=404, raw=b"gone", content_type="text/plain"),
+    )
+    conversation = ConversationFactory(account=account)
+    message = MessageFactory(conversation=conversation, text="")
+    story = Attachment.objects.create(
+        message=message,
+        kind="story",
+        url=f"{fake_platforms.url}/cdn/story.jpg",
+        store_media=False,
+        metadata={"type": "story_mention"},
+    )
+    client = login(agent)
+    html = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "Mentioned you in their story" in html
+    assert f'src="/attachments/{story.pk}/"' in html and "/cdn/story.jpg" not in html
+
+    served = client.get(f"/attachments/{story.pk}/")
+    assert served.status_code == 200 and served.content == b"\xff\xd8story"
+    story.refresh_from_db()
+    assert not story.file  # Meta forbids keeping story-mention media
+    assert client.get(f"/attachments/{story.pk}/").status_code == 404  # the link expired
