@@ -399,3 +399,20 @@ def test_story_mention_media_is_fetched_for_the_view_and_never_stored(
     story.refresh_from_db()
     assert not story.file  # Meta forbids keeping story-mention media
     assert client.get(f"/attachments/{story.pk}/").status_code == 404  # the link expired
+
+
+def test_the_platform_rule_is_shown_and_a_closed_window_disables_sending(team, agent):
+    messenger = AccountFactory(platform="messenger", credentials={"page_token": "t"})
+    team.accounts.add(messenger)
+    open_window = ConversationFactory(
+        account=messenger, last_inbound_at=timezone.now() - timedelta(hours=20, minutes=48)
+    )
+    html = login(agent).get(f"/conversations/{open_window.pk}/").content.decode()
+    assert "Messenger window closes in 3 h 1" in html and 'id="send" disabled' not in html
+
+    closed = ConversationFactory(
+        account=messenger, last_inbound_at=timezone.now() - timedelta(days=9)
+    )
+    html = login(agent).get(f"/conversations/{closed.pk}/").content.decode()
+    assert "Messenger no longer accepts a reply here" in html
+    assert 'id="send" disabled' in html
