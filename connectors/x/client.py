@@ -121,6 +121,13 @@ def classify(response: requests.Response) -> DeliveryError:
             auth=True,
             code="401",
         )
+    if status == 403 and not _is_dm_send(response):
+        return DeliveryError(
+            f"X refused the request (HTTP 403){suffix}: the account's token may lack a "
+            "permission (dm.read, users.read, media.write) or the app's access level.",
+            permanent=True,
+            code="403",
+        )
     if status == 403:
         known = [DM_REFUSED_CODES[c] for c in codes if c in DM_REFUSED_CODES]
         if known:
@@ -130,6 +137,15 @@ def classify(response: requests.Response) -> DeliveryError:
         return DeliveryError(reason, permanent=True, code="dm_refused")
     return DeliveryError(
         f"X refused the request (HTTP {status}){suffix}.", permanent=True, code=str(status)
+    )
+
+
+def _is_dm_send(response: requests.Response) -> bool:
+    request = response.request
+    return bool(
+        request is not None
+        and request.method == "POST"
+        and "/2/dm_conversations" in str(request.url or "")
     )
 
 

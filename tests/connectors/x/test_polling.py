@@ -303,3 +303,16 @@ def test_a_pass_that_refreshed_the_token_keeps_it_when_a_later_page_fails(
     assert "unavailable" in polling_account.last_error
     assert polling_account.poll_cursor["resume_token"] == "p1"
     assert Message.objects.count() == 1
+
+
+def test_a_403_on_lookup_names_a_permission_not_a_dm_refusal(polling_account, x_api):
+    from tests.fakes.server import Reply
+
+    x_api.script(
+        "GET", r"^/x/2/dm_events$", Reply(403, json.loads(fixture_bytes("x_error_403.json")))
+    )
+
+    outcome = poll()[polling_account.pk]
+
+    assert outcome.startswith("failed: X refused the request (HTTP 403)")
+    assert "dm.read" in outcome
