@@ -176,12 +176,21 @@ def accounts_health(
     failing = _failing_sends(
         [a.pk for a in accounts if a.status != PlatformAccount.Status.DISCONNECTED]
     )
+
+    def recent(account: PlatformAccount) -> dict | None:
+        # An account that heard from its platform within SILENT_MIN cannot be silent: the
+        # banner skips measuring its usual gap (the list shows it, so it always measures).
+        fresh = account.last_event_at is not None and now - account.last_event_at <= SILENT_MIN
+        if fresh and not count_today:
+            return None
+        return _recent_deliveries(account.pk, now)
+
     return [
         _health(
             account,
             now,
             _count_today(account.pk, now) if count_today else 0,
-            _recent_deliveries(account.pk, now),
+            recent(account),
             failing,
         )
         for account in accounts
