@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from inbox.business_hours import Schedule, business_seconds_between, schedule_from_model
 from inbox.models import (
     Conversation,
     ConversationEvent,
@@ -182,22 +183,16 @@ def status_item(event_id: int, at: datetime, data: dict) -> Item | None:
 # --- Business hours -------------------------------------------------------------------------
 
 
-def schedule_for(conversation: Conversation):
+def schedule_for(conversation: Conversation) -> Schedule | None:
     """The business hours that apply to a conversation — its team's, else its account's, else
     the default (the same choice the SLA timers make) — as a ``business_hours.Schedule``;
     None means around the clock, so business time then equals wall-clock time."""
-    from inbox.business_hours import schedule_from_model
+    from inbox.sla import hours_for  # imported here: inbox.sla imports the services' world
 
-    try:
-        from inbox.sla import hours_for
-    except ImportError:  # a tree without the SLA feature: wall-clock time only
-        return None
     return schedule_from_model(hours_for(conversation))
 
 
-def _business(hours, start: datetime, end: datetime | None) -> float | None:
-    from inbox.business_hours import business_seconds_between
-
+def _business(hours: Schedule | None, start: datetime, end: datetime | None) -> float | None:
     if end is None:
         return None
     return business_seconds_between(hours, start, end)
