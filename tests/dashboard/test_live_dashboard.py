@@ -95,6 +95,11 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     populate_inbox(account, agent, teammate)
     alice_ctx, alice, alice_alerts = log_in(chromium, url, agent)
     charlie_ctx, charlie, charlie_alerts = log_in(chromium, url, outsider)
+    # Everything Charlie's socket delivers is recorded: it must stay empty.
+    charlie.evaluate(
+        "window.__heard = []; document.addEventListener('parley:event',"
+        " (e) => window.__heard.push(e.detail))"
+    )
 
     # A signed webhook: the conversation appears at the top of Alice's list, unread.
     post(url, account, sandbox_body(sender_id="cust-priya", name="Priya Raman", text="Green coat?"))
@@ -161,6 +166,7 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     alice.screenshot(path=str(ARTIFACTS / "dashboard-conversation.png"), full_page=True)
 
     # Charlie, in no team: nothing in his list, 404 on the URL, nothing over the socket.
+    assert charlie.evaluate("window.__heard") == []
     charlie.reload()
     assert charlie.locator("#conversation-rows li.row").count() == 0
     response = charlie.goto(f"{url}/conversations/{conversation_id}/")
