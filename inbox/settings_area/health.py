@@ -149,13 +149,14 @@ def _recent_deliveries(account_id: int, now: datetime) -> dict | None:
 
 
 def _count_today(account_id: int, now: datetime) -> int:
-    """Deliveries today, counted up to TODAY_CAP (the page shows "10000+" beyond)."""
+    """Webhook deliveries today, counted up to TODAY_CAP (the page shows "10000+" beyond).
+    Rejected ones (bad signature) are included: filtering on the outcome turns an index-only
+    scan of webhook_account_received (~2 ms) into a heap scan (~0.5 s on a busy archive)."""
     return (
         WebhookEvent.objects.filter(
             account_id=account_id, received_at__gte=_start_of_today(now), received_at__lte=now
         )
-        .exclude(outcome=WebhookEvent.Outcome.REJECTED)
-        .values("id")[: TODAY_CAP + 1]
+        .values("received_at")[: TODAY_CAP + 1]
         .count()
     )
 

@@ -149,12 +149,12 @@ def test_a_webhook_silent_for_much_longer_than_usual_is_reported(client, account
 
 def test_accounts_list_shows_health_last_event_and_events_today(client, admin_user, account):
     post_sandbox(client, account, sandbox_body())
-    post_sandbox(client, account, sandbox_body(), secret="wrong")  # rejected: not counted
+    post_sandbox(client, account, sandbox_body(), secret="wrong")  # rejected: still arrived
     client.force_login(admin_user)
     page = client.get(reverse("settings:accounts")).content.decode()
     row = page.split(f'data-account="{account.pk}"')[1].split("</tr>")[0]
     assert 'data-state="connected"' in page
-    assert "<td>1</td>" in row
+    assert "<td>2</td>" in row
     assert "ago" in row
 
 
