@@ -118,6 +118,15 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
 
     # Bob opens the same conversation: each sees the other, and Alice sees Bob typing.
     bob_ctx, bob, _ = log_in(chromium, url, teammate)
+    # Search as you type (full-text on PostgreSQL); the box keeps the focus.
+    alice.fill("#search", "noor ha")
+    alice.wait_for_function("document.querySelectorAll('#conversation-rows li.row').length === 1")
+    assert "Noor Haddad" in alice.locator("#conversation-rows").inner_text()
+    assert alice.evaluate("document.activeElement.id") == "search"
+    alice.fill("#search", "")
+    row.wait_for()
+    alice.keyboard.press("Escape")
+
     # Keyboard: j selects the top row (Priya's, the newest), Enter opens it.
     alice.keyboard.press("j")
     assert "selected" in row.get_attribute("class")
