@@ -42,12 +42,14 @@
   // --- List: fetch the one row an event is about and put it where it belongs ---
   const rowsEl = () => document.getElementById("conversation-rows");
   const inFlight = new Map();
-  const refreshRow = async (id) => {
+  const activityEvents = new Set(["inbox.created", "inbox.message_received", "inbox.message_sent"]);
+  const refreshRow = async (id, newActivity = false) => {
     if (inFlight.has(id)) {
-      inFlight.set(id, true); // changed again while fetching: fetch once more afterwards
+      // Changed again while fetching: fetch once more afterwards.
+      inFlight.set(id, { again: true, newActivity: newActivity || inFlight.get(id).newActivity });
       return;
     }
-    inFlight.set(id, false);
+    inFlight.set(id, { again: false, newActivity });
     try {
       const rows = rowsEl();
       if (!rows) return;
@@ -62,7 +64,9 @@
       } else {
         if (wasChecked) node.querySelector("input[type=checkbox]").checked = true;
         if (existing && existing.classList.contains("selected")) node.classList.add("selected");
-        if (rows.dataset.sort === "activity" && rows.dataset.firstPage === "1") {
+        const toTop = rows.dataset.sort === "activity" && rows.dataset.firstPage === "1"
+          && (newActivity || !existing);
+        if (toTop) {
           if (existing) existing.remove();
           rows.querySelector("li.empty")?.remove();
           rows.prepend(node);
@@ -75,9 +79,9 @@
       }
       updateTitle();
     } finally {
-      const again = inFlight.get(id);
+      const state = inFlight.get(id);
       inFlight.delete(id);
-      if (again) refreshRow(id);
+      if (state.again) refreshRow(id, state.newActivity);
     }
   };
 
@@ -204,7 +208,7 @@
     if (event.id) lastEventId = Math.max(lastEventId || 0, event.id);
     if (page === "list") {
       if (event.conversation && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
-        refreshRow(event.conversation);
+        refreshRow(event.conversation, activityEvents.has(event.type));
       }
     } else if (openId && event.conversation === openId) {
       if (event.type === "inbox.message_updated" && event.data && event.data.message) {
