@@ -349,3 +349,21 @@ def test_a_reply_to_a_nested_comment_goes_under_its_top_level_parent(
     request = fake_platforms.sent("POST", r"^/linkedin/rest/socialActions/")[0]
     assert unquote(request.path.split("/")[4]) == COMMENT
     assert request.json()["parentComment"] == COMMENT
+
+
+def test_malformed_push_is_400_and_kept(client, li_account, settings):
+    settings.LINKEDIN_CLIENT_SECRET = SECRET
+    body = b'{"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": ['
+
+    assert post_li(client, body).status_code == 400
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.FAILED
+
+
+def test_push_without_notifications_is_kept_as_failed(client, li_account, settings):
+    settings.LINKEDIN_CLIENT_SECRET = SECRET
+    body = b'{"type": "SOMETHING_ELSE"}'
+
+    assert post_li(client, body).status_code == 200
+    archived = WebhookEvent.objects.get()
+    assert archived.outcome == WebhookEvent.Outcome.FAILED
+    assert "notifications list" in archived.error

@@ -308,3 +308,42 @@ def test_user_revoke_disconnects_the_account(client, x_account):
     x_account.refresh_from_db()
     assert x_account.status == PlatformAccount.Status.DISCONNECTED
     assert "revoked" in x_account.last_error
+
+
+# --- Bad input --------------------------------------------------------------------------------
+
+
+def test_oversized_body_is_413_before_anything_is_parsed(client, x_account, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1024
+    body = fixture_bytes("x_aaa_direct_message_event.json")
+    assert len(body) > 1024
+
+    assert post_x(client, body).status_code == 413
+    assert Message.objects.count() == 0
+
+
+def test_signed_but_malformed_event_is_kept_with_its_error(client, x_account):
+    body = json.dumps(
+        {
+            "for_user_id": ACCOUNT_ID,
+            "direct_message_events": [
+                {"type": "message_create", "id": "1", "message_create": {"target": {}}}
+            ],
+        }
+    ).encode()
+
+    assert post_x(client, body).status_code == 200
+
+    archived = WebhookEvent.objects.get()
+    assert archived.outcome == WebhookEvent.Outcome.FAILED
+    assert "malformed X event" in archived.error
+    assert bytes(archived.body) == body
+    assert Message.objects.count() == 0
+
+
+def test_tweet_events_are_acknowledged_and_ignored(client, x_account):
+    body = json.dumps(
+        {"for_user_id": ACCOUNT_ID, "favorite_events": [{"id": "1", "created_at": "x"}]}
+    ).encode()
+    assert post_x(client, body).status_code == 200
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.IGNORED
