@@ -4,6 +4,8 @@ X and LinkedIn hand back no client reference with the copy of a message Parley s
 send has answered, the copy is matched by its platform id; a copy that beats the send's answer
 (a fast webhook) is matched to the message still being sent in the same thread with the same
 text — otherwise it would become a second message, and the send's own id would then collide.
+A message waiting for a retry (its send timed out, but the platform had taken it) is matched
+too: it becomes sent, so the retry never sends it twice.
 """
 
 from __future__ import annotations
@@ -38,4 +40,8 @@ def record_echo_of_own_send(*, account: PlatformAccount, event: MessageEchoed) -
         )
         if in_flight is not None:
             plain = dataclasses.replace(plain, client_ref=in_flight.client_ref)
-    return services.record_echo(account=account, event=plain)
+    message = services.record_echo(account=account, event=plain)
+    if plain.client_ref and message.error:
+        # "Retrying: …" no longer applies: the platform has the message.
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENT).update(error="")
+    return message

@@ -347,3 +347,30 @@ def test_tweet_events_are_acknowledged_and_ignored(client, x_account):
     ).encode()
     assert post_x(client, body).status_code == 200
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.IGNORED
+
+
+def test_copy_of_a_send_that_timed_out_stops_its_retry(client, x_account, x_api):
+    post_x(client, fixture_bytes("x_aaa_direct_message_event.json"))
+    conversation = Conversation.objects.get()
+    waiting = Message.objects.create(
+        conversation=conversation,
+        account=x_account,
+        direction=Message.Direction.OUTBOUND,
+        sender_kind=Message.SenderKind.AGENT,
+        client_ref="ref-timeout",
+        text="Sorry about that! A new mug is on its way.",
+        status=Message.Status.QUEUED,
+        attempts=1,
+        error="Retrying: X did not answer in time",
+    )
+
+    post_x(client, fixture_bytes("x_aaa_direct_message_event__echo.json"))
+
+    waiting.refresh_from_db()
+    assert waiting.status == Message.Status.SENT
+    assert waiting.external_id == "1879234611112223334"
+    assert waiting.error == ""
+    from inbox.delivery import deliver
+
+    assert deliver(waiting.pk) is None  # nothing left to send
+    assert x_api.sent("POST", r"/messages$") == []
