@@ -117,7 +117,8 @@ def update_user(
     user = User.objects.select_for_update().get(pk=user.pk)
     old_teams = set(user.teams.values_list("name", flat=True))
     new_teams = {t.name for t in teams}
-    old_role = user.role
+    # A superuser is an admin whatever their role field says: compare what they can do.
+    old_role = User.Role.ADMIN if user.is_admin else user.role
     if old_role == User.Role.ADMIN and role != User.Role.ADMIN and not _admins_left(user):
         raise PeopleError("Parley needs at least one active admin.")
     changes = {

@@ -190,3 +190,16 @@ def test_a_login_does_not_close_anything(agent, django_assert_num_queries):
     agent.last_login = timezone.now()
     with django_assert_num_queries(1):
         agent.save(update_fields=["last_login"])
+
+
+def test_demoting_a_superuser_whose_role_says_agent_removes_admin_rights(
+    admin_client, django_capture_on_commit_callbacks
+):
+    legacy = User.objects.create(username="legacy", role="agent", is_superuser=True)
+    probe = SocketProbe(legacy)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("settings:user", args=[legacy.pk]), {"role": "agent"})
+    legacy.refresh_from_db()
+    assert not legacy.is_admin
+    assert AuditLog.objects.get(action="user.updated").changes["role"] == ["admin", "agent"]
+    assert len(probe.received()) == 1
