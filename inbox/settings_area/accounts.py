@@ -101,6 +101,7 @@ def save_manual(
         changes={k: (before.get(k), v) for k, v in _snapshot(account).items()},
         credential_keys=given.keys(),
     )
+    transaction.on_commit(health.forget_banner)
     return account
 
 
@@ -148,6 +149,7 @@ def disconnect(*, actor: User, account: PlatformAccount) -> None:
         credential_keys=keys,
         extra={"history": "kept"},
     )
+    transaction.on_commit(health.forget_banner)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,7 @@ def check_connection(*, actor: User | None, account: PlatformAccount) -> CheckRe
     PlatformAccount.objects.filter(pk=account.pk).update(**update)
     for field, value in update.items():
         setattr(account, field, value)
+    health.forget_banner()
     return result
 
 

@@ -263,6 +263,17 @@ def _health(
     return result(State.CONNECTED)
 
 
+# The banner's cached reads (templatetags/settings_area.py); forgotten when an admin changes
+# an account, so a reconnect shows at once.
+BANNER_CACHE_KEY = "settings_area:banner"
+
+
+def forget_banner() -> None:
+    from django.core.cache import cache
+
+    cache.delete(BANNER_CACHE_KEY)
+
+
 def unhealthy_accounts(*, now: datetime | None = None) -> list[AccountHealth]:
     """What the admin banner lists: accounts that need an admin (disconnected ones excluded —
     an admin chose that)."""

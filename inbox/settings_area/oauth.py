@@ -451,6 +451,9 @@ def finish(
         accounts.append(account)
     # The tokens now live (encrypted) on the accounts; the state row keeps none.
     OAuthState.objects.filter(pk=row.pk).update(completed_at=timezone.now(), secrets={})
+    from inbox.settings_area.health import forget_banner
+
+    transaction.on_commit(forget_banner)
     if row.provider == "facebook":
         page = row.secrets["pages"][key]
         transaction.on_commit(lambda: subscribe_page(key, page["token"]))

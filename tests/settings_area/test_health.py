@@ -222,3 +222,19 @@ def test_an_x_revoke_webhook_shows_as_needs_reauth_in_the_banner(
     state = health.account_health(account)
     assert state.state == health.State.NEEDS_REAUTH
     assert [h.account for h in health.unhealthy_accounts()] == [account]
+
+
+def test_the_banner_forgets_an_account_as_soon_as_an_admin_fixes_it(
+    client, admin_user, account, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    PlatformAccount.objects.filter(pk=account.pk).update(
+        status=PlatformAccount.Status.NEEDS_REAUTH, last_error="refused"
+    )
+    client.force_login(admin_user)
+    assert 'id="health-banner"' in client.get(reverse("inbox:list")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("settings:account_check", args=[account.pk]))  # the check works
+    assert 'id="health-banner"' not in client.get(reverse("inbox:list")).content.decode()

@@ -10,7 +10,7 @@ register = template.Library()
 # The banner is on every admin page: its health reads are kept this many seconds (per process)
 # so browsing the dashboard does not repeat them on each click.
 BANNER_TTL = 15
-BANNER_KEY = "settings_area:banner"
+BANNER_KEY = health.BANNER_CACHE_KEY
 
 
 @register.inclusion_tag("settings/_health_banner.html", takes_context=True)
