@@ -98,6 +98,14 @@ def sla_check_timers() -> dict[str, int]:
 
 
 @shared_task
+def sla_publish_events(event_ids: list[int]) -> int:
+    """Live pushes of the warnings and breaches a pass recorded (queue ``sla``)."""
+    from inbox import sla
+
+    return sla.publish_events(event_ids)
+
+
+@shared_task
 def reports_sync_sla() -> int:
     """Report metrics take in SLA breaches recorded since their conversation last changed."""
     from inbox.reports import metrics
