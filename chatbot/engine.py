@@ -10,8 +10,9 @@ Order of precedence (first that applies wins; at most one reply per customer mes
 4. a rule (keyword, phrase, regular expression with a timeout), in order;
 5. an FAQ entry by similarity (rapidfuzz) at or above the threshold; the match is shown to
    agents as a note;
-6. otherwise hand-off on low confidence (or, with that off, nothing) — outside business hours
-   the reply is the away message saying when the team is back.
+6. otherwise hand-off on low confidence — outside business hours the reply is the away message
+   saying when the team is back; with hand-off on low confidence off: the away message (once
+   per closed period) outside hours, a greeting for a first message, or nothing.
 
 A greeting is put in front of the reply to a contact's first message. Replies go through
 ``inbox.services.queue_reply(sender_kind="bot")``, so platform rules (reply windows...) and
