@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -26,6 +27,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -169,15 +171,17 @@ def search_q(user: User, query: str) -> Q:
             contacts = Conversation.objects.annotate(
                 fts=SearchVector("contact__name", config="simple")
             ).filter(fts=ts)
+            # Usernames by word prefix ("@coatlov" finds coatlover99), on their own index.
+            usernames = ContactIdentity.objects.annotate(
+                fts=SearchVector("username", config="simple")
+            ).filter(fts=ts)
             return (
                 Q(pk__in=messages.values("conversation_id"))
                 | Q(pk__in=contacts.values("pk"))
                 | Q(
-                    Exists(
-                        ContactIdentity.objects.filter(
-                            conversations=OuterRef("pk"), username__icontains=query
-                        )
-                    )
+                    pk__in=Conversation.participants.through.objects.filter(
+                        contactidentity__in=usernames.values("pk")
+                    ).values("conversation_id")
                 )
             )
     return (
@@ -297,17 +301,16 @@ def conversation_page(
     if cursor and cursor.get("at"):
         at = parse_datetime(cursor["at"])
         if at is not None:
-            # The redundant range (gte/lte) is what lets PostgreSQL start the index scan at the
-            # cursor; the OR alone would be a filter over every row before it.
+            # A row comparison, (key, id) > (at, id): PostgreSQL starts the ordered index scan
+            # at the cursor. (An OR of "key > at" and "key = at and id > N" made it collect and
+            # sort every row after the cursor instead.)
             if filters.sort == "waiting":
                 conversations = conversations.filter(
-                    Q(waiting_since__gt=at) | Q(waiting_since=at, id__gt=cursor["id"]),
-                    waiting_since__gte=at,
+                    TupleGreaterThan(Tuple(F("waiting_since"), F("id")), (at, cursor["id"]))
                 )
             else:
                 conversations = conversations.filter(
-                    Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=cursor["id"]),
-                    last_activity_at__lte=at,
+                    TupleLessThan(Tuple(F("last_activity_at"), F("id")), (at, cursor["id"]))
                 )
     rows = list(
         conversations.order_by(*ordering)
