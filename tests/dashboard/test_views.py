@@ -416,3 +416,17 @@ def test_the_platform_rule_is_shown_and_a_closed_window_disables_sending(team, a
     html = login(agent).get(f"/conversations/{closed.pk}/").content.decode()
     assert "Messenger no longer accepts a reply here" in html
     assert 'id="send" disabled' in html
+
+
+def test_older_conversations_link_fetches_the_next_rows(account, agent):
+    import re
+
+    now = timezone.now()
+    for i in range(53):
+        ConversationFactory(account=account, last_activity_at=now - timedelta(minutes=i))
+    client = login(agent)
+    html = client.get("/?view=all").content.decode()
+    assert html.count('class="row ') == 50
+    link = re.search(r'hx-get="(/\?[^"]*cursor=[^"]+)"', html).group(1).replace("&amp;", "&")
+    more = htmx(client).get(link).content.decode()
+    assert more.count('class="row ') == 3 and "Older conversations" not in more
