@@ -430,3 +430,14 @@ def test_older_conversations_link_fetches_the_next_rows(account, agent):
     link = re.search(r'hx-get="(/\?[^"]*cursor=[^"]+)"', html).group(1).replace("&amp;", "&")
     more = htmx(client).get(link).content.decode()
     assert more.count('class="row ') == 3 and "Older conversations" not in more
+
+
+def test_list_page_query_count_is_pinned(account, agent, django_assert_num_queries):
+    label = Label.objects.create(name="vip")
+    for _ in range(5):
+        ConversationFactory(account=account, assignee=agent).labels.add(label)
+    client = login(agent)
+    # session, user, the user's accounts, rows (with unread counts), their labels, their
+    # accounts, and the sidebar: accounts, teams, labels, assignable agents.
+    with django_assert_num_queries(10):
+        assert client.get("/").status_code == 200
