@@ -419,7 +419,8 @@ def finish(
                 {
                     "access_token": found["access_token"],
                     "refresh_token": found["refresh_token"],
-                    "token_expires_at": found["expires_at"],
+                    # The key the X connector reads to refresh before expiry.
+                    "expires_at": found["expires_at"],
                 },
             )
         )

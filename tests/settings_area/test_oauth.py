@@ -156,6 +156,7 @@ def test_x_oauth_uses_pkce_and_connects_the_signed_in_account(client, admin_user
     assert account.name == "@" + x_fake.ACCOUNT_USERNAME
     assert account.credentials["access_token"].startswith("x-user-")
     assert account.credentials["refresh_token"].startswith("x-refresh-")
+    assert account.credentials["expires_at"]  # the X connector refreshes before this
     token_request = fake_platforms.sent("POST", r"/x/2/oauth2/token$")[0]
     assert b"code_verifier=" in token_request.body
 
