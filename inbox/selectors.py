@@ -70,6 +70,8 @@ class ListFilters:
     platform: str = ""
     priority: int | None = None
     sla_due_soon: bool = False
+    # SLA breached: a running target is past due (inbox.sla keeps Conversation.sla_status).
+    sla_breached: bool = False
     sort: str = "activity"
     q: str = ""
     cursor: str = ""
@@ -97,6 +99,7 @@ class ListFilters:
         platform = params.get("platform", "")
         filters.platform = platform if platform in _platforms() else ""
         filters.sla_due_soon = params.get("sla") == "soon"
+        filters.sla_breached = params.get("sla") == "breached"
         sort = params.get("sort", "activity")
         filters.sort = sort if sort in SORTS else "activity"
         filters.q = (params.get("q") or "").strip()[:200]
@@ -113,7 +116,7 @@ class ListFilters:
             "status": self.status if self.status else "any",
             "platform": self.platform,
             "priority": self.priority,
-            "sla": "soon" if self.sla_due_soon else "",
+            "sla": "soon" if self.sla_due_soon else "breached" if self.sla_breached else "",
             "sort": self.sort,
             "q": self.q,
         }
@@ -271,6 +274,8 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
     if filters.sla_due_soon:
         due = sla_due_soon_q()
         conversations = conversations.filter(due) if due is not None else conversations.none()
+    if filters.sla_breached:
+        conversations = conversations.filter(sla_status="breached")
     if filters.q:
         conversations = conversations.filter(search_q(user, filters.q))
     if filters.sort == "waiting":

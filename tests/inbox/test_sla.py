@@ -353,3 +353,14 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
         ("inbox.sla_breached", conversation.pk, "first_response"),
     ]
     assert received[1]["id"] == ConversationEvent.objects.get(kind="sla_breached").pk
+
+
+def test_the_inbox_list_filters_breached_conversations(client, agent, account, policy, clock):
+    late = inbound(account, T0, sender="late").conversation
+    on_time = inbound(account, T0 + 50 * MIN, sender="on-time").conversation
+    sla.check_timers(now=T0 + 61 * MIN)
+    client.force_login(agent)
+    page = client.get("/", {"sla": "breached"}).content.decode()
+    assert f"/conversations/{late.pk}/" in page
+    assert f"/conversations/{on_time.pk}/" not in page
+    assert 'value="breached" checked' in page
