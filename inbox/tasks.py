@@ -10,7 +10,9 @@ from inbox import delivery, ingest, media, services
 from inbox.models import WebhookEvent
 
 
-@shared_task(acks_late=True)
+# The outcome is kept on the WebhookEvent row; no result is stored (publishing one is a Redis
+# subscription per task on the webhook's response path).
+@shared_task(acks_late=True, ignore_result=True)
 def process_webhook(webhook_id: int) -> str:
     return ingest.process_webhook(webhook_id)
 
@@ -72,7 +74,7 @@ def fill_assignment_queues() -> int:
     return assignment.fill_all_queues()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def fetch_contact_profile(identity_id: int) -> bool:
     """A contact's name and picture from the platform, once, off the webhook's path."""
     from inbox import engagement
@@ -80,7 +82,7 @@ def fetch_contact_profile(identity_id: int) -> bool:
     return engagement.fetch_contact_profile(identity_id)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def send_sender_action(conversation_id: int, action: str) -> bool:
     """Seen / typing indicators: best effort, never retried."""
     from inbox import engagement
