@@ -364,3 +364,25 @@ def test_the_inbox_list_filters_breached_conversations(client, agent, account, p
     assert f"/conversations/{late.pk}/" in page
     assert f"/conversations/{on_time.pk}/" not in page
     assert 'value="breached" checked' in page
+
+
+def test_a_teams_hours_win_over_its_accounts_and_the_default(account, team, clock):
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    default = BusinessHours.objects.create(
+        name="Default", weekly={d: [["00:00", "24:00"]] for d in weekdays}, is_default=True
+    )
+    by_account = BusinessHours.objects.create(
+        name="Account", weekly={d: [["08:00", "16:00"]] for d in weekdays}
+    )
+    by_account.accounts.add(account)
+    by_team = BusinessHours.objects.create(
+        name="Team", weekly={d: [["10:00", "18:00"]] for d in weekdays}
+    )
+    by_team.teams.add(team)
+    conversation = fresh(inbound(account, T0).conversation)
+    assert sla.hours_for(conversation) == by_account
+    conversation.team = team
+    assert sla.hours_for(conversation) == by_team
+    by_account.accounts.clear()
+    conversation.team = None
+    assert sla.hours_for(conversation) == default
