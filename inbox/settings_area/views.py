@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from connectors import testevents
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import accounts as account_actions
 from inbox.settings_area import audit, health, oauth, people
@@ -99,7 +100,8 @@ def account_test_event(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             f"Test event sent through the webhook (delivery #{archived.pk}). "
-            "It appears in the inbox as a message from “Parley test”.",
+            "It appears in the inbox as a message from the test sender "
+            f"“{testevents.TEST_SENDER_NAME}” ({testevents.TEST_SENDER_ID}).",
         )
     return redirect("settings:account", pk=pk)
 
