@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from connectors.sandbox.connector import SIGNATURE_HEADER, sign
@@ -65,3 +66,12 @@ def committed():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def run_async(coroutine: Coroutine) -> Any:
+    """``asyncio.run`` in a thread of its own: once a browser test has started Playwright's
+    sync API, the test thread holds a running event loop and ``asyncio.run`` refuses to start."""
+    import asyncio
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

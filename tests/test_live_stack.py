@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from django.test import Client
 
 from inbox.models import Message, WebhookEvent
 from tests.factories import PASSWORD
-from tests.helpers import sandbox_body, sandbox_headers, wait_for
+from tests.helpers import run_async, sandbox_body, sandbox_headers, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -35,10 +34,7 @@ def session_cookie(user) -> str:
 
 
 def receive_events(url: str, cookie: str | None, trigger, timeout: float) -> list[dict]:
-    """Run the socket client in its own thread: Playwright's sync API keeps an event loop
-    running in the test thread once a browser test has started it."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _receive(url, cookie, trigger, timeout)).result()
+    return run_async(_receive(url, cookie, trigger, timeout))
 
 
 async def _receive(url: str, cookie: str | None, trigger, timeout: float) -> list[dict]:

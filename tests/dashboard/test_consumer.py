@@ -3,7 +3,6 @@ conversation hear who is viewing or typing it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -13,6 +12,7 @@ from channels.db import database_sync_to_async
 from inbox.consumers import InboxConsumer
 from inbox.models import AgentPresence
 from tests.factories import ConversationFactory
+from tests.helpers import run_async
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_viewing_and_typing_reach_teammates_but_not_outsiders(
             await communicator.close()
         return heard_by_bob, heard_by_charlie, after_charlie, presence, left
 
-    heard_by_bob, heard_by_charlie, after_charlie, presence, left = asyncio.run(scenario())
+    heard_by_bob, heard_by_charlie, after_charlie, presence, left = run_async(scenario())
 
     assert [(e["state"], e["name"], e["hello"]) for e in heard_by_bob] == [
         ("viewing", "Alice", True),

@@ -3,8 +3,6 @@ and the local OAuth provider."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import requests
 
@@ -13,18 +11,10 @@ from inbox.settings_area import people
 from tests.factories import PASSWORD, ConversationFactory
 from tests.fakes import meta as meta_fake
 from tests.fakes import oauth as oauth_fake
-from tests.helpers import wait_for
+from tests.helpers import run_async, wait_for
 from tests.test_live_stack import _receive, session_cookie
 
 pytestmark = pytest.mark.live
-
-
-def run_socket(coroutine) -> list[dict]:
-    """asyncio.run in a thread of its own: Playwright's sync API may hold this thread's loop."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def login(context, url: str, user) -> object:
@@ -95,7 +85,7 @@ def test_removing_an_agent_from_a_team_closes_their_socket_and_hides_conversatio
             actor=admin_user, team=team, name=team.name, members=[], accounts=[account]
         )
 
-    events = run_socket(_receive(url, cookie, remove_from_team, 5))
+    events = run_async(_receive(url, cookie, remove_from_team, 5))
     assert {"closed": 4403} in events
     response = requests.get(
         f"{url}/conversations/{conversation.pk}/", cookies={"sessionid": cookie}, timeout=5
@@ -112,7 +102,7 @@ def test_deactivated_user_is_disconnected_and_signed_out(
     def deactivate():
         people.set_active(actor=admin_user, user=agent, active=False)
 
-    events = run_socket(_receive(url, cookie, deactivate, 5))
+    events = run_async(_receive(url, cookie, deactivate, 5))
     assert {"closed": 4403} in events
     response = requests.get(
         f"{url}/", cookies={"sessionid": cookie}, allow_redirects=False, timeout=5
