@@ -2,9 +2,9 @@
 
 Uvicorn as the compose file runs it (2 processes; PostgreSQL with psycopg's pool, Redis)
 receives signed ``POST /webhooks/meta/`` bodies from paced client threads (16 threads share
-one schedule, so up to 16 requests are in flight); a real Celery worker (prefork, concurrency 4, as in the compose
-file) ingests them from Redis, fetching each new contact's profile from a fake Graph API on
-127.0.0.1. Three phases, each measured on the same server:
+one schedule, so up to 16 requests are in flight); a real Celery worker (prefork,
+concurrency 4, as in the compose file) ingests them from Redis, fetching each new contact's
+profile from a fake Graph API on 127.0.0.1 (in its own process). Three phases, each measured on the same server:
 
 1. floor: the same server answering a trivial 200 (a plain Django view, no database; added by
    ``bench/meta_floor_settings.py`` for the benchmark only);
@@ -56,6 +56,18 @@ ENV = {
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
+
+
+FAKE_GRAPH = """
+import time
+from tests.fakes import meta
+from tests.fakes.server import FakePlatformServer
+server = FakePlatformServer().start()
+meta.install(server)
+print(server.url, flush=True)
+while True:
+    time.sleep(3600)
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -194,11 +206,17 @@ def drain(baseline: int, target: int, started: float, timeout: float) -> dict:
 def run(args) -> dict:
     from connectors.meta.webhook import SIGNATURE_HEADER, sign
     from inbox.models import PlatformAccount
-    from tests.fakes import meta as fake_meta
-    from tests.fakes.server import FakePlatformServer
 
-    fake = FakePlatformServer().start()
-    fake_meta.install(fake)
+    # The fake Graph API in its own process: profile fetches must not wait on the load
+    # generator's threads (in production the Graph API is elsewhere).
+    fake = subprocess.Popen(
+        [sys.executable, "-c", FAKE_GRAPH],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    fake_url = fake.stdout.readline().strip()
     PlatformAccount.objects.create(
         platform="messenger",
         name="Bench Page",
@@ -208,7 +226,7 @@ def run(args) -> dict:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {"META_GRAPH_URL": f"{fake.url}/meta/v21.0"}
+    env = {"META_GRAPH_URL": f"{fake_url}/meta/v21.0"}
     server = start(
         [
             sys.executable,
@@ -314,7 +332,7 @@ def run(args) -> dict:
     finally:
         stop(server)
         stop(worker)
-        fake.stop()
+        stop(fake)
     return results
 
 
