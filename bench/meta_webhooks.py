@@ -4,7 +4,8 @@ Uvicorn as the compose file runs it (2 processes; PostgreSQL with psycopg's pool
 receives signed ``POST /webhooks/meta/`` bodies from paced client threads (16 threads share
 one schedule, so up to 16 requests are in flight); a real Celery worker (prefork,
 concurrency 4, as in the compose file) ingests them from Redis, fetching each new contact's
-profile from a fake Graph API on 127.0.0.1 (in its own process). Three phases, each measured on the same server:
+profile from a fake Graph API on 127.0.0.1 (in its own process). Three phases, each
+measured on the same server:
 
 1. floor: the same server answering a trivial 200 (a plain Django view, no database; added by
    ``bench/meta_floor_settings.py`` for the benchmark only);
