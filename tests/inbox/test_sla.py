@@ -363,7 +363,7 @@ def test_the_inbox_list_filters_breached_conversations(client, agent, account, p
     page = client.get("/", {"sla": "breached"}).content.decode()
     assert f"/conversations/{late.pk}/" in page
     assert f"/conversations/{on_time.pk}/" not in page
-    assert 'value="breached" checked' in page
+    assert 'value="breached" selected' in page
 
 
 def test_a_teams_hours_win_over_its_accounts_and_the_default(account, team, clock):
