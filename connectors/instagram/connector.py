@@ -21,7 +21,8 @@ class InstagramConnector(MetaConnector):
     token_key = "access_token"  # noqa: S105 - a credential name, not a secret
     comment_reply_edge = "replies"
     # Text under 1000 characters; one attachment per message.
-    rules = meta_rules(max_text_length=1000, attachments_per_message=1)
+    # One message to several contacts at once: at most 15 recipients on Instagram.
+    rules = meta_rules(max_text_length=1000, attachments_per_message=1, max_recipients_per_send=15)
 
     def messages_path(self, account: PlatformAccount) -> str:
         # `me` is the Page linked to the account (Page token) or the account itself

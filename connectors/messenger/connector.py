@@ -19,7 +19,9 @@ class MessengerConnector(MetaConnector):
     token_key = "page_access_token"  # noqa: S105 - a credential name, not a secret
     comment_reply_edge = "comments"
     # Text under 2000 characters; one attachment per message.
-    rules = meta_rules(max_text_length=2000, attachments_per_message=1)
+    # Messenger sets no per-send cap (each contact must have written first, and the page's
+    # 300/s send rate applies); Parley bounds one outreach at 100 contacts.
+    rules = meta_rules(max_text_length=2000, attachments_per_message=1, max_recipients_per_send=100)
 
     def fetch_profile(self, account: PlatformAccount, platform_user_id: str) -> Person | None:
         data = graph.call(

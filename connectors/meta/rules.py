@@ -16,7 +16,9 @@ PRIVATE_REPLY_WINDOW = timedelta(days=7)
 SEND_RATE_PER_SECOND = 300
 
 
-def meta_rules(*, max_text_length: int, attachments_per_message: int) -> PlatformRules:
+def meta_rules(
+    *, max_text_length: int, attachments_per_message: int, max_recipients_per_send: int
+) -> PlatformRules:
     return PlatformRules(
         reply_window=REPLY_WINDOW,
         human_agent_window=HUMAN_AGENT_WINDOW,
@@ -25,7 +27,7 @@ def meta_rules(*, max_text_length: int, attachments_per_message: int) -> Platfor
         max_attachment_bytes=25 * 1024 * 1024,
         # Page conversations are one to one; Instagram has no group messaging.
         max_group_participants=None,
-        max_recipients_per_send=1,
+        max_recipients_per_send=max_recipients_per_send,
         business_can_initiate=False,
         read_receipts=True,
         reactions=True,

@@ -158,9 +158,10 @@ def test_a_contact_unknown_on_the_account_is_reported(x_account, agent):
     assert [(r.contact.pk, r.code) for r in result.refused] == [(stranger.pk, "not_on_platform")]
 
 
-def test_instagram_limit_is_the_one_its_rules_declare(team, agent):
+def test_instagram_refuses_more_than_15_recipients(team, agent):
     account = AccountFactory(platform="instagram", external_id="17841400000000001")
     limit = get_connector("instagram").rules.max_recipients_per_send
+    assert limit == 15
     assert get_connector("instagram").rules.max_group_participants is None
 
     with pytest.raises(ReplyRefused) as refused:
