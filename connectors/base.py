@@ -237,8 +237,12 @@ class PlatformRules:
     read_receipts: bool = False
     reactions: bool = False
     quick_replies: bool = False
-    # Public replies to comments and private replies (comment → DM).
+    # Public replies under a customer's comment.
     comment_replies: bool = False
+    # One private reply (a DM) to a comment's author: Meta's comment → DM move.
+    private_replies: bool = False
+    # "Seen" and "typing" shown to the contact (Meta sender actions).
+    sender_actions: bool = False
     # Sends per second the platform allows per account.
     send_rate_per_second: float | None = None
 

@@ -9,13 +9,17 @@ here; presence is bookkeeping about the socket itself.
 
 from __future__ import annotations
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from inbox import assignment, presence
+from inbox import assignment, engagement, presence
 from inbox.access import account_group, user_group, visible_account_ids, visible_conversations
 
 PRESENCE_STATES = {"viewing", "typing", "left"}
+# Platforms show "typing…" for about 20 s: tell them again at most this often.
+TYPING_REFRESH_SECONDS = 10.0
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -70,6 +74,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._watch(conversation)
         await self._relay(conversation, kind, hello=bool(content.get("hello")))
+        if kind == "typing":
+            await self._typing_to_platform(conversation)
+
+    async def _typing_to_platform(self, conversation: int) -> None:
+        """Where the account enables it, the customer sees that an agent is typing."""
+        now = time.monotonic()
+        sent = getattr(self, "typing_sent", {})
+        if now - sent.get(conversation, -TYPING_REFRESH_SECONDS) < TYPING_REFRESH_SECONDS:
+            return
+        sent[conversation] = now
+        self.typing_sent = sent
+        await database_sync_to_async(engagement.agent_typing)(conversation)
 
     async def _watch(self, conversation: int | None) -> None:
         """Follow one conversation's presence group (one page, one open conversation)."""

@@ -139,11 +139,17 @@ def set_typing(conversation: Conversation, typing: bool) -> bool:
     return _queue_sender_action(conversation, "typing_on" if typing else "typing_off")
 
 
+def agent_typing(conversation_id: int) -> bool:
+    """The dashboard's socket says an agent is typing in this conversation."""
+    conversation = Conversation.objects.select_related("account").filter(pk=conversation_id).first()
+    return conversation is not None and set_typing(conversation, True)
+
+
 def _queue_sender_action(conversation: Conversation, action: str) -> bool:
     account = conversation.account
     rules = get_connector(account.platform).rules
     if (
-        not rules.read_receipts
+        not rules.sender_actions
         or conversation.kind != Conversation.Kind.DM
         or account.status != PlatformAccount.Status.CONNECTED
         # Meta refuses sender actions once the window is closed.
@@ -211,7 +217,7 @@ def private_reply_policy(comment: Message, *, now: datetime | None = None) -> Pr
         or comment.direction != Message.Direction.INBOUND
     ):
         return PrivateReplyPolicy(False, "not_a_comment", "Private replies answer a comment.")
-    if not get_connector(conversation.account.platform).rules.comment_replies:
+    if not get_connector(conversation.account.platform).rules.private_replies:
         return PrivateReplyPolicy(
             False, "unsupported", "This platform has no private replies to comments."
         )

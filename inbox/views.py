@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from inbox import assignment, composer, reading, saved_replies, selectors, services
+from inbox import assignment, composer, engagement, reading, saved_replies, selectors, services
 from inbox.access import get_visible_conversation, visible_conversations
 from inbox.models import Attachment, Contact, Conversation, Label, Team
 from inbox.policy import reply_policy
@@ -89,8 +89,15 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 
 def _conversation_context(request: HttpRequest, conversation: Conversation) -> dict:
+    comment = (
+        engagement.latest_comment(conversation)
+        if conversation.kind == Conversation.Kind.COMMENT
+        else None
+    )
     return {
         "conversation": conversation,
+        "comment": comment,
+        "private_policy": engagement.private_reply_policy(comment) if comment else None,
         "policy": reply_policy(conversation),
         "rules": composer.rules_for(conversation),
         "labels": Label.objects.order_by("name"),
@@ -109,6 +116,8 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     items, earlier = selectors.thread_page(conversation)
     last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
     reading.mark_read(user=request.user, conversation_id=conversation.pk, up_to=last)
+    # The customer sees "seen" where the platform has it (only inside the reply window).
+    engagement.mark_seen(conversation)
     context = _conversation_context(request, conversation)
     context.update(
         {
@@ -186,19 +195,32 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 context.update({"changed": changed, "keep_text": True})
                 return _composer_response(request, conversation, context, status=409)
             with transaction.atomic():
-                composer.send(
-                    conversation=conversation,
-                    author=request.user,
-                    text=text,
-                    files=request.FILES.getlist("attachment"),
-                    base_url=request.build_absolute_uri("/"),
-                )
+                _send_reply(request, conversation, context, text)
     except services.ReplyRefused as refused:
         context.update({"error": refused.detail, "keep_text": True})
         return _composer_response(request, conversation, context, status=422)
     context["seen_event"] = selectors.latest_event_id(conversation)
     context["text"] = ""
     return _composer_response(request, conversation, context)
+
+
+def _send_reply(request: HttpRequest, conversation: Conversation, context: dict, text: str) -> None:
+    """A reply from the composer: under a comment, public or as the one private DM; elsewhere
+    a message with its attachments."""
+    comment = context["comment"]
+    if comment is not None:
+        if request.POST.get("reply_to_comment") == "private":
+            engagement.queue_private_reply(comment=comment, text=text, author=request.user)
+        else:
+            engagement.queue_comment_reply(comment=comment, text=text, author=request.user)
+        return
+    composer.send(
+        conversation=conversation,
+        author=request.user,
+        text=text,
+        files=request.FILES.getlist("attachment"),
+        base_url=request.build_absolute_uri("/"),
+    )
 
 
 def _composer_response(request, conversation, context, status: int = 200) -> HttpResponse:

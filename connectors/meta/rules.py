@@ -33,5 +33,7 @@ def meta_rules(
         reactions=True,
         quick_replies=True,
         comment_replies=True,
+        private_replies=True,
+        sender_actions=True,
         send_rate_per_second=SEND_RATE_PER_SECOND,
     )
