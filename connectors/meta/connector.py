@@ -13,7 +13,6 @@ from connectors.base import (
     DeliveryError,
     Event,
     OutboundMessage,
-    Person,
     SendResult,
 )
 from connectors.meta import graph, parsing, webhook
@@ -151,6 +150,3 @@ class MetaConnector(Connector):
             raise ValueError(f"unknown sender action {action!r}")
         self._require_token(account)
         self._post_message(account, {"recipient": {"id": recipient_id}, "sender_action": action})
-
-    def fetch_profile(self, account: PlatformAccount, platform_user_id: str) -> Person | None:
-        raise NotImplementedError
