@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import drop_database, percentile, recreate_database, start  # noqa: E402
+
 DB_NAME = "parley_bench_bot"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -44,26 +47,6 @@ ENV = {
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 # --- 1. Bot reply latency ---------------------------------------------------------------------
@@ -94,16 +77,6 @@ class Arrivals:
                 "message_id": f"m_{uuid.uuid4().hex}",
             },
         )
-
-
-def start(cmd: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=open(ROOT / "test-artifacts" / log, "wb"),  # noqa: SIM115 - lives with the process
-        stderr=subprocess.STDOUT,
-    )
 
 
 def bot_latency(messages: int) -> dict[str, float]:
@@ -375,7 +348,7 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(DB_NAME)
     import django
 
     django.setup()
@@ -393,7 +366,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

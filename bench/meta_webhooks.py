@@ -29,15 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import drop_database, paced, recreate_database, start, stop, summary  # noqa: E402
+
 DB_NAME = "parley_bench_meta"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -45,6 +46,8 @@ APP_SECRET = "bench-meta-app-secret"
 VERIFY_TOKEN = "bench-verify-token"
 PAGE_ID = "106917238123456"
 PORT = 8767
+# Client threads sharing one pacing schedule (up to this many requests in flight).
+THREADS = 16
 ENV = {
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
@@ -71,37 +74,6 @@ while True:
 """
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def admin_sql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def start(cmd: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-    (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=open(ROOT / "test-artifacts" / log, "wb"),  # noqa: SIM115 - lives with the process
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 # --- Bodies -----------------------------------------------------------------------------------
 
 
@@ -126,50 +98,6 @@ def body(first: int, count: int, contacts: int) -> bytes:
 
 
 # --- Load -------------------------------------------------------------------------------------
-
-
-def paced(requests_list: list, rate: float, send, threads: int = 16) -> list[float]:
-    """Send ``requests_list`` at ``rate`` per second (open loop, shared schedule) from a few
-    threads; returns each acknowledgement's latency in ms. Any non-200 aborts the run."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    failures: list[str] = []
-    start_at = time.perf_counter() + 0.2
-
-    def worker(offset: int) -> None:
-        import requests
-
-        session = requests.Session()
-        for index in range(offset, len(requests_list), threads):
-            due = start_at + index / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            began = time.perf_counter()
-            status = send(session, requests_list[index])
-            elapsed = (time.perf_counter() - began) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    failures.append(str(status))
-
-    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    if failures:
-        raise RuntimeError(f"{len(failures)} requests failed: {failures[:5]}")
-    return latencies
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
-    return {
-        "requests": len(latencies),
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2),
-    }
 
 
 def stored_count() -> int:
@@ -307,15 +235,15 @@ def run(args) -> dict:
             ).status_code
 
         # Warm-up: connections, imports, the pool, the first contact rows.
-        paced([body(90_000_000 + i, 1, args.contacts) for i in range(50)], 50, post)
+        paced([body(90_000_000 + i, 1, args.contacts) for i in range(50)], 50, post, THREADS)
         drain(0, 50, time.perf_counter(), 60)
         baseline = stored_count()
 
-        results["floor"] = summary(paced([floor_url] * args.floor, args.rate, get))
+        results["floor"] = summary(paced([floor_url] * args.floor, args.rate, get, THREADS))
 
         singles = [body(i, 1, args.contacts) for i in range(args.singles)]
         started = time.perf_counter()
-        results["singles"] = summary(paced(singles, args.rate, post))
+        results["singles"] = summary(paced(singles, args.rate, post, THREADS))
         results["singles"].update(
             drain(baseline, baseline + args.singles, started, args.drain_timeout)
         )
@@ -325,7 +253,7 @@ def run(args) -> dict:
         first = 10_000_000
         batches = [body(first + i * 50, 50, args.contacts) for i in range(args.batches)]
         started = time.perf_counter()
-        results["batches_of_50"] = summary(paced(batches, args.batch_rate, post))
+        results["batches_of_50"] = summary(paced(batches, args.batch_rate, post, THREADS))
         results["batches_of_50"].update(
             drain(baseline, baseline + args.batches * 50, started, args.drain_timeout)
         )
@@ -348,8 +276,7 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     args = parser.parse_args()
 
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    recreate_database(DB_NAME)
     import django
 
     django.setup()
@@ -363,7 +290,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

@@ -24,20 +24,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import drop_database, paced, recreate_database, start, stop, summary  # noqa: E402
+
 DB_NAME = "parley_bench_x"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 CONSUMER_SECRET = "bench-x-consumer-secret"
 ACCOUNT_ID = "1366009876543210496"
+# Client threads sharing one pacing schedule.
+THREADS = 4
 PORT = 8771
 ENV = {
     "DATABASE_URL": DATABASE_URL,
@@ -50,37 +52,6 @@ ENV = {
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def admin_sql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def start(cmd: list[str], log: str) -> subprocess.Popen:
-    (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=open(ROOT / "test-artifacts" / log, "wb"),  # noqa: SIM115 - lives with the process
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 # --- Bodies -----------------------------------------------------------------------------------
@@ -144,48 +115,6 @@ def polled_events(count: int, contacts: int) -> list[dict]:
 # --- Load -------------------------------------------------------------------------------------
 
 
-def paced(items: list, rate: float, send, threads: int = 4) -> list[float]:
-    """Open-loop load at ``rate`` per second from a few threads; latencies in ms. Any non-200
-    aborts the run."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    start_at = time.perf_counter() + 0.2
-
-    def worker(offset: int) -> None:
-        import requests
-
-        session = requests.Session()
-        for index in range(offset, len(items), threads):
-            delay = start_at + index / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            began = time.perf_counter()
-            status = send(session, items[index])
-            with lock:
-                latencies.append((time.perf_counter() - began) * 1000)
-                if status != 200:
-                    failures.append(str(status))
-
-    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    if failures:
-        raise RuntimeError(f"{len(failures)} requests failed: {failures[:5]}")
-    return latencies
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
-    return {
-        "requests": len(latencies),
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2),
-    }
-
-
 def stored() -> int:
     from inbox.models import Message
 
@@ -230,6 +159,7 @@ def webhook_phases(args, results: dict) -> None:
             "--lifespan",
             "off",
         ],
+        {},
         "bench-x-uvicorn.log",
     )
     worker = start(
@@ -252,6 +182,7 @@ def webhook_phases(args, results: dict) -> None:
             "--without-mingle",
             "--without-heartbeat",
         ],
+        {},
         "bench-x-worker.log",
     )
     base = f"http://127.0.0.1:{PORT}"
@@ -287,13 +218,15 @@ def webhook_phases(args, results: dict) -> None:
             ).status_code
 
         # Warm-up: connections, imports, the pool, the first contacts.
-        paced([dm_body(90_000_000 + i, args.contacts) for i in range(50)], 50, post)
+        paced([dm_body(90_000_000 + i, args.contacts) for i in range(50)], 50, post, THREADS)
         drain(50, time.perf_counter(), 30)
-        results["crc"] = summary(paced([f"crc-{i}" for i in range(args.crc)], args.rate, crc))
+        results["crc"] = summary(
+            paced([f"crc-{i}" for i in range(args.crc)], args.rate, crc, THREADS)
+        )
         baseline = stored()
         bodies = [dm_body(i, args.contacts) for i in range(args.singles)]
         started = time.perf_counter()
-        results["webhook_dms"] = summary(paced(bodies, args.rate, post))
+        results["webhook_dms"] = summary(paced(bodies, args.rate, post, THREADS))
         results["webhook_dms"].update(drain(baseline + args.singles, started, args.drain_timeout))
     finally:
         stop(server)
@@ -353,8 +286,7 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=180.0)
     args = parser.parse_args()
 
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    recreate_database(DB_NAME)
     import django
 
     django.setup()
@@ -378,7 +310,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

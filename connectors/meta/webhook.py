@@ -1,7 +1,7 @@
 """``GET/POST /webhooks/meta/``: the one endpoint for Messenger and Instagram.
 
 GET is the subscription handshake. POST is verified with ``X-Hub-Signature-256`` over the raw
-body bytes (never re-serialised JSON: Meta signs its own ``\\uXXXX`` escapes) against
+body bytes (never re-serialised JSON: Meta signs its own ``\\u00e4``-style escapes) against
 ``META_APP_SECRET`` or the ``app_secret`` of an account named in the body (Instagram-Login apps
 sign with the Instagram app secret), archived, and enqueued. ``object`` picks the platform and
 ``entry[].id`` the account; ids Parley does not know are archived and reported, and Meta still

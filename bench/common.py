@@ -1,0 +1,102 @@
+"""What the benchmarks share: percentiles, an admin connection to PostgreSQL, processes with
+their logs in test-artifacts/, and an open-loop paced HTTP client."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-th percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
+def admin_sql(statement: str) -> None:
+    """Run one statement on the server's maintenance database (CREATE / DROP DATABASE)."""
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def recreate_database(name: str) -> None:
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start(cmd: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
+    """A process of the benchmarked stack, its output in test-artifacts/<log>."""
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=open(ROOT / "test-artifacts" / log, "wb"),  # noqa: SIM115 - lives with the process
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def paced(items: list, rate: float, send: Callable[[Any, Any], int], threads: int) -> list[float]:
+    """Send ``items`` at ``rate`` per second (open loop: one shared schedule, so a slow answer
+    does not slow the offered load) from ``threads`` threads; ``send(session, item)`` returns
+    the HTTP status. Returns each request's latency in ms; any non-200 aborts the run."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    start_at = time.perf_counter() + 0.2
+
+    def worker(offset: int) -> None:
+        import requests
+
+        session = requests.Session()
+        for index in range(offset, len(items), threads):
+            delay = start_at + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            began = time.perf_counter()
+            status = send(session, items[index])
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+                if status != 200:
+                    failures.append(str(status))
+
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed: {failures[:5]}")
+    return latencies
