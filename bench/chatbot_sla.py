@@ -30,7 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import drop_database, percentile, recreate_database, start  # noqa: E402
+from bench.common import (  # noqa: E402
+    drop_database,
+    percentile,
+    recreate_database,
+    start_server,
+    start_worker,
+    wait_ready,
+)
 
 DB_NAME = "parley_bench_bot"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -109,62 +116,12 @@ def bot_latency(messages: int) -> dict[str, float]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = 8765
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "parley.asgi:application",
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-            "--log-level",
-            "warning",
-            "--lifespan",
-            "off",
-        ],
-        env,
-        "bench-uvicorn.log",
-    )
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parley",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            "2",
-            "-Q",
-            "default,ingest,delivery,chatbot,sla,media",
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env,
-        "bench-worker.log",
-    )
+    server = start_server(port, env, "bench-uvicorn.log")
+    worker = start_worker(env, "bench-worker.log", concurrency=2)
     url = f"http://127.0.0.1:{port}/webhooks/meta/"
     session = requests.Session()
     try:
-        from parley.celery import app
-
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker did not start")
-        while True:
-            try:
-                session.get(f"http://127.0.0.1:{port}/login/", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}")
         latencies: list[float] = []
         posted: dict[str, float] = {}
         lost = 0

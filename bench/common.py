@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -100,3 +101,74 @@ def paced(items: list, rate: float, send: Callable[[Any, Any], int], threads: in
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed: {failures[:5]}")
     return latencies
+
+
+def start_server(port: int, env: dict[str, str], log: str, workers: int = 1) -> subprocess.Popen:
+    """The ASGI app in uvicorn, as the compose file's web service runs it."""
+    return start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "parley.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+            "--workers",
+            str(workers),
+        ],
+        env,
+        log,
+    )
+
+
+def start_worker(env: dict[str, str], log: str, concurrency: int) -> subprocess.Popen:
+    """A Celery worker (prefork) consuming every queue."""
+    return start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "parley",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            str(concurrency),
+            "-Q",
+            "default,ingest,delivery,chatbot,sla,media",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env,
+        log,
+    )
+
+
+def wait_ready(base_url: str, timeout: float = 60.0) -> None:
+    """Until the worker answers a ping and the server serves its login page."""
+    import requests
+
+    from parley.celery import app
+
+    deadline = time.monotonic() + timeout
+    while not app.control.ping(timeout=0.5):
+        if time.monotonic() > deadline:
+            raise RuntimeError("worker did not start")
+    while True:
+        try:
+            requests.get(f"{base_url}/login/", timeout=1)
+            return
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start") from None
+            time.sleep(0.2)

@@ -37,7 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import drop_database, paced, recreate_database, start, stop, summary  # noqa: E402
+from bench.common import (  # noqa: E402
+    drop_database,
+    paced,
+    recreate_database,
+    start_server,
+    start_worker,
+    stop,
+    summary,
+    wait_ready,
+)
 
 DB_NAME = "parley_bench_meta"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -156,68 +165,15 @@ def run(args) -> dict:
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {"META_GRAPH_URL": f"{fake_url}/meta/v21.0"}
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "parley.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(PORT),
-            "--log-level",
-            "warning",
-            "--lifespan",
-            "off",
-            # The compose file's web service: two uvicorn processes.
-            "--workers",
-            "2",
-        ],
-        {**env, "DJANGO_SETTINGS_MODULE": "bench.meta_floor_settings"},
-        "bench-meta-uvicorn.log",
-    )
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parley",
-            "worker",
-            "-P",
-            "prefork",
-            # The compose file's worker: concurrency 4.
-            "-c",
-            "4",
-            "-Q",
-            "default,ingest,delivery,chatbot,sla,media",
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env,
-        "bench-meta-worker.log",
-    )
+    # The compose file's shape: two uvicorn processes, a worker with concurrency 4. The server
+    # also answers the floor view (bench.meta_floor_settings).
+    floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.meta_floor_settings"}
+    server = start_server(PORT, floor_env, "bench-meta-uvicorn.log", workers=2)
+    worker = start_worker(env, "bench-meta-worker.log", concurrency=4)
     base = f"http://127.0.0.1:{PORT}"
     results: dict = {}
     try:
-        import requests
-
-        from parley.celery import app
-
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker did not start")
-        while True:
-            try:
-                requests.get(f"{base}/login/", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_ready(base)
         floor_url = f"{base}/bench/floor/"
 
         def get(session, url):

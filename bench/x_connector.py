@@ -31,7 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import drop_database, paced, recreate_database, start, stop, summary  # noqa: E402
+from bench.common import (  # noqa: E402
+    drop_database,
+    paced,
+    recreate_database,
+    start_server,
+    start_worker,
+    stop,
+    summary,
+    wait_ready,
+)
 
 DB_NAME = "parley_bench_x"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -138,65 +147,15 @@ def drain(target: int, started: float, timeout: float) -> dict[str, float]:
 
 def webhook_phases(args, results: dict) -> None:
     import redis
-    import requests
 
     from connectors import webhooks
-    from parley.celery import app
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    server = start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "parley.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(PORT),
-            "--log-level",
-            "warning",
-            "--lifespan",
-            "off",
-        ],
-        {},
-        "bench-x-uvicorn.log",
-    )
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parley",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            "2",
-            "-Q",
-            "default,ingest,delivery,chatbot,sla,media",
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        {},
-        "bench-x-worker.log",
-    )
+    server = start_server(PORT, {}, "bench-x-uvicorn.log")
+    worker = start_worker({}, "bench-x-worker.log", concurrency=2)
     base = f"http://127.0.0.1:{PORT}"
     try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(timeout=0.5):
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker did not start")
-        while True:
-            try:
-                requests.get(f"{base}/login/", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_ready(base)
 
         def crc(session, token):
             return session.get(
