@@ -1,8 +1,8 @@
-"""Signed sample webhook deliveries, for the settings area's "send a test event".
+"""Signed webhook deliveries as the platforms send them: the settings area's "send a test
+event" and ``manage.py send_webhook_fixture`` both go through the real webhook path (signature
+check, archive, ingest, inbox).
 
-Each builds what the platform itself would POST — the body in the platform's wire format and
-its signature header computed with the account's (or the app's) secret — so the test goes
-through the real webhook path: signature check, archive, ingest, inbox.
+``ENDPOINTS`` is the one table of where each platform posts and how it signs.
 """
 
 from __future__ import annotations
@@ -10,12 +10,52 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from connectors import webhooks
+from connectors.linkedin import connector as linkedin
+from connectors.meta import webhook as meta
+from connectors.sandbox import connector as sandbox
+from connectors.x import connector as x
 from inbox.models import Platform, PlatformAccount
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    # The setting holding the app-wide signing secret.
+    secret_setting: str
+    # (secret, raw body) → the signature headers the platform sends.
+    sign: Callable[[str, bytes], dict[str, str]]
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "meta": Endpoint(
+        "/webhooks/meta/",
+        "META_APP_SECRET",
+        lambda secret, body: {meta.SIGNATURE_HEADER: meta.sign(secret, body)},
+    ),
+    "x": Endpoint(
+        "/webhooks/x/",
+        "X_CONSUMER_SECRET",
+        lambda secret, body: {
+            x.SIGNATURE_HEADER: "sha256=" + webhooks.hmac_sha256(secret, body, encoding="base64")
+        },
+    ),
+    # LinkedIn's documented reading: hex HMAC-SHA256 over "hmacsha256=" + the exact body.
+    "linkedin": Endpoint(
+        "/webhooks/linkedin/",
+        "LINKEDIN_CLIENT_SECRET",
+        lambda secret, body: {
+            linkedin.SIGNATURE_HEADER: webhooks.hmac_sha256(
+                secret, linkedin.SIGNATURE_PREFIX.encode() + body
+            )
+        },
+    ),
+}
 
 TEST_SENDER_ID = "parley-test-sender"
 TEST_SENDER_NAME = "Parley test"
@@ -57,7 +97,7 @@ def _sandbox(account: PlatformAccount, text: str) -> SignedDelivery:
     return SignedDelivery(
         path=f"/webhooks/sandbox/{account.pk}/",
         body=body,
-        headers={"X-Sandbox-Signature": "sha256=" + webhooks.hmac_sha256(secret, body)},
+        headers={sandbox.SIGNATURE_HEADER: sandbox.sign(secret, body)},
     )
 
 
@@ -88,11 +128,8 @@ def _meta(account: PlatformAccount, text: str) -> SignedDelivery:
             ],
         }
     ).encode()
-    return SignedDelivery(
-        path="/webhooks/meta/",
-        body=body,
-        headers={"X-Hub-Signature-256": "sha256=" + webhooks.hmac_sha256(secret, body)},
-    )
+    endpoint = ENDPOINTS["meta"]
+    return SignedDelivery(path=endpoint.path, body=body, headers=endpoint.sign(secret, body))
 
 
 def _x(account: PlatformAccount, text: str) -> SignedDelivery:
@@ -126,14 +163,8 @@ def _x(account: PlatformAccount, text: str) -> SignedDelivery:
             },
         }
     ).encode()
-    return SignedDelivery(
-        path="/webhooks/x/",
-        body=body,
-        headers={
-            "x-twitter-webhooks-signature": "sha256="
-            + webhooks.hmac_sha256(secret, body, encoding="base64")
-        },
-    )
+    endpoint = ENDPOINTS["x"]
+    return SignedDelivery(path=endpoint.path, body=body, headers=endpoint.sign(secret, body))
 
 
 BUILDERS = {

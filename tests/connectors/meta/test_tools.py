@@ -42,7 +42,8 @@ def test_send_meta_fixture_posts_a_signed_fixture(live_server_process, celery_wo
     )
 
     call_command(
-        "send_meta_fixture",
+        "send_webhook_fixture",
+        "meta",
         live_server_process.url,
         str(FIXTURES / "messenger_text.json"),
         "--secret",

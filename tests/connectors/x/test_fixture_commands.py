@@ -17,14 +17,16 @@ def test_x_and_linkedin_fixtures_replay_against_a_running_server(live_server, x_
     linkedin_fixtures = FIXTURES.parent.parent / "linkedin" / "fixtures"
 
     call_command(
-        "send_x_fixture",
+        "send_webhook_fixture",
+        "x",
         live_server.url,
         str(FIXTURES / "x_aaa_direct_message_event.json"),
         "--secret",
         SECRET,
     )
     call_command(
-        "send_linkedin_fixture",
+        "send_webhook_fixture",
+        "linkedin",
         live_server.url,
         str(linkedin_fixtures / "linkedin_org_social_action_comment.json"),
         "--secret",
