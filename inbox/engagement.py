@@ -9,7 +9,6 @@ The dashboard and the API call these; the platform specifics stay in the connect
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -323,35 +322,16 @@ def queue_private_reply(
     elif dm.origin_id is None:
         Conversation.objects.filter(pk=dm.pk).update(origin=comment_conversation)
         dm.origin = comment_conversation
-    message = Message.objects.create(
+    message = services.enqueue_outbound(
         conversation=dm,
-        account=account,
-        direction=Message.Direction.OUTBOUND,
-        sender_kind=Message.SenderKind.AGENT,
-        author=author,
-        client_ref=uuid.uuid4().hex,
         text=text,
-        status=Message.Status.QUEUED,
+        author=author,
         metadata={
             "private_reply_to": comment.external_id,
             "origin_conversation": comment_conversation.pk,
         },
-        sent_at=now,
-        created_at=now,
-    )
-    Conversation.objects.filter(pk=dm.pk).update(
-        last_message_at=now, last_activity_at=now, last_message_preview=text[:200]
-    )
-    services.record_event(
-        dm,
-        ConversationEvent.Kind.MESSAGE_SENT,
-        actor=author,
-        data={
-            "message": message.pk,
-            "sender_kind": Message.SenderKind.AGENT,
-            "private_reply": True,
-        },
-        at=now,
+        event_data={"private_reply": True},
+        now=now,
     )
     services.record_event(
         comment_conversation,
@@ -360,7 +340,4 @@ def queue_private_reply(
         data={"message": comment.pk, "private_reply": message.pk, "dm": dm.pk},
         at=now,
     )
-    from inbox.tasks import deliver_message
-
-    transaction.on_commit(lambda: deliver_message.delay(message.pk))
     return message

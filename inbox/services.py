@@ -561,6 +561,35 @@ def queue_reply(
     )
     if not policy.allowed:
         raise ReplyRefused(policy.code, policy.detail)
+    return enqueue_outbound(
+        conversation=conversation,
+        text=text,
+        author=author,
+        sender_kind=sender_kind,
+        is_promotional=is_promotional,
+        metadata={
+            **(metadata or {}),
+            "messaging_type": policy.messaging_type,
+            "tag": policy.tag,
+            "quick_replies": list(quick_replies),
+        },
+        now=now,
+    )
+
+
+def enqueue_outbound(
+    *,
+    conversation: Conversation,
+    text: str,
+    author: User | None,
+    sender_kind: str = Message.SenderKind.AGENT,
+    is_promotional: bool = False,
+    metadata: dict[str, Any] | None = None,
+    event_data: dict[str, Any] | None = None,
+    now: datetime,
+) -> Message:
+    """Store an outbound message whose rules were already checked, and everything that follows
+    from it: the conversation's state, the event, SLA and report upkeep, delivery on commit."""
     message = Message.objects.create(
         conversation=conversation,
         account_id=conversation.account_id,
@@ -571,12 +600,7 @@ def queue_reply(
         text=text,
         status=Message.Status.QUEUED,
         is_promotional=is_promotional,
-        metadata={
-            **(metadata or {}),
-            "messaging_type": policy.messaging_type,
-            "tag": policy.tag,
-            "quick_replies": list(quick_replies),
-        },
+        metadata=metadata or {},
         sent_at=now,
         created_at=now,
     )
@@ -597,7 +621,7 @@ def queue_reply(
         conversation,
         ConversationEvent.Kind.MESSAGE_SENT,
         actor=author,
-        data={"message": message.pk, "sender_kind": sender_kind},
+        data={"message": message.pk, "sender_kind": sender_kind, **(event_data or {})},
         at=now,
     )
     if sender_kind == Message.SenderKind.AGENT:
