@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -239,6 +240,9 @@ class Conversation(models.Model):
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     # Per target: started_at, warn_at, due_at and what was raised (inbox.sla owns the shape).
     sla_timers = models.JSONField(blank=True, default=dict)
+    # Report metrics to recompute (inbox.reports.metrics): set with the write that changed the
+    # conversation (the earliest message time it brought), cleared when they are recomputed.
+    metrics_stale_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -266,6 +270,12 @@ class Conversation(models.Model):
                 fields=["sla_check_at"],
                 condition=Q(sla_check_at__isnull=False),
                 name="conv_sla_check_due",
+            ),
+            # The report metrics' refresh pass: conversations changed since their last refresh.
+            models.Index(
+                fields=["metrics_stale_since"],
+                condition=Q(metrics_stale_since__isnull=False),
+                name="conv_metrics_stale",
             ),
             # The dashboard across accounts (admins, agents of several accounts): one status by
             # activity, keyset-paginated (inbox.selectors).
@@ -678,6 +688,9 @@ class ConversationMetric(models.Model):
     sla_next_response_met = models.BooleanField(null=True, blank=True)
     sla_resolution_met = models.BooleanField(null=True, blank=True)
     sla_breaches = models.PositiveSmallIntegerField(default=0)
+    # When refresh() last rewrote the opening (its reply and volume rows are rewritten with it):
+    # the daily rollups find the days to recompute by it (inbox.reports.rollups).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -694,6 +707,8 @@ class ConversationMetric(models.Model):
                 condition=Q(resolved_at__isnull=False),
                 name="convmetric_resolved",
             ),
+            # Rollups: openings rewritten since the last rollup pass.
+            models.Index(fields=["updated_at"], name="convmetric_updated"),
         ]
 
 
@@ -776,6 +791,130 @@ class VolumeHour(models.Model):
                 name="volumehour_hour_cover",
             ),
         ]
+
+
+# --- Daily report rollups (kept by inbox.reports.rollups from the metric rows above) ----------
+
+
+def _histogram(name: str) -> tuple[ArrayField, ArrayField]:
+    """A sparse log-bucket histogram of one duration (inbox.reports.rollups.bucket_of): the
+    buckets that hold values, ascending, and how many values each holds."""
+    return (
+        ArrayField(models.SmallIntegerField(), default=list, help_text=f"{name}: buckets"),
+        ArrayField(models.IntegerField(), default=list, help_text=f"{name}: counts"),
+    )
+
+
+class Grain(models.TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "Week (from its Monday)"
+    MONTH = "month", "Month"
+
+
+class RollupBase(models.Model):
+    """What one local day, week or month in the organisation's time zone holds: openings by the
+    day they opened, resolutions by the day they were resolved, replies by the day they were
+    sent, messages by the local day of their UTC hour. Rewritten from the metric rows (weeks and
+    months from their days); never edited by hand."""
+
+    # The first day the row covers (a Monday for a week, the 1st for a month). A whole week or
+    # month is also kept as one row: a year reads ~12 rows per key instead of 365.
+    day = models.DateField()
+    grain = models.CharField(max_length=5, choices=Grain.choices, default=Grain.DAY)
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    bot_answered = models.PositiveIntegerField(default=0)
+    sla_breaches = models.PositiveIntegerField(default=0)
+    sla_met_count = models.PositiveIntegerField(default=0)
+    sla_known_count = models.PositiveIntegerField(default=0)
+    sla_first_response_met_count = models.PositiveIntegerField(default=0)
+    sla_first_response_known_count = models.PositiveIntegerField(default=0)
+    sla_next_response_met_count = models.PositiveIntegerField(default=0)
+    sla_next_response_known_count = models.PositiveIntegerField(default=0)
+    sla_resolution_met_count = models.PositiveIntegerField(default=0)
+    sla_resolution_known_count = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    bot_deflected = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    messages_in = models.PositiveIntegerField(default=0)
+    messages_out = models.PositiveIntegerField(default=0)
+    # Messages per local hour of the day (index 0 = midnight), for the heat map (day rows only).
+    hourly_in = ArrayField(models.IntegerField(), size=24, default=list)
+    hourly_out = ArrayField(models.IntegerField(), size=24, default=list)
+    first_response_seconds_buckets, first_response_seconds_counts = _histogram("first response")
+    (
+        first_response_business_seconds_buckets,
+        first_response_business_seconds_counts,
+    ) = _histogram("first response, business hours")
+    bot_first_response_seconds_buckets, bot_first_response_seconds_counts = _histogram(
+        "bot first response"
+    )
+    resolution_seconds_buckets, resolution_seconds_counts = _histogram("resolution")
+    (
+        resolution_business_seconds_buckets,
+        resolution_business_seconds_counts,
+    ) = _histogram("resolution, business hours")
+    reply_seconds_buckets, reply_seconds_counts = _histogram("human reply time")
+    reply_business_seconds_buckets, reply_business_seconds_counts = _histogram(
+        "human reply time, business hours"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class ReportDay(RollupBase):
+    """A day (week, month) × account × team: every figure of the reports page but the per-agent
+    table and an agent filter."""
+
+    class Meta:
+        indexes = [
+            # Rollup reads and rewrites: the rows of some days, weeks and months.
+            models.Index(fields=["day"], name="reportday_day"),
+        ]
+
+
+class ReportAgentDay(RollupBase):
+    """The same per agent: the per-agent table and reports filtered by agent. Each source counts
+    for its own agent, as the metric rows' filters do: an opening or resolution for the agent
+    credited, a reply for its author, a message hour for the conversation's agent. Null agent:
+    none (the table's "Unassigned").
+
+    Rows with no account sum every account and team: reports without account, platform or team
+    filters read those (with the account in the key, a year of weeks holds nearly as many
+    histogram entries as there are openings)."""
+
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # Rollup reads and rewrites: the rows of some days, weeks and months.
+            models.Index(fields=["day"], name="reportagentday_day"),
+            # An agent filter: that agent's rows only.
+            models.Index(fields=["agent", "day"], name="reportagentday_agent_day"),
+        ]
+
+
+class RollupState(models.Model):
+    """How far the rollups go (one row): the reports read rollups for days up to
+    ``through_day`` and the metric rows after it."""
+
+    # The time zone the days are local to; a report in another zone reads the metric rows.
+    time_zone = models.CharField(max_length=64)
+    # Every local day up to and including this one is rolled up.
+    through_day = models.DateField(null=True, blank=True)
+    # Openings rewritten before this instant (less a look-back) are in the rollups.
+    changes_seen_at = models.DateTimeField(null=True, blank=True)
 
 
 # --- Business hours and SLA policies (arithmetic in inbox.business_hours, timers in inbox.sla) --

@@ -14,6 +14,9 @@ app.autodiscover_tasks()
 # for the embedded default, which has no beat.
 PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "reports-sync-sla": ("inbox.tasks.reports_sync_sla", 60.0),
+    # Kicked after each write; this catches a kick whose task was lost.
+    "reports-refresh-metrics": ("inbox.tasks.refresh_report_metrics", 30.0),
+    "reports-update-rollups": ("inbox.tasks.reports_update_rollups", 60.0),
     "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
     "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),

@@ -17,11 +17,13 @@ conversation-hour). The definitions are in ``docs/metrics.md``; in short:
 - **resolution**: opening → resolution. Both wall-clock and in business hours.
 
 How it stays correct: every hook (`on_inbound`, `on_outbound`, `on_status_change`,
-`on_assign`, `on_delivery_failed`) calls :func:`refresh`, which recomputes the conversation's
-latest opening (and any opening begun since) from its messages and status events. That is
-idempotent and order-independent: a retried webhook, an out-of-order delivery or a send that
-fails later all give the same rows. It costs a read of the latest opening's messages — a
-handful of rows — per event.
+`on_assign`, `on_delivery_failed`) asks for :func:`refresh` of the conversation after the
+write commits (task ``inbox.tasks.refresh_report_metrics``), which recomputes its latest
+opening (and any opening begun since) from its messages and status events. That is idempotent
+and order-independent: a retried webhook, an out-of-order delivery or a send that fails later
+all give the same rows. It costs a read of the latest opening's messages — a handful of rows —
+per conversation touched; an ingest batch asks once per conversation (``inbox.batch``), so
+a burst of messages costs one refresh, and the metrics never slow the write that caused them.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from inbox import batch
 from inbox.business_hours import Schedule, business_seconds_between, schedule_from_model
 from inbox.models import (
     Conversation,
@@ -373,43 +378,110 @@ def safe_refresh(conversation_id: int) -> None:
         log.exception("report metrics of conversation %s not updated", conversation_id)
 
 
-def _refresh_for(message: Message) -> None:
-    """Refresh, or rebuild the whole conversation when the message is older than its latest
-    opening (a late delivery with an old platform time belongs to an earlier opening)."""
+def refresh_after(conversation_id: int, since: datetime | None = None) -> None:
+    """Refresh, or rebuild the whole conversation when a message it is for is older than the
+    latest opening (a late delivery with an old platform time belongs to an earlier opening)."""
     opened_at = (
-        ConversationMetric.objects.filter(conversation_id=message.conversation_id)
+        ConversationMetric.objects.filter(conversation_id=conversation_id)
         .order_by("-sequence")
         .values_list("opened_at", flat=True)
         .first()
     )
-    if opened_at is not None and message.sent_at < _hour(opened_at):
+    if since is not None and opened_at is not None and since < _hour(opened_at):
         try:
-            rebuild(message.conversation_id)
+            rebuild(conversation_id)
         except Exception:
-            log.exception("report metrics of conversation %s not rebuilt", message.conversation_id)
+            log.exception("report metrics of conversation %s not rebuilt", conversation_id)
         return
-    safe_refresh(message.conversation_id)
+    safe_refresh(conversation_id)
+
+
+# How long after a write the pass runs: the writes to a conversation in that time cost one
+# refresh. Reports read days; a quarter of a minute behind costs them nothing.
+REFRESH_DELAY_SECONDS = 15.0
+# Conversations one pass takes (each its own transaction); more left → the pass runs again.
+REFRESH_PASS_SIZE = 500
+
+
+def refresh_later(conversation_id: int, *, since: datetime | None = None) -> None:
+    """Mark the conversation's metrics to be recomputed, with the write that changed it; the
+    pass (:func:`refresh_stale`) is kicked after commit. ``since``: the platform time of the
+    message that changed it, if a message did. An ingest batch marks its conversations in one
+    UPDATE (``inbox.batch``)."""
+    batch.gather((conversation_id, since or timezone.now()), _mark_stale)
+
+
+def _mark_stale(requests: list[tuple[int, datetime]]) -> None:
+    earliest: dict[int, datetime] = {}
+    for conversation_id, since in requests:
+        earliest[conversation_id] = min(since, earliest.get(conversation_id, since))
+    alike: dict[datetime, list[int]] = {}
+    for conversation_id, since in earliest.items():
+        alike.setdefault(since, []).append(conversation_id)
+    for since, ids in alike.items():
+        # The earlier of the mark and this one (SQLite's MIN is NULL when one is).
+        Conversation.objects.filter(pk__in=ids).update(
+            metrics_stale_since=Coalesce(
+                Least(F("metrics_stale_since"), Value(since)), Value(since)
+            )
+        )
+    transaction.on_commit(kick)
+
+
+def kick() -> None:
+    """Have the refresh pass run soon, once for every write of the coming seconds."""
+    from inbox import triggers
+    from inbox.tasks import refresh_report_metrics
+
+    triggers.request(refresh_report_metrics, delay=REFRESH_DELAY_SECONDS)
+
+
+def refresh_stale(limit: int = REFRESH_PASS_SIZE) -> int:
+    """The refresh pass: recompute the metrics of the conversations marked stale, oldest mark
+    first, and clear their mark. Returns how many. The mark is cleared under the conversation's row lock, after the refresh read
+    its messages: a write that lands meanwhile waits for the lock and marks it again."""
+    marked = list(
+        Conversation.objects.filter(metrics_stale_since__isnull=False)
+        .order_by("metrics_stale_since")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    with batch.scope():  # business hours and SLA settings read once for the pass
+        for conversation_id in marked:
+            with transaction.atomic():
+                since = (
+                    Conversation.objects.select_for_update()
+                    .filter(pk=conversation_id, metrics_stale_since__isnull=False)
+                    .values_list("metrics_stale_since", flat=True)
+                    .first()
+                )
+                if since is None:
+                    continue  # another pass did it
+                refresh_after(conversation_id, since)
+                Conversation.objects.filter(pk=conversation_id).update(metrics_stale_since=None)
+                done += 1
+    return done
 
 
 def on_inbound(message: Message) -> None:
-    _refresh_for(message)
+    refresh_later(message.conversation_id, since=message.sent_at)
 
 
 def on_outbound(message: Message) -> None:
-    _refresh_for(message)
+    refresh_later(message.conversation_id, since=message.sent_at)
 
 
 def on_delivery_failed(message: Message) -> None:
     """A reply that failed for good was never an answer: it leaves the metrics."""
-    safe_refresh(message.conversation_id)
+    refresh_later(message.conversation_id)
 
 
 def on_status_change(conversation: Conversation) -> None:
-    safe_refresh(conversation.pk)
+    refresh_later(conversation.pk)
 
 
 def on_assign(conversation: Conversation) -> None:
-    safe_refresh(conversation.pk)
+    refresh_later(conversation.pk)
 
 
 def rebuild(conversation_id: int) -> list[ConversationMetric]:

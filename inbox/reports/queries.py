@@ -46,6 +46,7 @@ from inbox.models import (
     User,
     VolumeHour,
 )
+from inbox.reports import rollups
 
 PRESETS = {
     "today": "Today",
@@ -81,9 +82,13 @@ class ReportFilters:
     account_ids: tuple[int, ...] | None = None
 
     def previous(self) -> ReportFilters:
-        """The period of the same length just before this one."""
-        length = self.end - self.start
-        return replace(self, start=self.start - length, end=self.start)
+        """The period of the same length just before this one: as many local days, when the
+        period is whole days (a change of daylight saving time makes a day 23 or 25 hours)."""
+        days = (self.last_day - self.first_day).days + 1
+        start = datetime.combine(self.first_day - timedelta(days=days), time.min, tzinfo=self.tz)
+        if self.start != datetime.combine(self.first_day, time.min, tzinfo=self.tz):
+            start = self.start - (self.end - self.start)
+        return replace(self, start=start, end=self.start)
 
     @property
     def first_day(self) -> date:
@@ -371,16 +376,45 @@ def _finish(entry: dict[str, Any]) -> dict[str, Any]:
 # --- The report's parts -------------------------------------------------------------------------
 
 
+def source_stats(
+    f: ReportFilters, source: str, *, by: str | None = None, durations: Iterable[str] = ()
+) -> dict[tuple, dict[str, Any]]:
+    """Counts and percentiles of one source — openings, resolutions, (human) replies, volume —
+    per group (``by``: None, "period" (day or week), "platform", "agent"): exact from the metric
+    rows, or from the daily rollups for the long ranges they serve (``rollups.usable``)."""
+    if rollups.usable(f):
+        return rollups.stats(f, source, by=by, durations=durations)
+    qs, counts = {
+        "openings": (openings, OPENING_COUNTS),
+        "resolutions": (resolutions, RESOLUTION_COUNTS),
+        "replies": (replies, REPLY_COUNTS),
+        "volume": (volume, VOLUME_COUNTS),
+    }[source]
+    field = {"openings": "opened_at", "resolutions": "resolved_at", "replies": "replied_at"}
+    group: list[str | tuple[str, Any]] = {
+        None: [],
+        "period": [("bucket", _bucket(field.get(source, "hour"), f))],
+        "platform": ["platform"],
+        "agent": [("agent_key", _AGENT_KEY)],
+    }[by]
+    return stats(qs(f), group=group, counts=counts, durations=durations)
+
+
+def _reply_names(entry: dict[str, Any]) -> dict[str, Any]:
+    """Reply figures under the names the page uses (seconds_p50 → reply_seconds_p50)."""
+    return {f"reply_{k}" if not k.startswith("repl") else k: v for k, v in entry.items()}
+
+
 def summary(f: ReportFilters) -> dict[str, Any]:
     """Headline figures of the period."""
     entry: dict[str, Any] = {}
-    entry.update(stats(openings(f), counts=OPENING_COUNTS, durations=OPENING_DURATIONS).get((), {}))
-    entry.update(
-        stats(resolutions(f), counts=RESOLUTION_COUNTS, durations=RESOLUTION_DURATIONS).get((), {})
-    )
-    human = stats(replies(f), counts=REPLY_COUNTS, durations=REPLY_DURATIONS).get((), {})
-    entry.update({f"reply_{k}" if not k.startswith("repl") else k: v for k, v in human.items()})
-    entry.update(volume(f).aggregate(**VOLUME_COUNTS))
+    entry.update(source_stats(f, "openings", durations=OPENING_DURATIONS).get((), {}))
+    entry.update(source_stats(f, "resolutions", durations=RESOLUTION_DURATIONS).get((), {}))
+    entry.update(_reply_names(source_stats(f, "replies", durations=REPLY_DURATIONS).get((), {})))
+    if rollups.usable(f):
+        entry.update(rollups.stats(f, "volume")[()])
+    else:
+        entry.update(volume(f).aggregate(**VOLUME_COUNTS))
     return _finish(entry)
 
 
@@ -460,26 +494,19 @@ def _key_date(value) -> date | None:
 
 def series(f: ReportFilters) -> list[dict[str, Any]]:
     """Per day or week: volume, first response, reply and resolution times, SLA compliance."""
+    # Only the durations the series shows (SERIES_COLUMNS): each is a sort per period.
     parts = [
-        stats(
-            openings(f),
-            group=[("bucket", _bucket("opened_at", f))],
-            counts=OPENING_COUNTS,
-            durations=OPENING_DURATIONS,
+        source_stats(
+            f,
+            "openings",
+            by="period",
+            durations=("first_response_seconds", "first_response_business_seconds"),
         ),
-        stats(
-            resolutions(f),
-            group=[("bucket", _bucket("resolved_at", f))],
-            counts=RESOLUTION_COUNTS,
-            durations=RESOLUTION_DURATIONS,
-        ),
+        source_stats(f, "resolutions", by="period", durations=("resolution_seconds",)),
         {
-            key: {f"reply_{k}" if not k.startswith("repl") else k: v for k, v in entry.items()}
-            for key, entry in stats(
-                replies(f),
-                group=[("bucket", _bucket("replied_at", f))],
-                counts=REPLY_COUNTS,
-                durations=REPLY_DURATIONS,
+            key: _reply_names(entry)
+            for key, entry in source_stats(
+                f, "replies", by="period", durations=("seconds",)
             ).items()
         },
     ]
@@ -487,10 +514,7 @@ def series(f: ReportFilters) -> list[dict[str, Any]]:
     for part in parts:
         for (bucket,), entry in part.items():
             by_day[_key_date(_local(bucket, f))].update(entry)
-    for hour, (inbound, outbound) in volume_by_hour(f).items():
-        day = hour.astimezone(f.tz).date()
-        if f.group_by == "week":
-            day -= timedelta(days=day.weekday())
+    for day, (inbound, outbound) in volume_by_period(f).items():
         entry = by_day[day]
         entry["messages_in"] = entry.get("messages_in", 0) + inbound
         entry["messages_out"] = entry.get("messages_out", 0) + outbound
@@ -552,6 +576,23 @@ def volume_by_hour(f: ReportFilters) -> dict[datetime, tuple[int, int]]:
     return {hour: (inbound or 0, outbound or 0) for hour, inbound, outbound in rows}
 
 
+def volume_by_period(f: ReportFilters) -> dict[date, tuple[int, int]]:
+    """Messages in and out per local day (or week, by its Monday)."""
+    if rollups.usable(f):
+        return {
+            day: (entry["messages_in"], entry["messages_out"])
+            for (day,), entry in rollups.stats(f, "volume", by="period").items()
+        }
+    out: dict[date, tuple[int, int]] = {}
+    for hour, (inbound, outbound) in volume_by_hour(f).items():
+        day = hour.astimezone(f.tz).date()
+        if f.group_by == "week":
+            day -= timedelta(days=day.weekday())
+        before = out.get(day, (0, 0))
+        out[day] = (before[0] + inbound, before[1] + outbound)
+    return out
+
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -559,11 +600,17 @@ def heatmap(f: ReportFilters) -> dict[str, Any]:
     """Messages by local weekday (1 = Monday) × hour of day. Hour rows are UTC hours placed at
     the local hour their start falls in (exact for whole-hour offsets)."""
     grid = [[{"in": 0, "out": 0} for _ in range(24)] for _ in range(7)]
-    for hour, (inbound, outbound) in volume_by_hour(f).items():
-        local = hour.astimezone(f.tz)
-        cell = grid[local.weekday()][local.hour]
-        cell["in"] += inbound
-        cell["out"] += outbound
+    if rollups.usable(f):
+        cells = rollups.heat(f)
+    else:
+        cells = defaultdict(lambda: (0, 0))
+        for hour, (inbound, outbound) in volume_by_hour(f).items():
+            local = hour.astimezone(f.tz)
+            before = cells[(local.weekday(), local.hour)]
+            cells[(local.weekday(), local.hour)] = (before[0] + inbound, before[1] + outbound)
+    for (weekday, hour), (inbound, outbound) in cells.items():
+        grid[weekday][hour]["in"] += inbound
+        grid[weekday][hour]["out"] += outbound
     peak = max((cell["in"] + cell["out"] for row in grid for cell in row), default=0)
     return {"weekdays": list(WEEKDAYS), "grid": grid, "peak": peak}
 
@@ -591,18 +638,8 @@ def agents(f: ReportFilters) -> list[dict[str, Any]]:
     """Per credited agent: openings handled (opened in the period), median first response,
     resolutions and their median, SLA compliance. Openings no agent was credited with are
     the "Unassigned" row."""
-    opened = stats(
-        openings(f),
-        group=[("agent_key", _AGENT_KEY)],
-        counts=OPENING_COUNTS,
-        durations=("first_response_seconds",),
-    )
-    resolved = stats(
-        resolutions(f),
-        group=[("agent_key", _AGENT_KEY)],
-        counts=RESOLUTION_COUNTS,
-        durations=("resolution_seconds",),
-    )
+    opened = source_stats(f, "openings", by="agent", durations=("first_response_seconds",))
+    resolved = source_stats(f, "resolutions", by="agent", durations=("resolution_seconds",))
     ids = {key[0] for key in (*opened, *resolved)}
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[i for i in ids if i])}
     rows = []
@@ -644,25 +681,15 @@ PLATFORM_COLUMNS = (
 def platforms(f: ReportFilters) -> list[dict[str, Any]]:
     """Per platform: the same figures as the headline."""
     parts = [
-        stats(
-            openings(f),
-            group=["platform"],
-            counts=OPENING_COUNTS,
-            durations=("first_response_seconds",),
-        ),
-        stats(
-            resolutions(f),
-            group=["platform"],
-            counts=RESOLUTION_COUNTS,
-            durations=("resolution_seconds",),
-        ),
+        source_stats(f, "openings", by="platform", durations=("first_response_seconds",)),
+        source_stats(f, "resolutions", by="platform", durations=("resolution_seconds",)),
         {
             key: {"reply_seconds_p50": entry["seconds_p50"]}
-            for key, entry in stats(
-                replies(f), group=["platform"], counts=REPLY_COUNTS, durations=("seconds",)
+            for key, entry in source_stats(
+                f, "replies", by="platform", durations=("seconds",)
             ).items()
         },
-        stats(volume(f), group=["platform"], counts=VOLUME_COUNTS),
+        source_stats(f, "volume", by="platform"),
     ]
     merged: dict[str, dict[str, Any]] = defaultdict(dict)
     for part in parts:
@@ -750,4 +777,6 @@ def report(f: ReportFilters) -> dict[str, Any]:
         "heatmap": results["heatmap"],
         "agents": results["agents"],
         "platforms": results["platforms"],
+        # Medians and p90 from the rollups' histograms (within 2 %) rather than exact.
+        "approximate": rollups.usable(f),
     }

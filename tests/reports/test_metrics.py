@@ -136,7 +136,8 @@ def test_a_reply_that_fails_for_good_is_no_response(script, agent):
 
     Message.objects.filter(pk=reply.pk).update(status=Message.Status.SENDING)
     reply.refresh_from_db()
-    delivery._failed_attempt(reply, script.account, DeliveryError("blocked", permanent=True))
+    failure = DeliveryError("blocked", permanent=True)
+    script.committed(lambda: delivery._failed_attempt(reply, script.account, failure))
 
     assert opening().first_response_at is None
     assert reply_seconds() == []
