@@ -405,6 +405,35 @@ def give_back(conversation: Conversation, *, actor=None) -> bool:
 # --- The task's body --------------------------------------------------------------------------
 
 
+def answer_many(message_ids: list[int], *, now: datetime | None = None) -> dict[int, str]:
+    """Decide for each message, in order. Where the account has no bot running only a consent
+    keyword (or a numbered option) can lead anywhere, so the other messages are passed over
+    without a query or a row of their own."""
+    messages = Message.objects.filter(pk__in=message_ids).values_list("pk", "account_id", "text")
+    rows = {pk: (account_id, text) for pk, account_id, text in messages}
+    bots = {
+        b.account_id: b
+        for b in BotSettings.objects.filter(account_id__in={a for a, _ in rows.values()})
+    }
+    outcomes: dict[int, str] = {}
+    for pk in message_ids:
+        if pk not in rows:
+            outcomes[pk] = "missing"
+            continue
+        account_id, text = rows[pk]
+        bot = bots.get(account_id)
+        if (bot is not None and bot.enabled) or _may_be_consent(bot, normalize(text)):
+            outcomes[pk] = answer(pk, now=now)
+        else:
+            outcomes[pk] = "bot_off"
+    return outcomes
+
+
+def _may_be_consent(bot: BotSettings | None, text: str) -> bool:
+    keywords = ("opt_out_keywords", "opt_in_keywords")
+    return text.isdigit() or any(_keyword(text, _setting(bot, name)) for name in keywords)
+
+
 def answer(message_id: int, *, now: datetime | None = None) -> str:
     """Decide and (maybe) reply for one customer message. Safe to run twice: returns
     "already" when this message was handled before."""

@@ -19,12 +19,12 @@ SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_SCAN = 2000
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5)
-def answer_message(self, message_id: int) -> str:
-    """Run after commit of each new customer message. A retry is safe: the BotReply row is
-    unique per message, so a second run sends nothing."""
+@shared_task(bind=True, acks_late=True, max_retries=5, ignore_result=True)
+def answer_messages(self, message_ids: list[int]) -> dict[int, str]:
+    """Run after commit of new customer messages (an ingest batch's). A retry is safe: the
+    BotReply row is unique per message, so a second run sends nothing."""
     try:
-        return engine.answer(message_id)
+        return engine.answer_many(message_ids)
     except OperationalError as exc:  # database restarting, lock timeout: try again shortly
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1))
 
@@ -50,8 +50,8 @@ def sweep_unanswered() -> int:
         .values_list("pk", flat=True)
     )
     ids = list(recent)
-    for message_id in ids:
-        answer_message.delay(message_id)
+    if ids:
+        answer_messages.delay(ids)
     if ids:
         log.info("chatbot sweep re-enqueued %d message(s)", len(ids))
     return len(ids)

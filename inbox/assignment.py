@@ -12,7 +12,7 @@ import logging
 from django.db import transaction
 from django.db.models import Count, Q
 
-from inbox import presence, services
+from inbox import batch, presence, services
 from inbox.models import Conversation, Team, User
 
 log = logging.getLogger(__name__)
@@ -22,13 +22,19 @@ def team_for(conversation: Conversation) -> Team | None:
     """The auto-assigning team responsible: the conversation's own team, else the first team
     (by id) granted its account that has auto-assignment on."""
     if conversation.team_id:
-        team = Team.objects.filter(pk=conversation.team_id, auto_assign=True).first()
+        team = batch.memoised(
+            ("assignment:team", conversation.team_id),
+            lambda: Team.objects.filter(pk=conversation.team_id, auto_assign=True).first(),
+        )
         if team is not None:
             return team
-    return (
-        Team.objects.filter(auto_assign=True, accounts=conversation.account_id)
-        .order_by("id")
-        .first()
+    return batch.memoised(
+        ("assignment:account-team", conversation.account_id),
+        lambda: (
+            Team.objects.filter(auto_assign=True, accounts=conversation.account_id)
+            .order_by("id")
+            .first()
+        ),
     )
 
 

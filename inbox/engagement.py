@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -72,28 +73,26 @@ def open_window(*, account: PlatformAccount, event: events.WindowOpened) -> bool
     return bool(updates)
 
 
-def request_profile(*, account: PlatformAccount, event: events.ContactSeen) -> bool:
-    """Fetch a contact's profile once, in the background (never in the webhook's path)."""
-    identity_id = (
-        ContactIdentity.objects.filter(
-            account=account,
-            platform_user_id=event.person.platform_user_id,
-            profile_fetched_at__isnull=True,
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    # One fetch in flight per identity, however many messages arrive meanwhile.
-    if identity_id is None or not cache.add(f"parley:profile-fetch:{identity_id}", 1, 300):
-        return False
+def request_profiles(account: PlatformAccount, seen: list[events.ContactSeen]) -> int:
+    """Fetch contacts' profiles once each, in the background (never in the webhook's path)."""
+    wanted = {e.person.platform_user_id for e in seen}
+    identity_ids = ContactIdentity.objects.filter(
+        account=account, platform_user_id__in=wanted, profile_fetched_at__isnull=True
+    ).values_list("pk", flat=True)
     from inbox.tasks import fetch_contact_profile
 
-    transaction.on_commit(lambda: fetch_contact_profile.delay(identity_id))
-    return True
+    requested = 0
+    for identity_id in identity_ids:
+        # One fetch in flight per identity, however many messages arrive meanwhile.
+        if cache.add(f"parley:profile-fetch:{identity_id}", 1, 300):
+            transaction.on_commit(partial(fetch_contact_profile.delay, identity_id))
+            requested += 1
+    return requested
 
 
 register_handler(events.WindowOpened, open_window)
-register_handler(events.ContactSeen, request_profile)
+# Which profiles are missing does not depend on the order: asked once per batch, at its end.
+register_handler(events.ContactSeen, request_profiles, batch=True, last=True)
 
 
 def fetch_contact_profile(identity_id: int) -> bool:

@@ -1,27 +1,35 @@
 """Archived webhook bodies (and polled pages) → normalized events → services.
 
-The dispatch table below is also the list of event types Parley handles.
+The dispatch tables below are also the list of event types Parley handles. Webhooks are applied
+in batches: the ingest pass takes the archived bodies waiting, up to ``BATCH_SIZE`` per
+transaction, so a burst of single-event POSTs costs one pass over the database per batch, not
+per event, and each conversation's upkeep runs once per batch.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from itertools import groupby
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connectors import base as events
 from connectors.base import PayloadError
 from connectors.registry import get_connector
-from inbox import services
+from inbox import batch, services
 from inbox.models import PlatformAccount, WebhookEvent
 
 log = logging.getLogger(__name__)
 
+# Archived webhooks one ingest transaction takes at most.
+BATCH_SIZE = 100
+
+# One event at a time: handler(account=..., event=...).
 HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
-    events.MessageReceived: services.receive_message,
     events.MessageEchoed: services.record_echo,
     events.MessagesDelivered: services.mark_delivered,
     events.MessagesRead: services.mark_read,
@@ -30,73 +38,174 @@ HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
     events.MessageEdited: services.edit_message,
     events.AccountRevoked: services.revoke_account,
 }
+# A run of consecutive events of one type and account at once: handler(account, [event, ...]).
+BATCH_HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
+    events.MessageReceived: services.receive_messages,
+}
+# Types whose effect does not depend on their order: applied after the others of the batch.
+LAST: set[type[events.Event]] = set()
+
+Skipped = list[tuple[events.Event, str]]
 
 
-def register_handler(event_type: type[events.Event], handler: Callable[..., Any]) -> None:
+def register_handler(
+    event_type: type[events.Event],
+    handler: Callable[..., Any],
+    *,
+    batch: bool = False,
+    last: bool = False,
+) -> None:
     """Connectors with events of their own (typing, group joins...) add their handler here."""
-    HANDLERS[event_type] = handler
+    (BATCH_HANDLERS if batch else HANDLERS)[event_type] = handler
+    if last:
+        LAST.add(event_type)
 
 
-def apply_events(parsed: Iterable[events.Event]) -> list[str]:
-    """Apply events in platform-time order; returns what was skipped and why."""
-    skipped: list[str] = []
+def apply_events(parsed: Iterable[events.Event]) -> Skipped:
+    """Apply events in platform-time order (the order-free ones last); returns the events
+    skipped, with why."""
+    ordered = sorted(parsed, key=lambda e: e.timestamp)
+    ordered = [e for e in ordered if type(e) not in LAST] + [e for e in ordered if type(e) in LAST]
+    skipped: Skipped = []
     accounts: dict[tuple[str, str], PlatformAccount | None] = {}
-    for event in sorted(parsed, key=lambda e: e.timestamp):
-        key = (event.platform, event.account_external_id)
-        if key not in accounts:
-            accounts[key] = PlatformAccount.objects.filter(
-                platform=event.platform, external_id=event.account_external_id
-            ).first()
-        account = accounts[key]
-        if account is None:
-            skipped.append(f"unknown {event.platform} account {event.account_external_id}")
-            continue
-        handler = HANDLERS.get(type(event))
-        if handler is None:
-            skipped.append(f"no handler for {type(event).__name__}")
-            continue
-        handler(account=account, event=event)
+    # Settings read once, and report metrics refreshed once per conversation, for the batch.
+    with batch.scope():
+        for (key, _type), run in groupby(
+            ordered, key=lambda e: ((e.platform, e.account_external_id), type(e))
+        ):
+            run = list(run)
+            if key not in accounts:
+                accounts[key] = PlatformAccount.objects.filter(
+                    platform=key[0], external_id=key[1]
+                ).first()
+            account = accounts[key]
+            if account is None:
+                skipped += [(e, f"unknown {key[0]} account {key[1]}") for e in run]
+            else:
+                skipped += apply_to_account(account, run)
     touched = {a.pk for a in accounts.values() if a is not None}
     if touched:
         PlatformAccount.objects.filter(pk__in=touched).update(last_event_at=timezone.now())
     return skipped
 
 
+def apply_to_account(account: PlatformAccount, run: list[events.Event]) -> Skipped:
+    """Apply events of one type to their account (a connector's event may wrap one)."""
+    kind = type(run[0])
+    if kind in BATCH_HANDLERS:
+        BATCH_HANDLERS[kind](account, run)
+    elif kind in HANDLERS:
+        for event in run:
+            HANDLERS[kind](account=account, event=event)
+    else:
+        return [(e, f"no handler for {kind.__name__}") for e in run]
+    return []
+
+
+def process_waiting() -> int:
+    """The ingest pass: apply the archived webhooks waiting, oldest first, ``BATCH_SIZE`` per
+    transaction, until none is left. Rows another pass holds are skipped (that pass applies
+    them), so passes on several workers share a burst. Returns how many were applied."""
+    applied = 0
+    while True:
+        count = _process_batch()
+        applied += count
+        if count < BATCH_SIZE:
+            return applied
+
+
+def _process_batch() -> int:
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("account")
+                .filter(outcome=WebhookEvent.Outcome.RECEIVED)
+                .exclude(signature_valid=False)
+                .order_by("received_at", "id")[:BATCH_SIZE]
+            )
+            claimed = [w.pk for w in batch]
+            _record(_apply(batch))
+        return len(batch)
+    except Exception:
+        # One body breaking the batch must not hold up the others: each on its own.
+        log.exception("ingest batch of webhooks %s failed; applying them one by one", claimed)
+        for pk in claimed:
+            process_webhook(pk)
+        return len(claimed)
+
+
 def process_webhook(webhook_id: int) -> str:
-    """Parse and apply one archived webhook. Safe to run again: handlers are idempotent."""
+    """Parse and apply one archived webhook, whatever its outcome so far (a replay after a
+    parser fix). Safe to run again: handlers are idempotent."""
     webhook = WebhookEvent.objects.select_related("account").filter(pk=webhook_id).first()
     if webhook is None:
         return "missing"
     if webhook.signature_valid is False:
         return "rejected"
-    connector = get_connector(webhook.source)
-    outcome, error = WebhookEvent.Outcome.PROCESSED, ""
     try:
         with transaction.atomic():
-            parsed = connector.parse(bytes(webhook.body), account=webhook.account)
-            skipped = apply_events(parsed)
-        if not parsed:
-            outcome, error = WebhookEvent.Outcome.IGNORED, "no event Parley uses"
-        elif skipped and len(skipped) == len(parsed):
-            outcome, error = WebhookEvent.Outcome.IGNORED, "; ".join(skipped)
-        elif skipped:
-            error = "; ".join(skipped)
-        if skipped:
-            log.warning("webhook %s: %s", webhook_id, error)
-    except PayloadError as exc:
-        outcome, error = WebhookEvent.Outcome.FAILED, str(exc)
-        log.warning("webhook %s could not be parsed: %s", webhook_id, exc)
+            outcomes = _apply([webhook])
     except Exception as exc:
         # Kept with its error for a replay once the cause is fixed; the task does not retry.
-        outcome, error = WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}"
         log.exception("webhook %s failed", webhook_id)
-    WebhookEvent.objects.filter(pk=webhook_id).update(
-        outcome=outcome,
-        error=error[:5000],
-        processed_at=timezone.now(),
-        attempts=webhook.attempts + 1,
-    )
-    return outcome
+        outcomes = {webhook_id: (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")}
+    _record(outcomes)
+    return outcomes[webhook_id][0]
+
+
+def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
+    """Parse the bodies and apply their events together; the outcome and error of each."""
+    outcomes: dict[int, tuple[str, str]] = {}
+    owners: dict[int, int] = {}  # id(event) → webhook id
+    parsed: list[events.Event] = []
+    for webhook in webhooks:
+        try:
+            found = get_connector(webhook.source).parse(
+                bytes(webhook.body), account=webhook.account
+            )
+        except PayloadError as exc:
+            outcomes[webhook.pk] = (WebhookEvent.Outcome.FAILED, str(exc))
+            log.warning("webhook %s could not be parsed: %s", webhook.pk, exc)
+            continue
+        except Exception as exc:
+            outcomes[webhook.pk] = (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")
+            log.exception("webhook %s could not be parsed", webhook.pk)
+            continue
+        if not found:
+            outcomes[webhook.pk] = (WebhookEvent.Outcome.IGNORED, "no event Parley uses")
+        owners.update((id(event), webhook.pk) for event in found)
+        parsed += found
+    reasons: dict[int, list[str]] = {}
+    for event, reason in apply_events(parsed):
+        reasons.setdefault(owners[id(event)], []).append(reason)
+    counts: dict[int, int] = {}
+    for event in parsed:
+        counts[owners[id(event)]] = counts.get(owners[id(event)], 0) + 1
+    for pk, count in counts.items():
+        skipped = reasons.get(pk, [])
+        error = "; ".join(skipped)
+        if skipped:
+            log.warning("webhook %s: %s", pk, error)
+        ignored = len(skipped) == count
+        outcomes[pk] = (
+            WebhookEvent.Outcome.IGNORED if ignored else WebhookEvent.Outcome.PROCESSED,
+            error,
+        )
+    return outcomes
+
+
+def _record(outcomes: dict[int, tuple[str, str]]) -> None:
+    """Each webhook's outcome: one UPDATE per distinct outcome (all alike in a healthy batch)."""
+    now = timezone.now()
+    alike: dict[tuple[str, str], list[int]] = {}
+    for pk, (outcome, error) in outcomes.items():
+        alike.setdefault((outcome, error[:5000]), []).append(pk)
+    for (outcome, error), ids in alike.items():
+        WebhookEvent.objects.filter(pk__in=ids).update(
+            outcome=outcome, error=error, processed_at=now, attempts=F("attempts") + 1
+        )
 
 
 def replay(webhook_ids: Iterable[int]) -> dict[int, str]:

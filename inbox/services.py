@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from connectors import base as events
@@ -186,88 +186,247 @@ def _preview(text: str, attachments: Iterable[Any] = ()) -> str:
 
 def receive_message(*, account: PlatformAccount, event: events.MessageReceived) -> Message:
     """Store a customer's message. The same platform id twice gives the same single message."""
-    existing = Message.objects.filter(account=account, external_id=event.external_id).first()
-    if existing is not None:
-        return existing
-    identity = get_or_create_identity(account=account, person=event.sender)
-    conversation, _ = find_or_open_conversation(
-        account=account,
-        identity=identity,
-        kind=event.kind,
-        thread_external_id=event.thread_external_id,
-        at=event.timestamp,
+    return receive_messages(account=account, received=[event])[0]
+
+
+def receive_messages(
+    account: PlatformAccount, received: Sequence[events.MessageReceived]
+) -> list[Message]:
+    """Store customers' messages to one account, in the order given (platform time): one query
+    per kind of row for the whole batch, then each conversation's upkeep (status, SLA timers,
+    assignment, live event, chatbot, report metrics) once however many of its messages came.
+    A platform id already stored, or twice in the batch, gives the same single message.
+    Returns the messages in the events' order."""
+    from inbox import batch
+
+    with batch.scope():
+        stored = _existing_messages(account, [e.external_id for e in received])
+        fresh: dict[str, events.MessageReceived] = {}
+        for event in received:
+            if event.external_id not in stored:
+                fresh.setdefault(event.external_id, event)
+        if fresh:
+            stored.update(_store_inbound(account, list(fresh.values())))
+        return [stored[event.external_id] for event in received]
+
+
+def _existing_messages(account: PlatformAccount, external_ids: Iterable[str]) -> dict[str, Message]:
+    return {
+        m.external_id: m
+        for m in Message.objects.filter(account=account, external_id__in=set(external_ids))
+    }
+
+
+def _identities(
+    account: PlatformAccount, people: Iterable[events.Person]
+) -> dict[str, ContactIdentity]:
+    """Identities by platform user id: the known ones in one query, the new ones created."""
+    people = {p.platform_user_id: p for p in people}
+    found = {
+        i.platform_user_id: i
+        for i in ContactIdentity.objects.select_related("contact").filter(
+            account=account, platform_user_id__in=list(people)
+        )
+    }
+    for user_id, person in people.items():
+        if user_id in found:
+            update_identity_profile(identity=found[user_id], person=person)
+        else:
+            found[user_id] = get_or_create_identity(account=account, person=person)
+    return found
+
+
+def _conversations(
+    account: PlatformAccount,
+    fresh: list[events.MessageReceived],
+    identities: dict[str, ContactIdentity],
+) -> dict[str, Conversation]:
+    """Each event's thread (by external id): by platform thread id where there is one, else the
+    contact's latest DM thread of that kind; two queries for the known ones, new ones opened."""
+    query = Conversation.objects.select_related("account", "contact").filter(account=account)
+    threads = {e.thread_external_id for e in fresh if e.thread_external_id}
+    by_thread = (
+        {c.external_thread_id: c for c in query.filter(external_thread_id__in=threads)}
+        if threads
+        else {}
     )
-    for person in event.participants:
-        conversation.participants.add(get_or_create_identity(account=account, person=person))
-    if event.thread_external_id and event.kind != Conversation.Kind.DM:
-        conversation.participants.add(identity)
-    reply_to = _message_by_external_id(account, event.reply_to_external_id)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
+    contacts = {identities[e.sender.platform_user_id].contact_id for e in fresh}
+    latest = (
+        Conversation.objects.filter(
+            account=account, contact_id__in=contacts, external_thread_id__isnull=True
+        )
+        .values("contact_id", "kind")
+        .annotate(latest=Max("id"))
+        .values_list("latest", flat=True)
+    )
+    by_contact = {(c.contact_id, c.kind): c for c in query.filter(pk__in=list(latest))}
+    found: dict[str, Conversation] = {}
+    for event in fresh:
+        identity = identities[event.sender.platform_user_id]
+        if event.thread_external_id:
+            known, key = by_thread, event.thread_external_id
+        else:
+            known, key = by_contact, (identity.contact_id, event.kind)
+        if key not in known:
+            known[key], _ = find_or_open_conversation(
+                account=account,
+                identity=identity,
+                kind=event.kind,
+                thread_external_id=event.thread_external_id,
+                at=event.timestamp,
+            )
+        found[event.external_id] = known[key]
+    return found
+
+
+def _store_inbound(
+    account: PlatformAccount, fresh: list[events.MessageReceived]
+) -> dict[str, Message]:
+    identities = _identities(
+        account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
+    )
+    conversations = _conversations(account, fresh, identities)
+    for event in fresh:
+        conversation = conversations[event.external_id]
+        for person in event.participants:
+            conversation.participants.add(identities[person.platform_user_id])
+        if event.thread_external_id and event.kind != Conversation.Kind.DM:
+            conversation.participants.add(identities[event.sender.platform_user_id])
+
+    messages = _insert_messages(account, fresh, identities, conversations)
+    created = {m.external_id: m for m in messages}
+    _link_replies(account, fresh, created)
+
+    # Each conversation's upkeep once, with all of its new messages.
+    grouped: dict[int, list[tuple[Message, bool]]] = {}
+    for event in fresh:
+        if event.external_id in created:
+            message = created[event.external_id]
+            grouped.setdefault(message.conversation_id, []).append((message, event.opens_window))
+    logged: list[ConversationEvent] = []
+    from inbox import assignment, sla
+    from inbox.reports import metrics as report_metrics
+
+    for items in grouped.values():
+        conversation = items[0][0].conversation
+        # Returning: the customer writes again after it was resolved or snoozed
+        # (auto-assignment keeps its agent only if they are online).
+        returning = conversation.status in (
+            Conversation.Status.RESOLVED,
+            Conversation.Status.SNOOZED,
+        )
+        _touch_conversation_on_inbound(conversation, items)
+        logged += [
+            ConversationEvent(
                 conversation=conversation,
+                account_id=account.pk,
+                kind=ConversationEvent.Kind.MESSAGE_RECEIVED,
+                data={"message": message.pk},
+                created_at=message.created_at,
+            )
+            for message, _ in items
+        ]
+        assignment.on_inbound(conversation, returning=returning)
+        sla.on_customer_message(conversation, at=min(m.sent_at for m, _ in items))
+        for message, _ in items:
+            report_metrics.on_inbound(message)
+    publish_on_commit(*ConversationEvent.objects.bulk_create(logged))
+    _schedule_chatbot([m.pk for m in messages])
+    return created
+
+
+def _insert_messages(
+    account: PlatformAccount,
+    fresh: list[events.MessageReceived],
+    identities: dict[str, ContactIdentity],
+    conversations: dict[str, Conversation],
+) -> list[Message]:
+    """One INSERT for the batch. Another worker storing one of them at the same moment makes
+    it fail: those are dropped (they are stored) and the rest inserted again."""
+    pending = fresh
+    while True:
+        rows = [
+            Message(
+                conversation=conversations[e.external_id],
                 account=account,
                 direction=Message.Direction.INBOUND,
                 sender_kind=Message.SenderKind.CONTACT,
-                sender_identity=identity,
-                external_id=event.external_id,
-                text=event.text,
-                reply_to=reply_to,
+                sender_identity=identities[e.sender.platform_user_id],
+                external_id=e.external_id,
+                text=e.text,
                 status=Message.Status.RECEIVED,
-                metadata=event.metadata,
-                sent_at=event.timestamp,
+                metadata=e.metadata,
+                sent_at=e.timestamp,
             )
-            _add_attachments(message, event.attachments)
-    except IntegrityError:
-        # The same event processed concurrently by another worker.
-        return Message.objects.get(account=account, external_id=event.external_id)
-
-    # Returning: the customer writes again after it was resolved or snoozed (auto-assignment
-    # keeps its agent only if they are online).
-    returning = conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
-    _touch_conversation_on_inbound(conversation, message, opens_window=event.opens_window)
-    record_event(
-        conversation,
-        ConversationEvent.Kind.MESSAGE_RECEIVED,
-        data={"message": message.pk},
-        at=message.created_at,
-    )
-    from inbox import assignment
-
-    assignment.on_inbound(conversation, returning=returning)
-    from inbox import sla
-
-    sla.on_customer_message(conversation, at=message.sent_at)
-    _schedule_chatbot(message)
-    from inbox.reports import metrics as report_metrics
-
-    report_metrics.on_inbound(message)
-    return message
+            for e in pending
+        ]
+        try:
+            with transaction.atomic():
+                messages = Message.objects.bulk_create(rows)
+                _add_attachments(
+                    [(m, e.attachments) for m, e in zip(messages, pending, strict=True)]
+                )
+            return messages
+        except IntegrityError:
+            taken = _existing_messages(account, [e.external_id for e in pending])
+            if not taken:
+                raise
+            pending = [e for e in pending if e.external_id not in taken]
+            if not pending:
+                return []
 
 
-def _schedule_chatbot(message: Message) -> None:
+def _link_replies(
+    account: PlatformAccount, fresh: list[events.MessageReceived], created: dict[str, Message]
+) -> None:
+    """Replies to an earlier message (which may be in the same batch)."""
+    wanted = {e.reply_to_external_id for e in fresh if e.reply_to_external_id}
+    if not wanted:
+        return
+    targets = _existing_messages(account, wanted)
+    linked = []
+    for event in fresh:
+        message = created.get(event.external_id)
+        target = targets.get(event.reply_to_external_id or "")
+        if message is not None and target is not None and target.pk != message.pk:
+            message.reply_to = target
+            linked.append(message)
+    Message.objects.bulk_update(linked, ["reply_to"])
+
+
+def _schedule_chatbot(message_ids: list[int]) -> None:
     """The chatbot looks at every new customer message, after commit, on its own queue."""
-    from chatbot.tasks import answer_message
+    if not message_ids:
+        return
+    from chatbot.tasks import answer_messages
 
-    transaction.on_commit(lambda: answer_message.delay(message.pk))
+    transaction.on_commit(lambda: answer_messages.delay(message_ids))
 
 
 def _touch_conversation_on_inbound(
-    conversation: Conversation, message: Message, *, opens_window: bool
+    conversation: Conversation, items: list[tuple[Message, bool]]
 ) -> None:
-    at = message.sent_at
-    updates: dict[str, Any] = {"last_activity_at": max(conversation.last_activity_at, at)}
+    """New customer messages (with whether each opens the reply window) move the thread on."""
+    latest = max((m for m, _ in items), key=lambda m: m.sent_at)
+    updates: dict[str, Any] = {
+        "last_activity_at": max(conversation.last_activity_at, latest.sent_at)
+    }
     # Out-of-order deliveries: the platform's timestamps decide what is "last".
-    if conversation.last_message_at is None or at >= conversation.last_message_at:
-        updates["last_message_at"] = at
-        updates["last_message_preview"] = _preview(message.text, message.attachments.all())
-    if opens_window and (conversation.last_inbound_at is None or at > conversation.last_inbound_at):
-        updates["last_inbound_at"] = at
+    if conversation.last_message_at is None or latest.sent_at >= conversation.last_message_at:
+        updates["last_message_at"] = latest.sent_at
+        updates["last_message_preview"] = _preview(latest.text, latest.incoming_attachments)
+    opening = [m.sent_at for m, opens_window in items if opens_window]
+    if opening and (
+        conversation.last_inbound_at is None or max(opening) > conversation.last_inbound_at
+    ):
+        updates["last_inbound_at"] = max(opening)
     if conversation.waiting_since is None:
-        updates["waiting_since"] = at
+        updates["waiting_since"] = min(m.sent_at for m, _ in items)
     reopened_from = None
-    if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED) or (
-        conversation.status == Conversation.Status.PENDING
+    if conversation.status in (
+        Conversation.Status.RESOLVED,
+        Conversation.Status.SNOOZED,
+        Conversation.Status.PENDING,
     ):
         # A customer writing again brings the conversation back to the agents.
         reopened_from = conversation.status
@@ -288,9 +447,14 @@ def _touch_conversation_on_inbound(
         )
 
 
-def _add_attachments(message: Message, attachments: Iterable[events.IncomingAttachment]) -> None:
-    created = Attachment.objects.bulk_create(
-        [
+def _add_attachments(
+    items: Iterable[tuple[Message, Iterable[events.IncomingAttachment]]],
+) -> None:
+    """Attachment rows for these messages (one INSERT); their media fetched after commit."""
+    rows = []
+    for message, attachments in items:
+        message.incoming_attachments = list(attachments)
+        rows += [
             Attachment(
                 message=message,
                 kind=item.kind,
@@ -301,13 +465,13 @@ def _add_attachments(message: Message, attachments: Iterable[events.IncomingAtta
                 store_media=item.store_media,
                 metadata=item.metadata,
             )
-            for item in attachments
+            for item in message.incoming_attachments
         ]
-    )
-    if created:
+    created = Attachment.objects.bulk_create(rows)
+    ids = [a.pk for a in created if a.url and a.store_media]
+    if ids:
         from inbox.tasks import fetch_attachment_media
 
-        ids = [a.pk for a in created if a.url and a.store_media]
         transaction.on_commit(lambda: [fetch_attachment_media.delay(pk) for pk in ids])
 
 
@@ -354,7 +518,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
                 metadata=event.metadata,
                 sent_at=event.timestamp,
             )
-            _add_attachments(message, event.attachments)
+            _add_attachments([(message, event.attachments)])
     except IntegrityError:
         return Message.objects.get(account=account, external_id=event.external_id)
     updates = {"last_activity_at": max(conversation.last_activity_at, event.timestamp)}

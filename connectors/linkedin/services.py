@@ -54,9 +54,9 @@ def apply_notification(*, account: PlatformAccount, event: LinkedInNotificationE
     if isinstance(inner, MessageEchoed):
         _record_admin_comment(account, inner)
     elif inner is not None:
-        from inbox.ingest import HANDLERS
+        from inbox.ingest import apply_to_account
 
-        HANDLERS[type(inner)](account=account, event=inner)
+        apply_to_account(account, [inner])
     if event.post_urn:
         _count(account, event)
     return True
