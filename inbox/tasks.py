@@ -6,15 +6,29 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from inbox import delivery, ingest, media, services
+from inbox import delivery, ingest, media, services, triggers
 from inbox.models import WebhookEvent
 
 
 # The outcome is kept on the WebhookEvent row; no result is stored (publishing one is a Redis
 # subscription per task on the webhook's response path).
 @shared_task(acks_late=True, ignore_result=True)
-def process_webhook(webhook_id: int) -> str:
-    return ingest.process_webhook(webhook_id)
+def process_webhooks() -> int:
+    """The ingest pass: every archived webhook waiting, in batches (``inbox.ingest``)."""
+    triggers.started(process_webhooks)
+    return ingest.process_waiting()
+
+
+@shared_task(ignore_result=True)
+def refresh_report_metrics() -> int:
+    """The report metrics' refresh pass (conversations marked stale by the services)."""
+    from inbox.reports import metrics
+
+    triggers.started(refresh_report_metrics)
+    done = metrics.refresh_stale()
+    if done == metrics.REFRESH_PASS_SIZE:
+        triggers.request(refresh_report_metrics)  # more are waiting
+    return done
 
 
 @shared_task(acks_late=True)
@@ -44,14 +58,12 @@ def requeue_stalled_work() -> dict[str, int]:
     for message_id in due:
         deliver_message.delay(message_id)
     cutoff = timezone.now() - timezone.timedelta(minutes=1)
-    stalled = list(
-        WebhookEvent.objects.filter(
-            outcome=WebhookEvent.Outcome.RECEIVED, received_at__lt=cutoff, attempts__lt=5
-        ).values_list("pk", flat=True)[:1000]
-    )
-    for webhook_id in stalled:
-        process_webhook.delay(webhook_id)
-    return {"messages": len(due), "webhooks": len(stalled)}
+    stalled = WebhookEvent.objects.filter(
+        outcome=WebhookEvent.Outcome.RECEIVED, received_at__lt=cutoff, attempts__lt=5
+    ).count()
+    if stalled:
+        triggers.request(process_webhooks)
+    return {"messages": len(due), "webhooks": stalled}
 
 
 @shared_task
@@ -113,3 +125,12 @@ def reports_sync_sla() -> int:
     from inbox.reports import metrics
 
     return metrics.sync_sla_breaches()
+
+
+@shared_task
+def reports_update_rollups() -> int:
+    """Daily report rollups take in the days completed and the openings rewritten since the
+    last pass (inbox.reports.rollups.update)."""
+    from inbox.reports import rollups
+
+    return rollups.update()

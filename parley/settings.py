@@ -200,7 +200,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "inbox.tasks.process_webhook": {"queue": "ingest"},
+    "inbox.tasks.process_webhooks": {"queue": "ingest"},
     "inbox.tasks.deliver_message": {"queue": "delivery"},
     "inbox.tasks.fetch_*": {"queue": "media"},
     "chatbot.tasks.*": {"queue": "chatbot"},
@@ -209,6 +209,16 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_QUEUES = "default,ingest,delivery,chatbot,sla,media"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+
+# "default" is per process; "shared" is seen by every process (inbox.triggers).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+    ),
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -1,0 +1,33 @@
+"""Passes that take all the work waiting — the ingest pass over archived webhooks, the report
+metrics pass over stale conversations — need one run pending, not one per piece of work.
+
+``request`` publishes the task unless a run is already pending (a key in the shared cache, so
+across every web and worker process); the task calls ``started`` before it looks for work, so
+anything committed after that point requests a run of its own and nothing is left waiting. A
+pending run whose task was lost (Redis restarted) stops counting after ``LOST_AFTER`` seconds,
+and Celery beat runs each pass periodically as well.
+"""
+
+from __future__ import annotations
+
+from celery import Task
+from django.core.cache import caches
+
+LOST_AFTER = 10.0
+
+
+def _key(name: str) -> str:
+    return f"parley:pass-pending:{name}"
+
+
+def request(task: Task, *, delay: float = 0.0) -> bool:
+    """Publish ``task`` (in ``delay`` seconds) unless a run of it is pending; whether it was."""
+    if not caches["shared"].add(_key(task.name), 1, timeout=delay + LOST_AFTER):
+        return False
+    task.apply_async(countdown=delay or None)
+    return True
+
+
+def started(task: Task) -> None:
+    """Called by the task before it looks for work: later work needs a run of its own."""
+    caches["shared"].delete(_key(task.name))
