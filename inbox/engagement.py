@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from inbox.models import (
     User,
 )
 from inbox.policy import reply_policy
+from inbox.triggers import shared_cache
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,9 @@ def request_profiles(account: PlatformAccount, seen: list[events.ContactSeen]) -
 
     requested = 0
     for identity_id in identity_ids:
-        # One fetch in flight per identity, however many messages arrive meanwhile.
-        if cache.add(f"parley:profile-fetch:{identity_id}", 1, 300):
+        # One fetch in flight per identity, however many messages arrive meanwhile, in
+        # whichever worker process they are ingested.
+        if shared_cache().add(f"parley:profile-fetch:{identity_id}", 1, 300):
             transaction.on_commit(partial(fetch_contact_profile.delay, identity_id))
             requested += 1
     return requested
@@ -111,7 +112,7 @@ def fetch_contact_profile(identity_id: int) -> bool:
         if exc.auth:
             services.mark_account_needs_reauth(account=account, reason=exc.reason)
         if not exc.permanent or exc.auth:
-            cache.delete(f"parley:profile-fetch:{identity_id}")
+            shared_cache().delete(f"parley:profile-fetch:{identity_id}")
             return False
         person = None
     with transaction.atomic():

@@ -10,10 +10,20 @@ and Celery beat runs each pass periodically as well.
 
 from __future__ import annotations
 
+from functools import cache
+
 from celery import Task
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 
 LOST_AFTER = 10.0
+
+
+@cache
+def shared_cache() -> BaseCache:
+    """The cache every process sees (Redis; in-process on the embedded default), one client per
+    process: ``caches[...]`` is per thread (per request under ASGI), and a new Redis client per
+    webhook is a new connection on the acknowledgement path."""
+    return caches.create_connection("shared")
 
 
 def _key(name: str) -> str:
@@ -22,7 +32,7 @@ def _key(name: str) -> str:
 
 def request(task: Task, *, delay: float = 0.0) -> bool:
     """Publish ``task`` (in ``delay`` seconds) unless a run of it is pending; whether it was."""
-    if not caches["shared"].add(_key(task.name), 1, timeout=delay + LOST_AFTER):
+    if not shared_cache().add(_key(task.name), 1, timeout=delay + LOST_AFTER):
         return False
     task.apply_async(countdown=delay or None)
     return True
@@ -30,4 +40,4 @@ def request(task: Task, *, delay: float = 0.0) -> bool:
 
 def started(task: Task) -> None:
     """Called by the task before it looks for work: later work needs a run of its own."""
-    caches["shared"].delete(_key(task.name))
+    shared_cache().delete(_key(task.name))

@@ -60,20 +60,33 @@ def fake_platforms(fake_platforms_session):
     fake_platforms_session.reset()
 
 
+def forget_shared_claims() -> None:
+    from inbox.triggers import shared_cache
+
+    if not settings.REDIS_URL:
+        shared_cache().clear()
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match="*parley:*"))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def eager_celery(request):
     """Unit tests run tasks in-process after commit; tests using a real worker opt out by
     requesting ``celery_worker_process``."""
-    from inbox import tasks, triggers
     from parley.celery import app
 
     live = "celery_worker_process" in request.fixturenames
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = not live
     settings.CELERY_TASK_ALWAYS_EAGER = not live
-    # A pass an earlier test requested (its worker gone since) must not stand for this test's.
-    for task in (tasks.process_webhooks, tasks.refresh_report_metrics):
-        triggers.started(task)
+    # A pass an earlier test requested (its worker gone since) must not stand for this test's,
+    # nor a profile fetch claimed for an identity id an earlier run's database also had.
+    forget_shared_claims()
     yield
     app.conf.task_always_eager = previous
     settings.CELERY_TASK_ALWAYS_EAGER = previous
