@@ -218,55 +218,71 @@ def refresh(conversation_id: int) -> list[ConversationMetric]:
     """Recompute the latest opening of a conversation (and any begun since) and its reply and
     volume rows. Safe to call any number of times, in any order."""
     with transaction.atomic():
-        # The row lock serialises two workers refreshing the same conversation.
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",))
-            .select_related("account", "sla_policy")
-            .get(pk=conversation_id)
-        )
-        latest = (
-            ConversationMetric.objects.filter(conversation=conversation)
-            .order_by("-sequence")
-            .first()
-        )
-        window = latest.opened_at if latest else None
-        first_sequence = latest.sequence if latest else 1
+        conversation = _locked(Conversation.objects.filter(pk=conversation_id))
+        if conversation is None:
+            raise Conversation.DoesNotExist(conversation_id)
+        return _refresh(conversation, _latest_opening(conversation_id))
 
-        messages = Message.objects.filter(conversation=conversation).exclude(
-            status=Message.Status.FAILED
-        )
-        events = ConversationEvent.objects.filter(
-            conversation=conversation, kind=ConversationEvent.Kind.STATUS_CHANGED
-        )
-        if window is not None:
-            # Volume rows are per hour: read the whole first hour so it is rebuilt complete.
-            messages = messages.filter(sent_at__gte=_hour(window))
-            events = events.filter(created_at__gte=window)
-        rows = list(
-            messages.values_list(
-                "id", "direction", "sender_kind", "is_promotional", "author_id", "sent_at"
-            )
-        )
-        items = [
-            Item(at, message_kind(direction, sender, promo), pk, author, (0, pk))
-            for pk, direction, sender, promo, author, at in rows
-            if window is None or at >= window
-        ]
-        for pk, at, data in events.values_list("id", "created_at", "data"):
-            item = status_item(pk, at, data or {})
-            if item is not None:
-                items.append(item)
 
-        openings = walk(items, first_sequence=first_sequence)
-        hours = schedule_for(conversation)
-        # The latest opening has the highest sequence: it is the only stored row rewritten.
-        stored = {latest.sequence: latest} if latest else {}
-        saved = [_save_opening(conversation, o, stored.get(o.sequence), hours) for o in openings]
-        stale = [s.pk for seq, s in stored.items() if seq >= first_sequence + len(openings)]
-        if stale:
-            ConversationMetric.objects.filter(pk__in=stale).delete()
-        _save_volume(conversation, rows, window, saved)
-        return saved
+def _locked(conversations) -> Conversation | None:
+    """The conversation, row-locked: two workers refreshing one conversation take turns."""
+    return (
+        conversations.select_for_update(of=("self",))
+        .select_related("account", "sla_policy")
+        .first()
+    )
+
+
+def _latest_opening(conversation_id: int) -> ConversationMetric | None:
+    return (
+        ConversationMetric.objects.filter(conversation_id=conversation_id)
+        .order_by("-sequence")
+        .first()
+    )
+
+
+def _refresh(
+    conversation: Conversation, latest: ConversationMetric | None
+) -> list[ConversationMetric]:
+    """``refresh`` of a locked conversation whose latest opening row is ``latest``."""
+    window = latest.opened_at if latest else None
+    first_sequence = latest.sequence if latest else 1
+
+    messages = Message.objects.filter(conversation=conversation).exclude(
+        status=Message.Status.FAILED
+    )
+    events = ConversationEvent.objects.filter(
+        conversation=conversation, kind=ConversationEvent.Kind.STATUS_CHANGED
+    )
+    if window is not None:
+        # Volume rows are per hour: read the whole first hour so it is rebuilt complete.
+        messages = messages.filter(sent_at__gte=_hour(window))
+        events = events.filter(created_at__gte=window)
+    rows = list(
+        messages.values_list(
+            "id", "direction", "sender_kind", "is_promotional", "author_id", "sent_at"
+        )
+    )
+    items = [
+        Item(at, message_kind(direction, sender, promo), pk, author, (0, pk))
+        for pk, direction, sender, promo, author, at in rows
+        if window is None or at >= window
+    ]
+    for pk, at, data in events.values_list("id", "created_at", "data"):
+        item = status_item(pk, at, data or {})
+        if item is not None:
+            items.append(item)
+
+    openings = walk(items, first_sequence=first_sequence)
+    hours = schedule_for(conversation)
+    # The latest opening has the highest sequence: it is the only stored row rewritten.
+    stored = {latest.sequence: latest} if latest else {}
+    saved = [_save_opening(conversation, o, stored.get(o.sequence), hours) for o in openings]
+    stale = [s.pk for seq, s in stored.items() if seq >= first_sequence + len(openings)]
+    if stale:
+        ConversationMetric.objects.filter(pk__in=stale).delete()
+    _save_volume(conversation, rows, window, saved)
+    return saved
 
 
 def _save_opening(
@@ -378,22 +394,10 @@ def safe_refresh(conversation_id: int) -> None:
         log.exception("report metrics of conversation %s not updated", conversation_id)
 
 
-def refresh_after(conversation_id: int, since: datetime | None = None) -> None:
-    """Refresh, or rebuild the whole conversation when a message it is for is older than the
-    latest opening (a late delivery with an old platform time belongs to an earlier opening)."""
-    opened_at = (
-        ConversationMetric.objects.filter(conversation_id=conversation_id)
-        .order_by("-sequence")
-        .values_list("opened_at", flat=True)
-        .first()
-    )
-    if since is not None and opened_at is not None and since < _hour(opened_at):
-        try:
-            rebuild(conversation_id)
-        except Exception:
-            log.exception("report metrics of conversation %s not rebuilt", conversation_id)
-        return
-    safe_refresh(conversation_id)
+def _stale_opening(latest: ConversationMetric | None, since: datetime | None) -> bool:
+    """A message older than the latest opening (a late delivery with an old platform time)
+    belongs to an earlier opening: the whole conversation is rebuilt."""
+    return since is not None and latest is not None and since < _hour(latest.opened_at)
 
 
 # How long after a write the pass runs: the writes to a conversation in that time cost one
@@ -438,8 +442,9 @@ def kick() -> None:
 
 def refresh_stale(limit: int = REFRESH_PASS_SIZE) -> int:
     """The refresh pass: recompute the metrics of the conversations marked stale, oldest mark
-    first, and clear their mark. Returns how many. The mark is cleared under the conversation's row lock, after the refresh read
-    its messages: a write that lands meanwhile waits for the lock and marks it again."""
+    first, and clear their mark; returns how many. The mark is cleared under the conversation's
+    row lock, after the refresh read its messages: a write that lands meanwhile waits for the
+    lock and marks it again."""
     marked = list(
         Conversation.objects.filter(metrics_stale_since__isnull=False)
         .order_by("metrics_stale_since")
@@ -449,15 +454,24 @@ def refresh_stale(limit: int = REFRESH_PASS_SIZE) -> int:
     with batch.scope():  # business hours and SLA settings read once for the pass
         for conversation_id in marked:
             with transaction.atomic():
-                since = (
-                    Conversation.objects.select_for_update()
-                    .filter(pk=conversation_id, metrics_stale_since__isnull=False)
-                    .values_list("metrics_stale_since", flat=True)
-                    .first()
+                conversation = _locked(
+                    Conversation.objects.filter(
+                        pk=conversation_id, metrics_stale_since__isnull=False
+                    )
                 )
-                if since is None:
+                if conversation is None:
                     continue  # another pass did it
-                refresh_after(conversation_id, since)
+                latest = _latest_opening(conversation_id)
+                try:
+                    with transaction.atomic():
+                        if _stale_opening(latest, conversation.metrics_stale_since):
+                            rebuild(conversation_id)
+                        else:
+                            _refresh(conversation, latest)
+                except Exception:
+                    # The mark is cleared all the same: a conversation the metrics cannot
+                    # follow must not hold up the pass (``rebuild_report_metrics`` redoes it).
+                    log.exception("report metrics of conversation %s not updated", conversation_id)
                 Conversation.objects.filter(pk=conversation_id).update(metrics_stale_since=None)
                 done += 1
     return done

@@ -237,10 +237,10 @@ def test_refresh_is_idempotent_and_rebuild_gives_the_same_rows(script, agent):
 
 
 def test_a_metrics_failure_never_loses_the_message(script, monkeypatch, caplog):
-    def broken(conversation_id):
+    def broken(conversation, latest):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(metrics, "refresh", broken)
+    monkeypatch.setattr(metrics, "_refresh", broken)
     message = script.customer(T0)
 
     assert Message.objects.filter(pk=message.pk).exists()
