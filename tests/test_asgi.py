@@ -1,0 +1,78 @@
+"""The ASGI application's HTTP routing (what uvicorn serves): platform webhooks are answered by
+their views alone, browser pages go through the whole middleware stack."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+
+from inbox.models import WebhookEvent
+from parley.asgi import application
+from tests.helpers import SIGNATURE_HEADER, run_async, sandbox_body, sign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
+    """One HTTP request through the ASGI application: {"status", "headers"}."""
+    pairs = [(b"host", b"localhost")]
+    pairs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "scheme": "http",
+        "query_string": b"",
+        "headers": pairs,
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }
+
+    async def exchange() -> dict:
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": body})
+        start = await communicator.receive_output(timeout=10)
+        while (await communicator.receive_output(timeout=10)).get("more_body"):
+            pass
+        await communicator.wait(timeout=10)  # the request's end: its connection is closed
+        headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+        return {"status": start["status"], "headers": headers}
+
+    return run_async(exchange())
+
+
+def test_a_signed_webhook_is_archived_and_answered_without_browser_middleware(account):
+    body = sandbox_body(text="Hello over ASGI")
+    secret = account.credentials["secret"]
+
+    response = call(
+        "POST", f"/webhooks/sandbox/{account.pk}/", body, {SIGNATURE_HEADER: sign(secret, body)}
+    )
+
+    assert response["status"] == 200
+    assert WebhookEvent.objects.get(account=account).body == body
+    # No session cookie, no framing header: the middleware did not run for the platform.
+    assert "set-cookie" not in response["headers"]
+    assert "x-frame-options" not in response["headers"]
+
+
+def test_webhook_errors_keep_their_meaning_on_the_lean_path(account):
+    body = sandbox_body()
+
+    bad = call("POST", f"/webhooks/sandbox/{account.pk}/", body, {SIGNATURE_HEADER: "nope"})
+    missing = call("POST", "/webhooks/no-such-platform/", body)
+
+    assert bad["status"] == 403
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.REJECTED
+    assert missing["status"] == 404
+
+
+def test_pages_still_get_the_middleware():
+    response = call("GET", "/login/")
+
+    assert response["status"] == 200
+    assert response["headers"]["x-frame-options"] == "DENY"
+    assert "csrftoken" in response["headers"].get("set-cookie", "")
