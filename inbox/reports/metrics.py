@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -218,76 +218,162 @@ def refresh(conversation_id: int) -> list[ConversationMetric]:
     """Recompute the latest opening of a conversation (and any begun since) and its reply and
     volume rows. Safe to call any number of times, in any order."""
     with transaction.atomic():
-        conversation = _locked(Conversation.objects.filter(pk=conversation_id))
+        # The row lock serialises two workers refreshing the same conversation.
+        conversation = _locking(Conversation.objects.filter(pk=conversation_id)).first()
         if conversation is None:
             raise Conversation.DoesNotExist(conversation_id)
-        return _refresh(conversation, _latest_opening(conversation_id))
+        return _refresh_many([conversation], _latest_openings([conversation_id]))[conversation_id]
 
 
-def _locked(conversations) -> Conversation | None:
-    """The conversation, row-locked: two workers refreshing one conversation take turns."""
-    return (
-        conversations.select_for_update(of=("self",))
-        .select_related("account", "sla_policy")
-        .first()
+def _locking(conversations: QuerySet[Conversation], **lock) -> QuerySet[Conversation]:
+    return conversations.select_for_update(of=("self",), **lock).select_related(
+        "account", "sla_policy"
     )
 
 
-def _latest_opening(conversation_id: int) -> ConversationMetric | None:
-    return (
-        ConversationMetric.objects.filter(conversation_id=conversation_id)
+def _latest_openings(conversation_ids: list[int]) -> dict[int, ConversationMetric]:
+    """Each conversation's opening with the highest sequence (the only one a refresh
+    rewrites), in one query."""
+    highest = (
+        ConversationMetric.objects.filter(conversation_id=OuterRef("conversation_id"))
         .order_by("-sequence")
-        .first()
+        .values("sequence")[:1]
     )
-
-
-def _refresh(
-    conversation: Conversation, latest: ConversationMetric | None
-) -> list[ConversationMetric]:
-    """``refresh`` of a locked conversation whose latest opening row is ``latest``."""
-    window = latest.opened_at if latest else None
-    first_sequence = latest.sequence if latest else 1
-
-    messages = Message.objects.filter(conversation=conversation).exclude(
-        status=Message.Status.FAILED
-    )
-    events = ConversationEvent.objects.filter(
-        conversation=conversation, kind=ConversationEvent.Kind.STATUS_CHANGED
-    )
-    if window is not None:
-        # Volume rows are per hour: read the whole first hour so it is rebuilt complete.
-        messages = messages.filter(sent_at__gte=_hour(window))
-        events = events.filter(created_at__gte=window)
-    rows = list(
-        messages.values_list(
-            "id", "direction", "sender_kind", "is_promotional", "author_id", "sent_at"
+    return {
+        m.conversation_id: m
+        for m in ConversationMetric.objects.filter(
+            conversation_id__in=conversation_ids, sequence=Subquery(highest)
         )
-    )
-    items = [
-        Item(at, message_kind(direction, sender, promo), pk, author, (0, pk))
-        for pk, direction, sender, promo, author, at in rows
-        if window is None or at >= window
-    ]
-    for pk, at, data in events.values_list("id", "created_at", "data"):
+    }
+
+
+def _since_each(field_name: str, windows: dict[int, datetime | None]) -> Q:
+    """Rows of each conversation from its own start (all of them where it has none)."""
+    condition = Q(pk__in=[])
+    for conversation_id, start in windows.items():
+        mine = Q(conversation_id=conversation_id)
+        condition |= mine & Q(**{f"{field_name}__gte": start}) if start is not None else mine
+    return condition
+
+
+def _refresh_many(
+    conversations: list[Conversation], latest: dict[int, ConversationMetric]
+) -> dict[int, list[ConversationMetric]]:
+    """``refresh`` of row-locked conversations whose latest opening rows are ``latest``: a
+    fixed number of queries however many there are (the refresh pass takes them by the
+    hundred). Returns each conversation's saved openings."""
+    if not conversations:
+        return {}
+    ids = [c.pk for c in conversations]
+    windows = {pk: (latest[pk].opened_at if pk in latest else None) for pk in ids}
+    # Volume rows are per hour: messages are read from the window's hour so it is rebuilt
+    # complete; the walk itself starts at the window.
+    hour_windows = {pk: (_hour(w) if w else None) for pk, w in windows.items()}
+    messages: dict[int, list[tuple]] = {pk: [] for pk in ids}
+    for conversation_id, *row in (
+        Message.objects.filter(_since_each("sent_at", hour_windows))
+        .exclude(status=Message.Status.FAILED)
+        .values_list(
+            "conversation_id",
+            "id",
+            "direction",
+            "sender_kind",
+            "is_promotional",
+            "author_id",
+            "sent_at",
+        )
+    ):
+        messages[conversation_id].append(tuple(row))
+    statuses: dict[int, list[Item]] = {pk: [] for pk in ids}
+    for conversation_id, pk, at, data in ConversationEvent.objects.filter(
+        _since_each("created_at", windows), kind=ConversationEvent.Kind.STATUS_CHANGED
+    ).values_list("conversation_id", "id", "created_at", "data"):
         item = status_item(pk, at, data or {})
         if item is not None:
-            items.append(item)
+            statuses[conversation_id].append(item)
+    known = [w for w in windows.values() if w is not None]
+    breaches = sla.breach_records(ids, min(known) if len(known) == len(ids) else None)
 
-    openings = walk(items, first_sequence=first_sequence)
-    hours = schedule_for(conversation)
-    # The latest opening has the highest sequence: it is the only stored row rewritten.
-    stored = {latest.sequence: latest} if latest else {}
-    saved = [_save_opening(conversation, o, stored.get(o.sequence), hours) for o in openings]
-    stale = [s.pk for seq, s in stored.items() if seq >= first_sequence + len(openings)]
-    if stale:
-        ConversationMetric.objects.filter(pk__in=stale).delete()
-    _save_volume(conversation, rows, window, saved)
+    now = timezone.now()
+    changed: list[ConversationMetric] = []
+    added: list[ConversationMetric] = []
+    replies: dict[int, list[ReplyMetric]] = {}  # by the opening's position in changed + added
+    dropped: list[int] = []
+    saved: dict[int, list[ConversationMetric]] = {}
+    for conversation in conversations:
+        pk, stored = conversation.pk, latest.get(conversation.pk)
+        window = windows[pk]
+        first_sequence = stored.sequence if stored else 1
+        items = [
+            Item(at, message_kind(direction, sender, promo), message_id, author, (0, message_id))
+            for message_id, direction, sender, promo, author, at in messages[pk]
+            if window is None or at >= window
+        ] + statuses[pk]
+        openings = walk(items, first_sequence=first_sequence)
+        hours = schedule_for(conversation)
+        saved[pk] = []
+        for opening in openings:
+            rewritten = stored if stored and stored.sequence == opening.sequence else None
+            metric, waits = _opening_row(
+                conversation, opening, rewritten, hours, breaches.get(pk, [])
+            )
+            metric.updated_at = now  # bulk writes skip auto_now; the rollups follow it
+            (changed if rewritten else added).append(metric)
+            replies[id(metric)] = waits
+            saved[pk].append(metric)
+        if stored and stored.sequence >= first_sequence + len(openings):
+            dropped.append(stored.pk)
+
+    for metric in changed:
+        # One UPDATE each: bulk_update's CASE per field and row costs more to build than to run.
+        metric.save(update_fields=_OPENING_FIELDS)
+    if dropped:
+        ConversationMetric.objects.filter(pk__in=dropped).delete()
+    if added:
+        ConversationMetric.objects.bulk_create(added)
+    ReplyMetric.objects.filter(opening__in=changed).delete()
+    ReplyMetric.objects.bulk_create(
+        reply for metric in changed + added for reply in _with_opening(replies[id(metric)], metric)
+    )
+    _save_volumes(conversations, messages, hour_windows, saved)
     return saved
 
 
-def _save_opening(
-    conversation: Conversation, opening: Opening, stored: ConversationMetric | None, hours
-) -> ConversationMetric:
+_OPENING_FIELDS = [
+    "agent_id",
+    "team_id",
+    "account_id",
+    "platform",
+    "opened_at",
+    "first_response_at",
+    "first_response_seconds",
+    "first_response_business_seconds",
+    "bot_first_response_at",
+    "bot_first_response_seconds",
+    "bot_first_response_business_seconds",
+    "resolved_at",
+    "resolution_seconds",
+    "resolution_business_seconds",
+    "messages_in",
+    "messages_out",
+    "bot_deflected",
+    "sla_met",
+    "sla_first_response_met",
+    "sla_next_response_met",
+    "sla_resolution_met",
+    "sla_breaches",
+    "updated_at",
+]
+
+
+def _opening_row(
+    conversation: Conversation,
+    opening: Opening,
+    stored: ConversationMetric | None,
+    hours: Schedule | None,
+    breaches: list[tuple[str, datetime]],
+) -> tuple[ConversationMetric, list[ReplyMetric]]:
+    """The opening's metric row (``stored`` updated, or a new one) and its reply rows, unsaved."""
     metric = stored or ConversationMetric(conversation=conversation, sequence=opening.sequence)
     # Who is credited is frozen once an opening is resolved: a later reassignment of the
     # conversation belongs to later openings.
@@ -317,12 +403,14 @@ def _save_opening(
     metric.messages_in = opening.messages_in
     metric.messages_out = opening.messages_out
     metric.bot_deflected = opening.bot_deflected
-    _apply_sla(metric, conversation)
-    metric.save()
-    ReplyMetric.objects.filter(opening=metric).delete()
-    ReplyMetric.objects.bulk_create(
+    # SLA outcome of the opening, from what the SLA timers recorded.
+    states, metric.sla_breaches = sla.outcome(conversation, metric, breaches)
+    metric.sla_first_response_met = sla.as_flag(states[sla.FIRST_RESPONSE])
+    metric.sla_next_response_met = sla.as_flag(states[sla.NEXT_RESPONSE])
+    metric.sla_resolution_met = sla.as_flag(states[sla.RESOLUTION])
+    metric.sla_met = sla.overall(states)
+    waits = [
         ReplyMetric(
-            opening=metric,
             conversation=conversation,
             account_id=conversation.account_id,
             platform=metric.platform,
@@ -336,49 +424,47 @@ def _save_opening(
             business_seconds=_business(hours, wait.waited_from, wait.replied_at),
         )
         for wait in opening.waits
-    )
-    return metric
+    ]
+    return metric, waits
 
 
-def _apply_sla(metric: ConversationMetric, conversation: Conversation) -> None:
-    """SLA outcome of an opening, from what the SLA timers recorded."""
-    states, metric.sla_breaches = sla.outcome(conversation, metric)
-    metric.sla_first_response_met = sla.as_flag(states[sla.FIRST_RESPONSE])
-    metric.sla_next_response_met = sla.as_flag(states[sla.NEXT_RESPONSE])
-    metric.sla_resolution_met = sla.as_flag(states[sla.RESOLUTION])
-    metric.sla_met = sla.overall(states)
+def _with_opening(replies: list[ReplyMetric], metric: ConversationMetric) -> list[ReplyMetric]:
+    for reply in replies:
+        reply.opening = metric  # saved by now: its primary key is known
+    return replies
 
 
-def _save_volume(
-    conversation: Conversation,
-    rows: list[tuple],
-    window: datetime | None,
-    openings: list[ConversationMetric],
+def _save_volumes(
+    conversations: list[Conversation],
+    messages: dict[int, list[tuple]],
+    hour_windows: dict[int, datetime | None],
+    saved: dict[int, list[ConversationMetric]],
 ) -> None:
-    """Rebuild the conversation's per-hour message counts from the window's first hour on."""
-    counts: dict[datetime, list[int]] = {}
-    for _pk, direction, _sender, _promo, _author, at in rows:
-        bucket = counts.setdefault(_hour(at), [0, 0])
-        bucket[0 if direction == Message.Direction.INBOUND else 1] += 1
-    old = VolumeHour.objects.filter(conversation=conversation)
-    if window is not None:
-        old = old.filter(hour__gte=_hour(window))
-    old.delete()
-    # Filters by team and agent use the latest opening's (the one being worked on).
-    credited = openings[-1] if openings else None
-    VolumeHour.objects.bulk_create(
-        VolumeHour(
-            conversation=conversation,
-            hour=hour,
-            account_id=conversation.account_id,
-            platform=conversation.account.platform,
-            team_id=credited.team_id if credited else conversation.team_id,
-            agent_id=credited.agent_id if credited else conversation.assignee_id,
-            messages_in=inbound,
-            messages_out=outbound,
-        )
-        for hour, (inbound, outbound) in sorted(counts.items())
-    )
+    """Rebuild each conversation's per-hour message counts from its window's hour on."""
+    VolumeHour.objects.filter(_since_each("hour", hour_windows)).delete()
+    rows = []
+    for conversation in conversations:
+        counts: dict[datetime, list[int]] = {}
+        for _pk, direction, _sender, _promo, _author, at in messages[conversation.pk]:
+            bucket = counts.setdefault(_hour(at), [0, 0])
+            bucket[0 if direction == Message.Direction.INBOUND else 1] += 1
+        # Filters by team and agent use the latest opening's (the one being worked on).
+        openings = saved[conversation.pk]
+        credited = openings[-1] if openings else None
+        rows += [
+            VolumeHour(
+                conversation=conversation,
+                hour=hour,
+                account_id=conversation.account_id,
+                platform=conversation.account.platform,
+                team_id=credited.team_id if credited else conversation.team_id,
+                agent_id=credited.agent_id if credited else conversation.assignee_id,
+                messages_in=inbound,
+                messages_out=outbound,
+            )
+            for hour, (inbound, outbound) in sorted(counts.items())
+        ]
+    VolumeHour.objects.bulk_create(rows)
 
 
 # --- Hooks called by the services -----------------------------------------------------------
@@ -403,8 +489,10 @@ def _stale_opening(latest: ConversationMetric | None, since: datetime | None) ->
 # How long after a write the pass runs: the writes to a conversation in that time cost one
 # refresh. Reports read days; a quarter of a minute behind costs them nothing.
 REFRESH_DELAY_SECONDS = 15.0
-# Conversations one pass takes (each its own transaction); more left → the pass runs again.
+# Conversations one pass takes; more left → the pass runs again.
 REFRESH_PASS_SIZE = 500
+# Conversations refreshed per transaction, with a fixed number of queries.
+REFRESH_CHUNK = 100
 
 
 def refresh_later(conversation_id: int, *, since: datetime | None = None) -> None:
@@ -452,29 +540,47 @@ def refresh_stale(limit: int = REFRESH_PASS_SIZE) -> int:
     )
     done = 0
     with batch.scope():  # business hours and SLA settings read once for the pass
-        for conversation_id in marked:
+        for start in range(0, len(marked), REFRESH_CHUNK):
+            done += _refresh_chunk(marked[start : start + REFRESH_CHUNK])
+    return done
+
+
+def _refresh_chunk(conversation_ids: list[int]) -> int:
+    with transaction.atomic():
+        # SKIP LOCKED: a conversation an ingest batch holds stays marked for the next pass
+        # (waiting for it while holding the others could deadlock with that batch).
+        conversations = list(
+            _locking(
+                Conversation.objects.filter(
+                    pk__in=conversation_ids, metrics_stale_since__isnull=False
+                ).order_by("pk"),
+                skip_locked=True,
+            )
+        )
+        latest = _latest_openings([c.pk for c in conversations])
+        late = [c for c in conversations if _stale_opening(latest.get(c.pk), c.metrics_stale_since)]
+        try:
             with transaction.atomic():
-                conversation = _locked(
-                    Conversation.objects.filter(
-                        pk=conversation_id, metrics_stale_since__isnull=False
-                    )
-                )
-                if conversation is None:
-                    continue  # another pass did it
-                latest = _latest_opening(conversation_id)
+                for conversation in late:
+                    rebuild(conversation.pk)
+                _refresh_many([c for c in conversations if c not in late], latest)
+        except Exception:
+            log.exception("report metrics of %s conversations: one at a time", len(conversations))
+            for conversation in conversations:
                 try:
                     with transaction.atomic():
-                        if _stale_opening(latest, conversation.metrics_stale_since):
-                            rebuild(conversation_id)
+                        if conversation in late:
+                            rebuild(conversation.pk)
                         else:
-                            _refresh(conversation, latest)
+                            _refresh_many([conversation], latest)
                 except Exception:
                     # The mark is cleared all the same: a conversation the metrics cannot
                     # follow must not hold up the pass (``rebuild_report_metrics`` redoes it).
-                    log.exception("report metrics of conversation %s not updated", conversation_id)
-                Conversation.objects.filter(pk=conversation_id).update(metrics_stale_since=None)
-                done += 1
-    return done
+                    log.exception("report metrics of conversation %s not updated", conversation.pk)
+        Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(
+            metrics_stale_since=None
+        )
+        return len(conversations)
 
 
 def on_inbound(message: Message) -> None:

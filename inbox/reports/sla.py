@@ -10,6 +10,7 @@ Compliance is met / (met + breached): running timers are left out, not counted a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from inbox import models
@@ -23,28 +24,47 @@ def _record_model():
     return getattr(models, "SlaRecord", None)
 
 
-def breached_targets(
-    conversation_id: int, opened_at: datetime, resolved_at: datetime | None
-) -> list[str]:
-    """The targets breached during one opening (one entry per breach)."""
+def breach_records(
+    conversation_ids: Iterable[int], since: datetime | None
+) -> dict[int, list[tuple[str, datetime]]]:
+    """Per conversation, the breaches the timers recorded since ``since`` (None: all), as
+    (target, started_at); one query for any number of conversations."""
     record = _record_model()
     if record is None:
-        return []
-    breaches = record.objects.filter(
-        conversation_id=conversation_id, level="breached", started_at__gte=opened_at
-    )
-    if resolved_at is not None:
-        breaches = breaches.filter(started_at__lte=resolved_at)
-    return list(breaches.values_list("target", flat=True))
+        return {}
+    rows = record.objects.filter(conversation_id__in=list(conversation_ids), level="breached")
+    if since is not None:
+        rows = rows.filter(started_at__gte=since)
+    found: dict[int, list[tuple[str, datetime]]] = {}
+    for conversation_id, target, started_at in rows.values_list(
+        "conversation_id", "target", "started_at"
+    ):
+        found.setdefault(conversation_id, []).append((target, started_at))
+    return found
+
+
+def breached_targets(
+    records: list[tuple[str, datetime]], opened_at: datetime, resolved_at: datetime | None
+) -> list[str]:
+    """The targets breached during one opening (one entry per breach), from the conversation's
+    ``breach_records``."""
+    return [
+        target
+        for target, started_at in records
+        if started_at >= opened_at and (resolved_at is None or started_at <= resolved_at)
+    ]
 
 
 MET, BREACHED, RUNNING = "met", "breached", "running"
 
 
-def outcome(conversation, metric) -> tuple[dict[str, str | None], int]:
-    """({target: "met" / "breached" / "running" / None when it does not apply}, breaches)."""
+def outcome(
+    conversation, metric, records: list[tuple[str, datetime]]
+) -> tuple[dict[str, str | None], int]:
+    """({target: "met" / "breached" / "running" / None when it does not apply}, breaches);
+    ``records``: the conversation's ``breach_records``."""
     policy = getattr(conversation, "sla_policy", None) if _record_model() else None
-    breached = breached_targets(conversation.pk, metric.opened_at, metric.resolved_at)
+    breached = breached_targets(records, metric.opened_at, metric.resolved_at)
     result: dict[str, str | None] = {}
     for target in TARGETS:
         applies = policy is not None and getattr(policy, f"{target}_seconds", None) is not None

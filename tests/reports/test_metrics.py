@@ -237,10 +237,10 @@ def test_refresh_is_idempotent_and_rebuild_gives_the_same_rows(script, agent):
 
 
 def test_a_metrics_failure_never_loses_the_message(script, monkeypatch, caplog):
-    def broken(conversation, latest):
+    def broken(conversations, latest):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(metrics, "_refresh", broken)
+    monkeypatch.setattr(metrics, "_refresh_many", broken)
     message = script.customer(T0)
 
     assert Message.objects.filter(pk=message.pk).exists()
@@ -332,3 +332,69 @@ def test_keeping_the_metrics_costs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(15):
         metrics.refresh(script.conversation.pk)
     assert ReplyMetric.objects.count() == 5
+
+
+def test_one_pass_over_many_conversations_keeps_the_rows_a_rebuild_gives(
+    account, agent, monkeypatch, django_assert_max_num_queries
+):
+    from inbox.models import Conversation
+    from tests.reports.conftest import Script
+
+    # Marks accumulate (no pass after each write): one pass then takes them all at once.
+    monkeypatch.setattr(metrics, "kick", lambda: None)
+    waiting, reopened, late = (Script(account, monkeypatch, f"cust-{n}") for n in range(3))
+    waiting.customer(T0)
+    waiting.bot(T0 + MIN)
+    reopened.customer(T0)
+    reopened.agent(T0 + 10 * MIN, agent)
+    reopened.resolve(T0 + HOUR, agent)
+    late.customer(T0 + 2 * HOUR)
+    assert metrics.refresh_stale() == 3  # the first rows of each
+    # Then each changes differently: a new reply, a reopening, a message from the past.
+    waiting.agent(T0 + 3 * HOUR, agent)
+    reopened.customer(T0 + 4 * HOUR)
+    reopened.customer(T0 + 4 * HOUR + MIN)
+    late.agent(T0 + 2 * HOUR + 5 * MIN, agent)
+    late.customer(T0 + HOUR)  # delivered late: its opening began before the stored one
+
+    # About a dozen for the two refreshed together, two dozen for the late one's rebuild.
+    with django_assert_max_num_queries(40):
+        assert metrics.refresh_stale() == 3
+    assert not Conversation.objects.filter(metrics_stale_since__isnull=False).exists()
+
+    def rows() -> list:
+        return [
+            list(model.objects.order_by(*order).values(*fields))
+            for model, order, fields in (
+                (
+                    ConversationMetric,
+                    ("conversation_id", "sequence"),
+                    (
+                        "conversation_id",
+                        "sequence",
+                        "opened_at",
+                        "first_response_seconds",
+                        "bot_first_response_seconds",
+                        "resolution_seconds",
+                        "messages_in",
+                        "messages_out",
+                        "agent_id",
+                        "sla_met",
+                    ),
+                ),
+                (ReplyMetric, ("message_id",), ("message_id", "seconds", "agent_id")),
+                (
+                    VolumeHour,
+                    ("conversation_id", "hour"),
+                    ("conversation_id", "hour", "messages_in", "messages_out"),
+                ),
+            )
+        ]
+
+    by_pass = rows()
+    for script in (waiting, reopened, late):
+        metrics.rebuild(script.conversation.pk)
+    assert rows() == by_pass
+    assert [
+        m["sequence"] for m in by_pass[0] if m["conversation_id"] == reopened.conversation.pk
+    ] == [1, 2]
