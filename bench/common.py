@@ -127,10 +127,14 @@ def start_server(port: int, env: dict[str, str], log: str, workers: int = 1) -> 
     )
 
 
-def start_worker(env: dict[str, str], log: str, concurrency: int) -> subprocess.Popen:
-    """A Celery worker (prefork) consuming every queue."""
+def start_worker(
+    env: dict[str, str], log: str, concurrency: int, nice: int = 0
+) -> subprocess.Popen:
+    """A Celery worker (prefork) consuming every queue, at CPU priority ``nice`` (as the
+    compose file runs it: background work yields the CPU to the web processes)."""
     return start(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             sys.executable,
             "-m",
             "celery",

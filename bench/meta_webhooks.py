@@ -178,7 +178,7 @@ def run(args) -> dict:
     # also answers the floor view (bench.meta_floor_settings).
     floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.meta_floor_settings"}
     server = start_server(PORT, floor_env, "bench-meta-uvicorn.log", workers=2)
-    worker = start_worker(env, "bench-meta-worker.log", concurrency=4)
+    worker = start_worker(env, "bench-meta-worker.log", concurrency=4, nice=args.worker_nice)
     base = f"http://127.0.0.1:{PORT}"
     results: dict = {}
     try:
@@ -236,8 +236,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300)
     parser.add_argument("--floor", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=200.0, help="requests/s for singles")
-    parser.add_argument("--batch-rate", type=float, default=20.0, help="requests/s for batches")
+    parser.add_argument("--batch-rate", type=float, default=40.0, help="requests/s for batches")
     parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="the worker's nice (compose: 10; 0 = equal)"
+    )
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     args = parser.parse_args()
 
