@@ -25,8 +25,10 @@ from inbox.models import PlatformAccount, WebhookEvent
 
 log = logging.getLogger(__name__)
 
-# Archived webhooks one ingest transaction takes at most.
-BATCH_SIZE = 100
+# Archived webhooks one ingest transaction takes at most: enough to amortise a batch's fixed
+# cost over single-event POSTs, few enough that bodies of many events (Meta batches up to
+# 1 000) spread over the workers' passes instead of one process holding a burst.
+BATCH_SIZE = 25
 
 # One event at a time: handler(account=..., event=...).
 HANDLERS: dict[type[events.Event], Callable[..., Any]] = {

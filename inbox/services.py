@@ -199,7 +199,7 @@ def receive_messages(
     Returns the messages in the events' order."""
     from inbox import batch
 
-    with batch.scope():
+    with transaction.atomic(), batch.scope():
         stored = _existing_messages(account, [e.external_id for e in received])
         fresh: dict[str, events.MessageReceived] = {}
         for event in received:
@@ -228,7 +228,7 @@ def _identities(
             account=account, platform_user_id__in=list(people)
         )
     }
-    for user_id, person in people.items():
+    for user_id, person in sorted(people.items()):  # one order for concurrent batches
         if user_id in found:
             update_identity_profile(identity=found[user_id], person=person)
         else:
@@ -279,13 +279,28 @@ def _conversations(
     return found
 
 
+def _locked_in_order(found: dict[str, Conversation]) -> dict[str, Conversation]:
+    """The batch's conversations row-locked in id order and read again: ingest batches on
+    several workers that share conversations take them in one order (taken in event order,
+    two batches deadlocked), and each updates from what the other committed."""
+    ids = sorted({c.pk for c in found.values()})
+    locked = {
+        c.pk: c
+        for c in Conversation.objects.select_for_update(of=("self",))
+        .select_related("account", "contact")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    return {key: locked[c.pk] for key, c in found.items()}
+
+
 def _store_inbound(
     account: PlatformAccount, fresh: list[events.MessageReceived]
 ) -> dict[str, Message]:
     identities = _identities(
         account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
     )
-    conversations = _conversations(account, fresh, identities)
+    conversations = _locked_in_order(_conversations(account, fresh, identities))
     for event in fresh:
         conversation = conversations[event.external_id]
         for person in event.participants:
