@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP (pages, API, webhooks, static files) and websockets in one process."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -52,3 +53,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything imported and built so far lives as long as the process: out of the collector's
+# scans (a full collection over Django's startup objects is a pause on some request).
+gc.freeze()
