@@ -284,9 +284,11 @@ def _locked_in_order(found: dict[str, Conversation]) -> dict[str, Conversation]:
     several workers that share conversations take them in one order (taken in event order,
     two batches deadlocked), and each updates from what the other committed."""
     ids = sorted({c.pk for c in found.values()})
+    # NO KEY: rows that only reference the conversation (an agent's reply, an event) are not
+    # held up by the batch.
     locked = {
         c.pk: c
-        for c in Conversation.objects.select_for_update(of=("self",))
+        for c in Conversation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account", "contact")
         .filter(pk__in=ids)
         .order_by("pk")
