@@ -56,6 +56,12 @@
       const query = rows.dataset.query ? `${rows.dataset.query}&` : "";
       const html = await fetchText(`/?${query}only=${id}`);
       if (html === null) return;
+      if (rowsEl() !== rows) {
+        // The list was reloaded meanwhile (a search, a filter): this answer was for the old
+        // one and would drop or misplace the row in the new one. Ask again for the new list.
+        inFlight.get(id).again = true;
+        return;
+      }
       const node = fragment(html).querySelector("li.row");
       const existing = document.getElementById(`row-${id}`);
       const wasChecked = existing && existing.querySelector("input[type=checkbox]")?.checked;
