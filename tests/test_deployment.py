@@ -51,6 +51,24 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS" in result.stderr
 
 
+def test_the_embedded_default_migrates_a_fresh_sqlite_database(tmp_path):
+    """`make run` starts on SQLite: every migration must apply there as on PostgreSQL."""
+    env = production_env(PARLEY_TEST_SQLITE=str(tmp_path / "db.sqlite3"))
+    env["DJANGO_SETTINGS_MODULE"] = "tests.embedded_settings"
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "db.sqlite3").stat().st_size > 0
+
+
 def test_one_asgi_process_serves_pages_static_api_and_webhooks(transactional_db, tmp_path):
     live = process_env()
     env = production_env(
