@@ -9,6 +9,7 @@ per event, and each conversation's upkeep runs once per batch.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import groupby
 from typing import Any
@@ -182,10 +183,7 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     reasons: dict[int, list[str]] = {}
     for event, reason in apply_events(parsed):
         reasons.setdefault(owners[id(event)], []).append(reason)
-    counts: dict[int, int] = {}
-    for event in parsed:
-        counts[owners[id(event)]] = counts.get(owners[id(event)], 0) + 1
-    for pk, count in counts.items():
+    for pk, count in Counter(owners[id(event)] for event in parsed).items():
         skipped = reasons.get(pk, [])
         error = "; ".join(skipped)
         if skipped:

@@ -236,31 +236,35 @@ def _identities(
     return found
 
 
-def _conversations(
+def _conversation_ids(
     account: PlatformAccount,
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
-) -> dict[str, Conversation]:
-    """Each event's thread (by external id): by platform thread id where there is one, else the
-    contact's latest DM thread of that kind; two queries for the known ones, new ones opened."""
-    query = Conversation.objects.select_related("account", "contact").filter(account=account)
+) -> dict[str, int]:
+    """Each event's thread id (by the event's external id): by platform thread id where there is
+    one, else the contact's latest DM thread of that kind; two queries for the known ones, new
+    ones opened. Only ids: the rows are read under lock (``_locked_in_order``)."""
     threads = {e.thread_external_id for e in fresh if e.thread_external_id}
-    by_thread = (
-        {c.external_thread_id: c for c in query.filter(external_thread_id__in=threads)}
+    by_thread: dict[Any, int] = (
+        dict(
+            Conversation.objects.filter(
+                account=account, external_thread_id__in=threads
+            ).values_list("external_thread_id", "pk")
+        )
         if threads
         else {}
     )
     contacts = {identities[e.sender.platform_user_id].contact_id for e in fresh}
-    latest = (
-        Conversation.objects.filter(
+    by_contact: dict[Any, int] = {
+        (contact_id, kind): latest
+        for contact_id, kind, latest in Conversation.objects.filter(
             account=account, contact_id__in=contacts, external_thread_id__isnull=True
         )
         .values("contact_id", "kind")
         .annotate(latest=Max("id"))
-        .values_list("latest", flat=True)
-    )
-    by_contact = {(c.contact_id, c.kind): c for c in query.filter(pk__in=list(latest))}
-    found: dict[str, Conversation] = {}
+        .values_list("contact_id", "kind", "latest")
+    }
+    found: dict[str, int] = {}
     for event in fresh:
         identity = identities[event.sender.platform_user_id]
         if event.thread_external_id:
@@ -268,32 +272,32 @@ def _conversations(
         else:
             known, key = by_contact, (identity.contact_id, event.kind)
         if key not in known:
-            known[key], _ = find_or_open_conversation(
+            opened, _ = find_or_open_conversation(
                 account=account,
                 identity=identity,
                 kind=event.kind,
                 thread_external_id=event.thread_external_id,
                 at=event.timestamp,
             )
+            known[key] = opened.pk
         found[event.external_id] = known[key]
     return found
 
 
-def _locked_in_order(found: dict[str, Conversation]) -> dict[str, Conversation]:
-    """The batch's conversations row-locked in id order and read again: ingest batches on
-    several workers that share conversations take them in one order (taken in event order,
-    two batches deadlocked), and each updates from what the other committed."""
-    ids = sorted({c.pk for c in found.values()})
+def _locked_in_order(found: dict[str, int]) -> dict[str, Conversation]:
+    """The batch's conversations row-locked in id order: ingest batches on several workers
+    that share conversations take them in one order (taken in event order, two batches
+    deadlocked), and each updates from what the other committed."""
     # NO KEY: rows that only reference the conversation (an agent's reply, an event) are not
     # held up by the batch.
     locked = {
         c.pk: c
         for c in Conversation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("account", "contact")
-        .filter(pk__in=ids)
+        .filter(pk__in=set(found.values()))
         .order_by("pk")
     }
-    return {key: locked[c.pk] for key, c in found.items()}
+    return {key: locked[pk] for key, pk in found.items()}
 
 
 def _store_inbound(
@@ -302,7 +306,7 @@ def _store_inbound(
     identities = _identities(
         account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
     )
-    conversations = _locked_in_order(_conversations(account, fresh, identities))
+    conversations = _locked_in_order(_conversation_ids(account, fresh, identities))
     for event in fresh:
         conversation = conversations[event.external_id]
         for person in event.participants:
