@@ -339,30 +339,11 @@ def _refresh_many(
     return saved
 
 
+# What a refresh rewrites on a stored opening: everything but its identity.
 _OPENING_FIELDS = [
-    "agent_id",
-    "team_id",
-    "account_id",
-    "platform",
-    "opened_at",
-    "first_response_at",
-    "first_response_seconds",
-    "first_response_business_seconds",
-    "bot_first_response_at",
-    "bot_first_response_seconds",
-    "bot_first_response_business_seconds",
-    "resolved_at",
-    "resolution_seconds",
-    "resolution_business_seconds",
-    "messages_in",
-    "messages_out",
-    "bot_deflected",
-    "sla_met",
-    "sla_first_response_met",
-    "sla_next_response_met",
-    "sla_resolution_met",
-    "sla_breaches",
-    "updated_at",
+    f.attname
+    for f in ConversationMetric._meta.concrete_fields
+    if f.name not in ("id", "conversation", "sequence")
 ]
 
 
@@ -468,16 +449,6 @@ def _save_volumes(
 
 
 # --- Hooks called by the services -----------------------------------------------------------
-
-
-def safe_refresh(conversation_id: int) -> None:
-    """Refresh, but never let a metrics problem undo the write that triggered it: the message
-    is the fact, the metric row can be rebuilt (``manage.py rebuild_report_metrics``)."""
-    try:
-        with transaction.atomic():
-            refresh(conversation_id)
-    except Exception:
-        log.exception("report metrics of conversation %s not updated", conversation_id)
 
 
 def _stale_opening(latest: ConversationMetric | None, since: datetime | None) -> bool:
@@ -629,8 +600,8 @@ def sync_sla_breaches(*, now: datetime | None = None) -> int:
         .values_list("conversation_id", flat=True)
         .distinct()
     )
-    count = 0
-    for conversation_id in ids:
-        safe_refresh(conversation_id)
-        count += 1
-    return count
+    ids = list(ids)
+    # Through the refresh pass, which reads them together and keeps a failure to itself.
+    _mark_stale([(conversation_id, now or timezone.now()) for conversation_id in ids])
+    refresh_stale()
+    return len(ids)
