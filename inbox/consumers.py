@@ -106,19 +106,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             conversation_group(conversation),
             {
                 "type": "inbox.event",
-                "payload": {
-                    "type": "presence",
-                    "state": state,
-                    "conversation": conversation,
-                    "user": self.user.pk,
-                    "name": self.user.first_name or self.user.username,
-                    "hello": hello,
-                },
+                "payloads": [
+                    {
+                        "type": "presence",
+                        "state": state,
+                        "conversation": conversation,
+                        "user": self.user.pk,
+                        "name": self.user.first_name or self.user.username,
+                        "hello": hello,
+                    }
+                ],
             },
         )
 
     async def inbox_event(self, message: dict) -> None:
-        await self.send_json(message["payload"])
+        # Several events per message from a batch (``inbox.live.send_to_groups``).
+        for payload in message["payloads"]:
+            await self.send_json(payload)
 
     async def inbox_disconnect(self, message: dict) -> None:
         """Access was removed: close at once (the user's next request is refused too)."""

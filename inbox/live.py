@@ -40,6 +40,11 @@ def publish_on_commit(*events: ConversationEvent) -> None:
     transaction.on_commit(lambda: send_to_groups(messages))
 
 
+# Payloads per channel-layer message: a burst's events reach a socket in a few messages, well
+# within each socket's channel capacity, and no message grows without bound.
+PAYLOADS_PER_MESSAGE = 200
+
+
 def send_to_group(group: str, payload: dict[str, Any], handler: str = "inbox.event") -> None:
     """Push to a group now. A broken channel layer loses a notification, never data."""
     send_to_groups([(group, payload)], handler)
@@ -48,17 +53,24 @@ def send_to_group(group: str, payload: dict[str, Any], handler: str = "inbox.eve
 def send_to_groups(
     messages: list[tuple[str, dict[str, Any]]], handler: str = "inbox.event"
 ) -> None:
-    """Push each (group, payload) now, in one event loop (an ``async_to_sync`` hop costs
-    milliseconds; a ``group_send`` a fraction of one)."""
+    """Push each (group, payload) now, in order, in one event loop (an ``async_to_sync`` hop
+    costs milliseconds) and one ``group_send`` per group for up to ``PAYLOADS_PER_MESSAGE``
+    payloads (a group_send is several Redis commands: an ingest batch of a thousand events to
+    one account was a thousand of them). The consumer forwards each payload as a frame."""
     if not messages:
         return
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for group, payload in messages:
+        by_group.setdefault(group, []).append(payload)
     layer = get_channel_layer()
 
     async def send_all() -> None:
-        for group, payload in messages:
-            await layer.group_send(group, {"type": handler, "payload": payload})
+        for group, payloads in by_group.items():
+            for start in range(0, len(payloads), PAYLOADS_PER_MESSAGE):
+                chunk = payloads[start : start + PAYLOADS_PER_MESSAGE]
+                await layer.group_send(group, {"type": handler, "payloads": chunk})
 
     try:
         async_to_sync(send_all)()
     except Exception:  # noqa: BLE001 - Redis down must not break a commit that succeeded
-        log.exception("live events to %s not sent", sorted({group for group, _ in messages}))
+        log.exception("live events to %s not sent", sorted(by_group))

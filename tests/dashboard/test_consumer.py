@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
+from inbox import live
+from inbox.access import account_group
 from inbox.consumers import InboxConsumer
 from inbox.models import AgentPresence
 from tests.factories import ConversationFactory
@@ -90,3 +94,28 @@ def test_viewing_and_typing_reach_teammates_but_not_outsiders(
     assert presence == {"alice": 1, "bob": 1, "charlie": 1}
     assert [e["state"] for e in left] == ["left"]
     assert AgentPresence.objects.get(user=agent).connections == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_events_reaches_the_socket_in_order_in_few_layer_messages(
+    memory_layer, account, agent
+):
+    group = account_group(account.pk)
+    burst = [{"type": "inbox.message_received", "id": n} for n in range(450)]
+    layer = get_channel_layer()
+    listener = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, listener)
+    # An ingest batch's events, as the services publish them on commit.
+    live.send_to_groups([(group, payload) for payload in burst])
+    carried = [async_to_sync(layer.receive)(listener)["payloads"] for _ in range(3)]
+    assert [len(payloads) for payloads in carried] == [200, 200, 50]
+    assert [p for payloads in carried for p in payloads] == burst
+
+    async def scenario():
+        socket = await connect(agent)
+        await layer.group_send(group, {"type": "inbox.event", "payloads": carried[2]})
+        frames = await drain(socket)
+        await socket.close()
+        return frames
+
+    assert run_async(scenario()) == burst[400:]

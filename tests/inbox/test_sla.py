@@ -348,7 +348,8 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
     conversation = inbound(account, T0).conversation
     with django_capture_on_commit_callbacks(execute=True):
         sla.check_timers(now=T0 + 61 * MIN)
-    received = [async_to_sync(layer.receive)(channel)["payload"] for _ in range(2)]
+    # Both events of the pass in one channel-layer message, in order.
+    received = async_to_sync(layer.receive)(channel)["payloads"]
     async_to_sync(layer.group_discard)(f"account.{account.pk}", channel)
     assert [(p["type"], p["conversation"], p["data"]["target"]) for p in received] == [
         ("inbox.sla_warning", conversation.pk, "first_response"),

@@ -297,8 +297,8 @@ def test_typing_updates_the_conversation_and_goes_live(client, x_account):
     assert conversation.metadata["contact_typing_at"].startswith("2026-01-01T10:19:05")
     assert Message.objects.count() == 1
     pushed = async_to_sync(layer.receive)(channel)
-    assert pushed["payload"]["type"] == "inbox.typing"
-    assert pushed["payload"]["conversation"] == conversation.pk
+    assert pushed["payloads"][0]["type"] == "inbox.typing"
+    assert pushed["payloads"][0]["conversation"] == conversation.pk
     async_to_sync(layer.group_discard)(account_group(x_account.pk), channel)
 
 
