@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from connectors import base as events
 from connectors.registry import get_connector
+from inbox import batch
 from inbox.live import publish_on_commit
 from inbox.models import (
     Attachment,
@@ -197,8 +198,6 @@ def receive_messages(
     assignment, live event, chatbot, report metrics) once however many of its messages came.
     A platform id already stored, or twice in the batch, gives the same single message.
     Returns the messages in the events' order."""
-    from inbox import batch
-
     with transaction.atomic(), batch.scope():
         stored = _existing_messages(account, [e.external_id for e in received])
         fresh: dict[str, events.MessageReceived] = {}
@@ -328,15 +327,21 @@ def _store_inbound(
     from inbox import assignment, sla
     from inbox.reports import metrics as report_metrics
 
-    for items in grouped.values():
+    moved = {pk: _inbound_changes(items[0][0].conversation, items) for pk, items in grouped.items()}
+    batch.update_each(Conversation, moved)  # one statement for the batch's conversations
+    for pk, items in grouped.items():
         conversation = items[0][0].conversation
         # Returning: the customer writes again after it was resolved or snoozed
         # (auto-assignment keeps its agent only if they are online).
-        returning = conversation.status in (
-            Conversation.Status.RESOLVED,
-            Conversation.Status.SNOOZED,
-        )
-        _touch_conversation_on_inbound(conversation, items)
+        reopened_from = conversation.status if "status" in moved[pk] else None
+        for field, value in moved[pk].items():
+            setattr(conversation, field, value)
+        if reopened_from:
+            record_event(
+                conversation,
+                ConversationEvent.Kind.STATUS_CHANGED,
+                data={"from": reopened_from, "to": conversation.status, "reason": "customer wrote"},
+            )
         logged += [
             ConversationEvent(
                 conversation=conversation,
@@ -347,6 +352,7 @@ def _store_inbound(
             )
             for message, _ in items
         ]
+        returning = reopened_from in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
         assignment.on_inbound(conversation, returning=returning)
         sla.on_customer_message(conversation, at=min(m.sent_at for m, _ in items))
         for message, _ in items:
@@ -424,48 +430,35 @@ def _schedule_chatbot(message_ids: list[int]) -> None:
     transaction.on_commit(lambda: answer_messages.delay(message_ids))
 
 
-def _touch_conversation_on_inbound(
+def _inbound_changes(
     conversation: Conversation, items: list[tuple[Message, bool]]
-) -> None:
-    """New customer messages (with whether each opens the reply window) move the thread on."""
+) -> dict[str, Any]:
+    """How new customer messages (with whether each opens the reply window) move the thread
+    on: the fields to write."""
     latest = max((m for m, _ in items), key=lambda m: m.sent_at)
-    updates: dict[str, Any] = {
+    changes: dict[str, Any] = {
         "last_activity_at": max(conversation.last_activity_at, latest.sent_at)
     }
     # Out-of-order deliveries: the platform's timestamps decide what is "last".
     if conversation.last_message_at is None or latest.sent_at >= conversation.last_message_at:
-        updates["last_message_at"] = latest.sent_at
-        updates["last_message_preview"] = _preview(latest.text, latest.incoming_attachments)
+        changes["last_message_at"] = latest.sent_at
+        changes["last_message_preview"] = _preview(latest.text, latest.incoming_attachments)
     opening = [m.sent_at for m, opens_window in items if opens_window]
     if opening and (
         conversation.last_inbound_at is None or max(opening) > conversation.last_inbound_at
     ):
-        updates["last_inbound_at"] = max(opening)
+        changes["last_inbound_at"] = max(opening)
     if conversation.waiting_since is None:
-        updates["waiting_since"] = min(m.sent_at for m, _ in items)
-    reopened_from = None
+        changes["waiting_since"] = min(m.sent_at for m, _ in items)
     if conversation.status in (
         Conversation.Status.RESOLVED,
         Conversation.Status.SNOOZED,
         Conversation.Status.PENDING,
     ):
         # A customer writing again brings the conversation back to the agents.
-        reopened_from = conversation.status
-        updates["status"] = Conversation.Status.OPEN
-        updates["snoozed_until"] = None
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    for field, value in updates.items():
-        setattr(conversation, field, value)
-    if reopened_from:
-        record_event(
-            conversation,
-            ConversationEvent.Kind.STATUS_CHANGED,
-            data={
-                "from": reopened_from,
-                "to": Conversation.Status.OPEN,
-                "reason": "customer wrote",
-            },
-        )
+        changes["status"] = Conversation.Status.OPEN
+        changes["snoozed_until"] = None
+    return changes
 
 
 def _add_attachments(

@@ -3,6 +3,7 @@ DEBUG=0 after collectstatic, and a valid compose file."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,22 +52,49 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS" in result.stderr
 
 
-def test_the_embedded_default_migrates_a_fresh_sqlite_database(tmp_path):
-    """`make run` starts on SQLite: every migration must apply there as on PostgreSQL."""
+# Two webhooks' messages to two contacts, ingested in one batch on the embedded database.
+EMBEDDED_INGEST = """
+import json
+from inbox import ingest
+from inbox.models import Conversation, PlatformAccount, WebhookEvent
+account = PlatformAccount.objects.create(platform="sandbox", name="S", external_id="s")
+for n, (sender, text) in enumerate([("ada", "It's 100% broken"), ("bo", "Ünïcödé?")]):
+    body = {"id": f"m{n}", "sender": {"id": sender}, "text": text, "timestamp": 1700000000000 + n}
+    WebhookEvent.objects.create(
+        source="sandbox", account=account, body=json.dumps(body).encode(), signature_valid=True
+    )
+ingest.process_waiting()
+print(json.dumps(sorted(Conversation.objects.values_list("last_message_preview", "status"))))
+"""
+
+
+def test_the_embedded_default_migrates_a_fresh_sqlite_database_and_ingests(tmp_path):
+    """`make run` starts on SQLite: every migration must apply there as on PostgreSQL, and the
+    ingest pass's set-wise statements must run there too."""
     env = production_env(PARLEY_TEST_SQLITE=str(tmp_path / "db.sqlite3"))
     env["DJANGO_SETTINGS_MODULE"] = "tests.embedded_settings"
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    migrated = manage("migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
     assert (tmp_path / "db.sqlite3").stat().st_size > 0
+    ingested = manage("shell", "-c", EMBEDDED_INGEST)
+    assert ingested.returncode == 0, ingested.stderr[-3000:]
+    assert json.loads(ingested.stdout.splitlines()[-1]) == [
+        ["It's 100% broken", "open"],
+        ["Ünïcödé?", "open"],
+    ]
 
 
 def test_one_asgi_process_serves_pages_static_api_and_webhooks(transactional_db, tmp_path):

@@ -324,9 +324,13 @@ def _refresh_many(
         if stored and stored.sequence >= first_sequence + len(openings):
             dropped.append(stored.pk)
 
-    for metric in changed:
-        # One UPDATE each: bulk_update's CASE per field and row costs more to build than to run.
-        metric.save(update_fields=_OPENING_FIELDS)
+    batch.update_each(
+        ConversationMetric,
+        {
+            metric.pk: {name: getattr(metric, name) for name in _OPENING_FIELDS}
+            for metric in changed
+        },
+    )
     if dropped:
         ConversationMetric.objects.filter(pk__in=dropped).delete()
     if added:

@@ -97,6 +97,40 @@ class TestReceiveMessage:
         # created + message_received events pushed live
         assert len(callbacks) >= 2
 
+    def test_a_batch_moves_each_conversation_on_with_its_own_messages(self, account, agent):
+        resolved = services.receive_message(
+            account=account, event=received(account, message_id="old", sender="ada")
+        ).conversation
+        services.change_status(conversation=resolved, status="resolved", actor=agent)
+        later = NOW + timedelta(minutes=5)
+
+        services.receive_messages(
+            account,
+            [
+                received(account, message_id="a1", sender="ada", text="back again", at=later),
+                received(account, message_id="b1", sender="bo", text="first", at=NOW),
+                received(account, message_id="b2", sender="bo", text="second", at=later),
+                received(account, message_id="c1", sender="cy", text="hello", at=NOW),
+            ],
+        )
+
+        rows = {
+            c.contact.identities.get().platform_user_id: c
+            for c in Conversation.objects.select_related("contact")
+        }
+        assert {who: c.last_message_preview for who, c in rows.items()} == {
+            "ada": "back again",
+            "bo": "second",
+            "cy": "hello",
+        }
+        assert rows["ada"].status == Conversation.Status.OPEN
+        assert rows["ada"].last_message_at == later
+        assert rows["bo"].waiting_since == NOW and rows["bo"].last_inbound_at == later
+        assert rows["cy"].last_message_at == NOW
+        reopened = ConversationEvent.objects.filter(kind="status_changed").last()
+        assert reopened.conversation_id == resolved.pk
+        assert reopened.data == {"from": "resolved", "to": "open", "reason": "customer wrote"}
+
 
 @pytest.mark.django_db
 class TestEchoes:
