@@ -3,12 +3,33 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
 
 app = Celery("parley")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Database connections in the worker. Celery's Django fixup closes them at every task boundary,
+# and under prefork with Django's connection pool it closes the pool itself (celery/celery#10554):
+# every task opened new connections, a PostgreSQL backend forked for each (200 a second in a
+# webhook burst). The fixup now recycles them once per this many tasks; between tasks they are
+# checked as Django checks them between requests (``_check_connections``).
+app.conf.CELERY_DB_REUSE_MAX = 1000
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _check_connections(task=None, **kwargs) -> None:
+    """A broken or expired connection is closed (with the pool: returned to it) between tasks,
+    as ``close_old_connections`` does between requests. Not for eager tasks: those run inside
+    their caller's request and transaction."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
 
 # Every periodic task of Parley, in one place. `manage.py run_demo` runs the same list in-process
 # for the embedded default, which has no beat.
