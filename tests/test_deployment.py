@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 import yaml
+from celery import Celery
+from django.db import connection
 
 from tests.live import ROOT, _free_port, process_env
 
@@ -157,6 +160,60 @@ def test_one_asgi_process_serves_pages_static_api_and_webhooks(transactional_db,
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_prefork_worker_keeps_its_database_connections_between_tasks(transactional_db):
+    """The compose file's worker: prefork, psycopg's pool. Celery's Django fixup closed the
+    connections and the pool after every task (celery/celery#10554): new PostgreSQL sessions for
+    every task, 200 a second in a webhook burst."""
+    live = process_env()
+    # Queues of its own: the session's test worker must not take these tasks.
+    broker = live["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    redis.Redis.from_url(broker).flushdb()
+    env = production_env(
+        DATABASE_URL=live["DATABASE_URL"],
+        REDIS_URL=broker,
+        SECRET_KEY="a-production-secret-key-for-this-test-only-0123456789",
+        ALLOWED_HOSTS="127.0.0.1",
+        DEBUG="0",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "parley", "worker", "-P", "prefork", "-c", "2"]
+        + ["-Q", "default", "-l", "warning", "--without-gossip", "--without-mingle"]
+        + ["--without-heartbeat", "-n", f"prefork-{os.getpid()}@%h"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    probe = Celery("probe", broker=broker, backend=broker)
+
+    def run_tasks(count: int) -> None:
+        for _ in range(count):
+            probe.send_task("inbox.tasks.reopen_snoozed_conversations", queue="default").get(
+                timeout=30
+            )
+
+    def sessions() -> int:
+        time.sleep(1.5)  # backends report their statistics within a second
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    try:
+        run_tasks(6)  # each child process has its connections
+        before = sessions()
+        run_tasks(40)
+        opened = sessions() - before
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        probe.close()
+        redis.Redis.from_url(broker).flushdb()
+    assert opened <= 2, f"{opened} database sessions opened for 40 tasks"
 
 
 def test_compose_file_is_valid_and_complete():
