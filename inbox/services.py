@@ -411,14 +411,14 @@ def _link_replies(
     if not wanted:
         return
     targets = _existing_messages(account, wanted)
-    linked = []
+    linked: dict[int, dict[str, Any]] = {}
     for event in fresh:
         message = created.get(event.external_id)
         target = targets.get(event.reply_to_external_id or "")
         if message is not None and target is not None and target.pk != message.pk:
             message.reply_to = target
-            linked.append(message)
-    Message.objects.bulk_update(linked, ["reply_to"])
+            linked[message.pk] = {"reply_to_id": target.pk}
+    batch.update_each(Message, linked)
 
 
 def _schedule_chatbot(message_ids: list[int]) -> None:
