@@ -22,6 +22,8 @@ from inbox.models import PlatformAccount
 ATTACHMENT_TYPES = {"image": "image", "video": "video", "audio": "audio", "sticker": "image"}
 # Meta allows 10 audio/video sends per second per account (300 for everything else).
 AV_RATE_PER_SECOND = 10
+# And 750 private replies an hour per Page or Instagram account (REFERENCE §5).
+PRIVATE_REPLIES_PER_HOUR = 750
 QUICK_REPLY_TITLE_LIMIT = 20
 QUICK_REPLIES_MAX = 13
 
@@ -71,6 +73,17 @@ class MetaConnector(Connector):
             return self._comment_reply(account, message)
         if private_reply_to:
             # A private reply: one message to the commenter, addressed by the comment.
+            wait = graph.claim_in_window(
+                account, "private-replies", PRIVATE_REPLIES_PER_HOUR, window_seconds=3600
+            )
+            if wait:
+                raise DeliveryError(
+                    f"Meta allows {PRIVATE_REPLIES_PER_HOUR} private replies an hour per "
+                    f"account; this one goes out in {max(1, round(wait / 60))} min.",
+                    permanent=False,
+                    retry_after=wait,
+                    code="private_reply_rate",
+                )
             data = self._post_message(
                 account,
                 {

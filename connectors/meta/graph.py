@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -57,6 +58,7 @@ def call(
 
 _local_lock = threading.Lock()
 _local_windows: dict[str, tuple[int, int]] = {}
+_local_calls: dict[str, list[float]] = {}
 _redis = None
 
 
@@ -99,6 +101,42 @@ def throttle(account: PlatformAccount, per_second: float | None, *, bucket: str 
         if _count_this_second(f"{account.pk}{bucket}", second) <= limit:
             return
         time.sleep(max(0.001, second + 1 - now))
+
+
+def claim_in_window(
+    account: PlatformAccount, bucket: str, limit: int, window_seconds: float
+) -> float:
+    """Count one more call of a kind Meta caps per account over a rolling window (private
+    replies: 750 an hour). 0.0 when it fits (it is counted); otherwise nothing is counted and
+    the answer is the seconds until the oldest counted call leaves the window. Counted across
+    workers in Redis (a sorted set of call times; a claim that lands over the limit takes
+    itself back, so concurrent claims never keep more than ``limit``)."""
+    key = f"parley:meta-window:{account.pk}:{bucket}"
+    now = time.time()
+    member = f"{now:.6f}:{uuid.uuid4().hex}"
+    client = _redis_client()
+    if client is not None:
+        try:
+            pipe = client.pipeline()  # MULTI/EXEC: the three steps see one state
+            pipe.zremrangebyscore(key, "-inf", now - window_seconds)
+            pipe.zadd(key, {member: now})
+            pipe.zrank(key, member)
+            pipe.expire(key, int(window_seconds) + 1)
+            rank = pipe.execute()[2]
+            if rank < limit:
+                return 0.0
+            client.zrem(key, member)
+            oldest = client.zrange(key, 0, 0, withscores=True)
+            return max(0.001, oldest[0][1] + window_seconds - now) if oldest else 0.001
+        except Exception:  # noqa: BLE001 - Redis trouble must not stop sends; fall back
+            log.warning("send-window counter unavailable; counting in this process")
+    with _local_lock:
+        calls = [t for t in _local_calls.get(key, []) if t > now - window_seconds]
+        if len(calls) >= limit:
+            _local_calls[key] = calls
+            return max(0.001, calls[0] + window_seconds - now)
+        _local_calls[key] = [*calls, now]
+        return 0.0
 
 
 # --- Multi-part sends ---------------------------------------------------------------------------

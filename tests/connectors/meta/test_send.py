@@ -592,3 +592,39 @@ def test_retry_after_a_failed_part_does_not_resend_the_parts_accepted(
         (False, True),
     ]
     assert result.external_id.startswith("m_fake_")
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["redis", "in-process"])
+def test_a_rolling_window_cap_counts_calls_and_says_when_the_next_fits(
+    shared, settings, monkeypatch, messenger_account
+):
+    if not shared:
+        settings.REDIS_URL = ""
+        monkeypatch.setattr(graph, "_redis", None)
+    claims = [graph.claim_in_window(messenger_account, "test", 2, 1.0) for _ in range(3)]
+
+    assert claims[:2] == [0.0, 0.0]
+    assert 0 < claims[2] <= 1.0
+    time.sleep(claims[2] + 0.05)
+    assert graph.claim_in_window(messenger_account, "test", 2, 1.0) == 0.0
+
+
+def test_private_replies_over_metas_hourly_cap_wait_instead_of_failing(
+    run_commits, ig_comment, agent, fake_platforms, monkeypatch
+):
+    from connectors.meta import connector
+
+    monkeypatch.setattr(connector, "PRIVATE_REPLIES_PER_HOUR", 1)
+    # The account's one private reply of the hour went out a moment ago (another comment).
+    assert graph.claim_in_window(ig_comment.account, "private-replies", 1, 3600) == 0.0
+
+    message = run_commits(
+        engagement.queue_private_reply, comment=ig_comment, text="Hi there", author=agent
+    )
+
+    assert fake_platforms.sent("POST", SEND) == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    assert "1 private replies an hour" in message.error
+    wait = (message.next_attempt_at - timezone.now()).total_seconds()
+    assert 3500 < wait <= 3600
