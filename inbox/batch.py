@@ -7,7 +7,8 @@ use without passing anything along:
   metrics refreshes: one task per batch, not one per message);
 - ``update_each``: rows updated each with its own values in one statement, not one per row.
 
-Outside a scope both act at once, so a single write behaves exactly as before.
+Outside a scope ``memoised`` and ``gather`` act at once, so a single write behaves exactly as
+before.
 """
 
 from __future__ import annotations
