@@ -216,7 +216,9 @@ def _ensure_policy(conversation: Conversation) -> SlaPolicy | None:
 
 
 def on_customer_message(conversation: Conversation, *, at: datetime) -> None:
-    """A customer wrote: resume paused clocks, start the timers this message starts."""
+    """A customer wrote: resume paused clocks, start the timers this message starts. Written
+    only when that changed something: most messages land on timers already running."""
+    before = (conversation.sla_timers, conversation.sla_paused_at, conversation.sla_policy_id)
     if conversation.sla_paused_at is not None:
         _resume(conversation, at=max(at, conversation.sla_paused_at))
     policy = _ensure_policy(conversation)
@@ -241,7 +243,8 @@ def on_customer_message(conversation: Conversation, *, at: datetime) -> None:
         if timer is not None:
             timers[target] = timer
     conversation.sla_timers = timers
-    _save(conversation)
+    if (timers, conversation.sla_paused_at, conversation.sla_policy_id) != before:
+        _save(conversation)
 
 
 def on_agent_reply(conversation: Conversation, *, at: datetime) -> None:
