@@ -292,7 +292,7 @@ def _locked_in_order(found: dict[str, int]) -> dict[str, Conversation]:
     locked = {
         c.pk: c
         for c in Conversation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("account", "contact")
+        .select_related("account", "sla_policy")
         .filter(pk__in=set(found.values()))
         .order_by("pk")
     }
