@@ -52,7 +52,6 @@ def sweep_unanswered() -> int:
     ids = list(recent)
     if ids:
         answer_messages.delay(ids)
-    if ids:
         log.info("chatbot sweep re-enqueued %d message(s)", len(ids))
     return len(ids)
 
