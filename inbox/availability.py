@@ -48,7 +48,9 @@ def set_availability(*, user: User, availability: str, actor: User | None = None
             target=user,
             changes={"availability": (previous, availability)},
         )
-        announce(user)
+        # Someone choosing for themselves is here, whether or not a socket is open this instant
+        # (they may be between two pages).
+        announce(user, here=actor is None or actor == user)
         if availability == User.Availability.ONLINE:
             assignment.fill_queues_for(user)  # new capacity: the queue comes first
     return True
@@ -72,11 +74,12 @@ def set_time_zone(*, user: User, time_zone: str, actor: User | None = None) -> b
     return True
 
 
-def announce(user: User) -> None:
+def announce(user: User, *, here: bool = False) -> None:
     """Tell the pages of everyone who shares an account with the user (teammates, admins),
     after commit. Only chosen changes are pushed: a socket closing and opening again is every
     page load, and would flicker on every teammate's screen."""
-    status = user.availability if user.pk in presence.online_user_ids() else presence.OFFLINE
+    here = here or user.pk in presence.online_user_ids()
+    status = user.availability if here else presence.OFFLINE
     payload = {
         "type": "inbox.availability",
         "user": user.pk,

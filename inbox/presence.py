@@ -56,11 +56,16 @@ def online_user_ids(now: datetime | None = None) -> set[int]:
     )
 
 
-def with_status(users: QuerySet[User], now: datetime | None = None) -> list[User]:
+def with_status(
+    users: QuerySet[User], *, viewer: User | None = None, now: datetime | None = None
+) -> list[User]:
     """The users, each with ``status`` for display: "offline" without a live dashboard, else
-    the availability they chose. In the same query."""
+    the availability they chose. In the same query. The viewer is here whatever their socket
+    says (it opens only after the page they are loading)."""
     now = now or timezone.now()
     online = Q(presence__connections__gt=0, presence__last_seen_at__gte=now - ONLINE_WINDOW)
+    if viewer is not None:
+        online |= Q(pk=viewer.pk)
     return list(
         users.annotate(status=Case(When(online, then=F("availability")), default=Value(OFFLINE)))
     )

@@ -364,7 +364,7 @@ def sidebar(user: User) -> dict[str, Any]:
 def teammates(user: User) -> list[User]:
     """The people of the user's teams (the user too), each with ``status`` for display."""
     people = User.objects.filter(is_active=True, teams__in=user.teams.all()).distinct()
-    return presence.with_status(people.order_by("first_name", "username"))
+    return presence.with_status(people.order_by("first_name", "username"), viewer=user)
 
 
 # --- One conversation -------------------------------------------------------------------------
@@ -487,4 +487,4 @@ def assignable_agents(user: User, conversation: Conversation | None = None) -> l
             Q(role=User.Role.ADMIN) | Q(is_superuser=True) | Q(teams__in=user.teams.all())
         )
     # Each with ``status`` (offline / online / busy / away) to show beside the name.
-    return presence.with_status(users.distinct().order_by("first_name", "username"))
+    return presence.with_status(users.distinct().order_by("first_name", "username"), viewer=user)

@@ -118,6 +118,9 @@ def test_teammates_see_offline_or_the_chosen_availability(agent, teammate, outsi
     team = User.objects.filter(pk__in=[agent.pk, teammate.pk])
     shown = {u.username: u.status for u in presence.with_status(team)}
     assert shown == {"alice": "busy", "bob": "offline"}
+    # Bob is loading the page, so he is not offline to himself.
+    shown = {u.username: u.status for u in presence.with_status(team, viewer=teammate)}
+    assert shown == {"alice": "busy", "bob": "online"}
 
 
 # --- Auto-assignment ---------------------------------------------------------------------------
