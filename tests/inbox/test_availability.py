@@ -288,3 +288,20 @@ def test_profile_refuses_a_zone_that_does_not_exist(client, agent, zone):
     assert "Select a valid choice" in response.content.decode()
     agent.refresh_from_db()
     assert (agent.availability, agent.time_zone) == ("online", "")
+
+
+def test_the_nav_control_refuses_nonsense_and_never_redirects_off_site(client, agent):
+    client.force_login(agent)
+    htmx = client.post(
+        "/profile/availability/", {"availability": "asleep"}, headers={"HX-Request": "true"}
+    )
+    assert htmx.status_code == 400 and b"online, busy or away" in htmx.content
+    plain = client.post(
+        "/profile/availability/", {"availability": "away", "next": "https://evil.example/"}
+    )
+    assert plain.status_code == 302 and plain["Location"] == "/profile/"
+    back = client.post("/profile/availability/", {"availability": "busy", "next": "/?view=mine"})
+    assert back["Location"] == "/?view=mine"
+    agent.refresh_from_db()
+    assert agent.availability == "busy"
+    assert client.get("/profile/availability/").status_code == 405
