@@ -80,12 +80,19 @@ def announce(user: User, *, here: bool = False) -> None:
     page load, and would flicker on every teammate's screen."""
     here = here or user.pk in presence.online_user_ids()
     status = user.availability if here else presence.OFFLINE
+    # The socket's event shape; live only (no id: a page load shows the current state).
     payload = {
+        "id": None,
         "type": "inbox.availability",
-        "user": user.pk,
-        "name": user.display_name,
-        "availability": user.availability,
-        "status": status,
+        "conversation": None,
+        "account": None,
+        "data": {
+            "user": user.pk,
+            "name": user.display_name,
+            "availability": user.availability,
+            "status": status,
+        },
+        "at": timezone.now().isoformat(),
     }
     groups = [account_group(pk) for pk in visible_account_ids(user)]
     messages = [(group, payload) for group in groups]

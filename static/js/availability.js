@@ -2,23 +2,23 @@
 // re-dispatches each event as `parley:event`) and update every place that shows a name with its
 // availability; the agent's own control in the top bar follows their other tabs.
 (() => {
-  const show = (el, event) => {
-    el.dataset.status = event.status;
+  const show = (el, change) => {
+    el.dataset.status = change.status;
     if (el.tagName === "SELECT") {
-      el.value = event.availability;
-      el.closest("form").dataset.status = event.availability;
+      el.value = change.availability;
+      el.closest("form").dataset.status = change.availability;
     } else if (el.tagName === "OPTION") {
-      el.textContent = `${el.dataset.name} · ${event.status}`;
+      el.textContent = `${el.dataset.name} · ${change.status}`;
     } else {
       const label = el.querySelector(".availability-label");
-      if (label) label.textContent = event.status;
+      if (label) label.textContent = change.status;
     }
   };
 
   document.addEventListener("parley:event", (e) => {
     const event = e.detail;
-    if (!event || event.type !== "inbox.availability") return;
-    document.querySelectorAll(`[data-availability-user="${Number(event.user)}"]`)
-      .forEach((el) => show(el, event));
+    if (!event || event.type !== "inbox.availability" || !event.data) return;
+    document.querySelectorAll(`[data-availability-user="${Number(event.data.user)}"]`)
+      .forEach((el) => show(el, event.data));
   });
 })();

@@ -101,8 +101,8 @@ def test_a_change_is_pushed_to_the_pages_of_the_accounts_teammates_see(
     with django_capture_on_commit_callbacks(execute=True):
         availability.set_availability(user=agent, availability=AWAY)
     (payload,) = async_to_sync(layer.receive)(teammates_channel)["payloads"]
-    assert payload == {
-        "type": "inbox.availability",
+    assert payload["type"] == "inbox.availability" and payload["id"] is None
+    assert payload["data"] == {
         "user": agent.pk,
         "name": "Alice",
         "availability": "away",
