@@ -19,12 +19,7 @@ from inbox.models import User, time_zone_names
 
 
 class ProfileForm(forms.Form):
-    availability = forms.ChoiceField(
-        choices=User.Availability.choices,
-        widget=forms.RadioSelect,
-        help_text="Busy: no new conversations. Away: none either, and yours go back to the "
-        "queue after a while.",
-    )
+    availability = forms.ChoiceField(choices=User.Availability.choices, widget=forms.RadioSelect)
     time_zone = forms.ChoiceField(
         required=False,
         help_text="Snooze times (“Tomorrow 9:00”) and the times on your pages use it.",
@@ -32,6 +27,13 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        minutes = settings.AVAILABILITY_REQUEUE_MINUTES
+        away = " Away: no new ones either"
+        if minutes > 0:
+            away += f", and your open ones go back to the queue after {minutes} minutes"
+        self.fields[
+            "availability"
+        ].help_text = f"Busy: you keep your conversations and get no new ones.{away}."
         self.fields["time_zone"].choices = [
             ("", f"The organisation's ({settings.TIME_ZONE})"),
             *((name, name) for name in sorted(time_zone_names())),

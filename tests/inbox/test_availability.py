@@ -269,6 +269,7 @@ def test_profile_page_sets_time_zone_and_availability(client, agent):
     client.force_login(agent)
     page = client.get("/profile/")
     assert page.status_code == 200 and "Asia/Tokyo" in page.content.decode()
+    assert "go back to the queue after 10 minutes" in page.content.decode()
     assert 'href="/profile/"' in page.content.decode()  # reachable from the nav
     response = client.post("/profile/", {"availability": "away", "time_zone": "Asia/Tokyo"})
     assert response.status_code == 302
