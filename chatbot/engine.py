@@ -505,7 +505,9 @@ def _answer_locked(message: Message, *, now: datetime) -> str:
     if decision.handoff:
         hand_off(conversation, reason={"by": "bot", "message": message.pk, **decision.detail})
     if decision.note:
-        note = Note.objects.create(conversation=conversation, author=None, text=decision.note)
+        note = Note.objects.create(
+            conversation=conversation, author=None, by_bot=True, text=decision.note
+        )
         services.record_event(
             conversation, ConversationEvent.Kind.NOTE_ADDED, data={"note": note.pk, "bot": True}
         )

@@ -1,8 +1,9 @@
 """Auto-assignment per team: new conversations go round-robin to the team's members who are
-online on the dashboard, each holding at most ``Team.max_open_per_agent`` open conversations.
+online on the dashboard and available (not busy or away, ``inbox.availability``), each holding
+at most ``Team.max_open_per_agent`` open conversations.
 What cannot be assigned waits unassigned in the team's queue and is handed out, oldest waiting
 first, as capacity frees (an agent comes online, resolves something, or the periodic sweep).
-A conversation that comes back keeps its agent while that agent is online.
+A conversation that comes back keeps its agent while that agent is online and not away.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ def open_counts(user_ids: list[int]) -> dict[int, int]:
 
 
 def candidates(team: Team) -> list[User]:
-    """Online, active members below the cap, in round-robin order after the last one served."""
+    """Online, available, active members below the cap, in round-robin order after the last one
+    served."""
     online = presence.online_user_ids()
-    members = list(team.members.filter(is_active=True, pk__in=online).order_by("id"))
+    members = list(
+        team.members.filter(
+            is_active=True, pk__in=online, availability=User.Availability.ONLINE
+        ).order_by("id")
+    )
     if not members:
         return []
     counts = open_counts([m.pk for m in members])
@@ -66,13 +72,22 @@ def on_inbound(conversation: Conversation, *, returning: bool) -> User | None:
     if conversation.status != Conversation.Status.OPEN:
         return None
     if conversation.assignee_id is not None and (
-        not returning or conversation.assignee_id in presence.online_user_ids()
+        not returning or keeps_conversations(conversation.assignee_id)
     ):
         return None  # still with its agent
     team = team_for(conversation)
     if team is None:
         return None
     return assign_next(conversation, team)
+
+
+def keeps_conversations(user_id: int) -> bool:
+    """A returning customer stays with an agent who is there: online and not away (a busy
+    agent keeps their own conversations, they only get no new ones)."""
+    return (
+        user_id in presence.online_user_ids()
+        and not User.objects.filter(pk=user_id, availability=User.Availability.AWAY).exists()
+    )
 
 
 def assign_next(conversation: Conversation, team: Team) -> User | None:

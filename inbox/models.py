@@ -5,9 +5,13 @@ Every write goes through ``inbox.services``; these classes only describe the dat
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -23,13 +27,39 @@ class Platform(models.TextChoices):
     LINKEDIN = "linkedin", "LinkedIn"
 
 
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA zone names this machine knows (read from disk once)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(name: str) -> None:
+    if name and name not in time_zone_names():
+        raise ValidationError(f"{name!r} is not a time zone (use an IANA name like Europe/Paris).")
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
         MANAGER = "manager", "Manager"
         AGENT = "agent", "Agent"
 
+    class Availability(models.TextChoices):
+        ONLINE = "online", "Online"
+        BUSY = "busy", "Busy"
+        AWAY = "away", "Away"
+
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    # What the agent says about themselves (inbox.availability): only ONLINE agents with an open
+    # dashboard get new conversations; an AWAY agent's open ones go back to the queue after
+    # AVAILABILITY_REQUEUE_MINUTES, counted from ``availability_changed_at``.
+    availability = models.CharField(
+        max_length=8, choices=Availability.choices, default=Availability.ONLINE
+    )
+    availability_changed_at = models.DateTimeField(default=timezone.now)
+    # IANA name (zoneinfo) for the agent's snooze presets and the times shown to them; empty:
+    # the server's TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
 
     @property
     def is_admin(self) -> bool:
@@ -42,6 +72,10 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
 
 
 class PlatformAccount(models.Model):
@@ -435,6 +469,9 @@ class Note(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Written by the chatbot (why it answered or handed off); no author then. A note whose
+    # author was deleted has no author either, so the bot is told apart by this flag.
+    by_bot = models.BooleanField(default=False)
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -1,18 +1,20 @@
 """Who is on the dashboard. The socket counts connections and the page sends a heartbeat;
 an agent is online while a socket is open and the heartbeat is recent (a web process that dies
-leaves its count behind, the heartbeat ages out)."""
+leaves its count behind, the heartbeat ages out). What teammates see is that, combined with the
+availability the agent chose (``inbox.availability``): offline, or online / busy / away."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from inbox.models import AgentPresence, User
 
 ONLINE_WINDOW = timedelta(seconds=90)
+OFFLINE = "offline"
 
 
 def connected(user: User) -> bool:
@@ -30,7 +32,10 @@ def connected(user: User) -> bool:
 
 
 def disconnected(user: User) -> None:
-    AgentPresence.objects.filter(user=user).update(connections=Greatest(F("connections") - 1, 0))
+    # last_seen_at too: the requeue grace period counts from the last socket closing.
+    AgentPresence.objects.filter(user=user).update(
+        connections=Greatest(F("connections") - 1, 0), last_seen_at=timezone.now()
+    )
 
 
 def heartbeat(user: User) -> None:
@@ -48,4 +53,19 @@ def online_user_ids(now: datetime | None = None) -> set[int]:
         AgentPresence.objects.filter(
             connections__gt=0, last_seen_at__gte=now - ONLINE_WINDOW
         ).values_list("user_id", flat=True)
+    )
+
+
+def with_status(
+    users: QuerySet[User], *, viewer: User | None = None, now: datetime | None = None
+) -> list[User]:
+    """The users, each with ``status`` for display: "offline" without a live dashboard, else
+    the availability they chose. In the same query. The viewer is here whatever their socket
+    says (it opens only after the page they are loading)."""
+    now = now or timezone.now()
+    online = Q(presence__connections__gt=0, presence__last_seen_at__gte=now - ONLINE_WINDOW)
+    if viewer is not None:
+        online |= Q(pk=viewer.pk)
+    return list(
+        users.annotate(status=Case(When(online, then=F("availability")), default=Value(OFFLINE)))
     )

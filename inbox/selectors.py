@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from inbox import presence
 from inbox.access import visible_accounts, visible_conversations
 from inbox.models import (
     ContactIdentity,
@@ -356,7 +357,14 @@ def sidebar(user: User) -> dict[str, Any]:
         "labels": list(Label.objects.order_by("name")),
         "platforms": sorted({a.platform for a in accounts}),
         "sla_available": sla_due_field() is not None,
+        "teammates": teammates(user),
     }
+
+
+def teammates(user: User) -> list[User]:
+    """The people of the user's teams (the user too), each with ``status`` for display."""
+    people = User.objects.filter(is_active=True, teams__in=user.teams.all()).distinct()
+    return presence.with_status(people.order_by("first_name", "username"), viewer=user)
 
 
 # --- One conversation -------------------------------------------------------------------------
@@ -478,4 +486,5 @@ def assignable_agents(user: User, conversation: Conversation | None = None) -> l
         users = users.filter(
             Q(role=User.Role.ADMIN) | Q(is_superuser=True) | Q(teams__in=user.teams.all())
         )
-    return list(users.distinct().order_by("first_name", "username"))
+    # Each with ``status`` (offline / online / busy / away) to show beside the name.
+    return presence.with_status(users.distinct().order_by("first_name", "username"), viewer=user)

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from inbox import delivery, ingest, media, services, triggers
+from inbox import availability, delivery, ingest, media, services, triggers
 from inbox.models import WebhookEvent
 
 
@@ -84,6 +84,12 @@ def fill_assignment_queues() -> int:
     from inbox import assignment
 
     return assignment.fill_all_queues()
+
+
+@shared_task
+def requeue_from_absent_agents() -> int:
+    """Open conversations of agents away or offline past the grace period go back to the queue."""
+    return availability.requeue_from_absent_agents()
 
 
 @shared_task(acks_late=True, ignore_result=True)

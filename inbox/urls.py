@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from inbox import views
+from inbox import profile, views
 
 app_name = "inbox"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("conversations/<int:pk>/actions/", views.conversation_action, name="action"),
     path("conversations/<int:pk>/read/", views.conversation_read, name="read"),
     path("conversations/<int:pk>/saved-replies/", views.saved_reply_list, name="saved-replies"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/availability/", profile.set_availability, name="availability"),
     path("attachments/<int:pk>/", views.attachment_media, name="attachment"),
     path("contacts/<int:pk>/avatar/", views.contact_avatar, name="avatar"),
     path("media/outbound/<str:token>/", views.outbound_media, name="outbound-media"),

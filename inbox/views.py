@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -19,12 +18,19 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from inbox import assignment, composer, engagement, reading, saved_replies, selectors, services
+from inbox import (
+    assignment,
+    composer,
+    engagement,
+    reading,
+    saved_replies,
+    selectors,
+    services,
+    snooze,
+)
 from inbox.access import get_visible_conversation, visible_conversations
 from inbox.models import Attachment, Contact, Conversation, Label, Team
 from inbox.policy import reply_policy
@@ -105,7 +111,7 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
         "teams": Team.objects.filter(accounts=conversation.account_id).order_by("name"),
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
-        "snooze_presets": snooze_presets(),
+        "snooze_presets": snooze.presets(request.user.zone),
     }
 
 
@@ -323,7 +329,7 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
         if conversation.assignee_id:
             assignment.fill_queues_for(conversation.assignee)
     elif action == "snooze":
-        until = snooze_until(data.get("preset", ""), data.get("until", ""))
+        until = snooze.until(data.get("preset", ""), data.get("until", ""), user.zone)
         services.change_status(
             conversation=conversation,
             status=Conversation.Status.SNOOZED,
@@ -354,43 +360,6 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
             raise ValueError("Unknown bot setting.")
     else:
         raise ValueError("Unknown action.")
-
-
-# --- Snooze -----------------------------------------------------------------------------------
-
-
-def snooze_presets(now: datetime | None = None) -> list[tuple[str, str, datetime]]:
-    """(key, label, when) in the server's time zone: "tomorrow 9:00" style choices."""
-    now = timezone.localtime(now or timezone.now())
-    nine = now.replace(hour=9, minute=0, second=0, microsecond=0)
-    evening = now.replace(hour=18, minute=0, second=0, microsecond=0)
-    tomorrow = nine + timedelta(days=1)
-    monday = nine + timedelta(days=(7 - now.weekday()) or 7)
-    presets = [("1h", "In 1 hour", now + timedelta(hours=1))]
-    if evening > now + timedelta(minutes=30):
-        presets.append(("evening", "This evening 18:00", evening))
-    presets += [
-        ("tomorrow", f"Tomorrow {tomorrow:%a} 9:00", tomorrow),
-        ("monday", f"Next Monday {monday:%b %-d} 9:00", monday),
-        ("week", "In a week", nine + timedelta(days=7)),
-    ]
-    return presets
-
-
-def snooze_until(preset: str, custom: str, now: datetime | None = None) -> datetime:
-    now = now or timezone.now()
-    for key, _, when in snooze_presets(now):
-        if key == preset:
-            return when
-    if custom:
-        parsed = parse_datetime(custom)
-        if parsed is not None:
-            if timezone.is_naive(parsed):
-                parsed = timezone.make_aware(parsed)
-            if parsed <= now:
-                raise ValueError("Snooze until a time in the future.")
-            return parsed
-    raise ValueError("Choose when the conversation should come back.")
 
 
 # --- Media ------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
     "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),
     "fill-assignment-queues": ("inbox.tasks.fill_assignment_queues", 30.0),
+    # Away or offline agents' open conversations back to the queue after a grace period.
+    "requeue-from-absent-agents": ("inbox.tasks.requeue_from_absent_agents", 60.0),
     # SLA warnings and breaches: a pass over due rows rather than ETA tasks (why: inbox/sla.py);
     # a pass also catches up on everything that fell due while beat was down.
     "sla-check-timers": ("inbox.tasks.sla_check_timers", 15.0),

@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inbox.middleware.AgentTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +159,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 # The organisation's time zone: reports count days, weeks and hours of the day in it.
 ORGANISATION_TIME_ZONE = env("ORGANISATION_TIME_ZONE", TIME_ZONE)
+# Open conversations of an agent away or offline this long go back to the queue (0: never).
+AVAILABILITY_REQUEUE_MINUTES = int(env("AVAILABILITY_REQUEUE_MINUTES", "10"))
 USE_I18N = True
 USE_TZ = True
 

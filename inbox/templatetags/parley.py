@@ -12,6 +12,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+# How the chatbot signs what it writes in a thread (its messages and its private notes).
+BOT_NAME = "Parley bot"
+
 # http(s) links only; the text around them is escaped first, so nothing the customer wrote is
 # ever markup.
 URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
@@ -67,3 +70,8 @@ def conversation_row(conversation) -> SafeString:
     from inbox.rows import row_html
 
     return row_html(conversation)
+
+
+@register.simple_tag
+def bot_name() -> str:
+    return BOT_NAME

@@ -167,6 +167,19 @@ def test_low_confidence_hands_off_with_the_best_score_noted(account, bot, faq):
     ).exists()
 
 
+def test_hand_off_note_is_signed_by_the_bot_on_the_conversation_page(
+    account, bot, faq, agent, client
+):
+    message = customer_says(account, "My cat knocked the mug off the table, is it covered?")
+    assert engine.answer(message.pk) == "handoff"
+    client.force_login(agent)
+    page = client.get(f"/conversations/{message.conversation_id}/").content.decode()
+    note = page[page.index('class="note-item"') :]
+    note = note[: note.index("</li>")]
+    assert "Bot could not answer and handed off." in note
+    assert "Parley bot ·" in note and "Agent" not in note
+
+
 def test_greeting_goes_with_the_first_reply_only(account, bot, faq):
     bot.greeting = "Hi {first_name}! I'm the Acme bot."
     bot.save()

@@ -1,15 +1,14 @@
-"""Small pieces of the dashboard: safe links, durations, snooze presets, saved-reply variables."""
+"""Small pieces of the dashboard: safe links, durations, saved-reply variables."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from inbox import saved_replies
 from inbox.templatetags.parley import initials, safe_links, short_since
-from inbox.views import snooze_presets, snooze_until
 from tests.factories import ContactFactory, ConversationFactory
 
 
@@ -34,28 +33,6 @@ def test_short_durations_and_initials():
     assert short_since(now - timedelta(hours=5)) == "5 h"
     assert short_since(now - timedelta(days=3)) == "3 d"
     assert initials("Priya Raman Iyer") == "PR" and initials("") == "?"
-
-
-def test_snooze_presets_in_the_servers_time_zone(settings):
-    settings.TIME_ZONE = "UTC"
-    monday_morning = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
-    presets = {key: when for key, _, when in snooze_presets(monday_morning)}
-    assert presets["1h"] == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert presets["evening"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-    assert presets["tomorrow"] == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    assert presets["monday"] == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    late = {key for key, _, _ in snooze_presets(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))}
-    assert "evening" not in late
-
-
-def test_snooze_until_refuses_the_past_and_nonsense():
-    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    assert snooze_until("", "2026-11-25T10:30", now=now) == datetime(
-        2026, 11, 25, 10, 30, tzinfo=UTC
-    )
-    for preset, custom in (("", "2026-11-20T10:30"), ("", "soon"), ("never", "")):
-        with pytest.raises(ValueError):
-            snooze_until(preset, custom, now=now)
 
 
 @pytest.mark.django_db

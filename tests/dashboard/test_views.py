@@ -438,6 +438,7 @@ def test_list_page_query_count_is_pinned(account, agent, django_assert_num_queri
         ConversationFactory(account=account, assignee=agent).labels.add(label)
     client = login(agent)
     # session, user, the user's accounts, rows (with unread counts), their labels, their
-    # accounts, and the sidebar: accounts, teams, labels, assignable agents.
-    with django_assert_num_queries(10):
+    # accounts, and the sidebar: accounts, teams, labels, teammates, assignable agents (the
+    # last two with their availability in the same query).
+    with django_assert_num_queries(11):
         assert client.get("/").status_code == 200
