@@ -183,8 +183,26 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS (SECURE_COOKIES=1): cookies only over TLS, plain HTTP redirected to HTTPS, and
+# browsers told to use HTTPS only (HSTS) so a network attacker cannot strip TLS on a later visit.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = SECURE_COOKIES
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 0) if SECURE_COOKIES else 0
+# Platforms call the webhooks at the URL they were given and check no redirect: never bounce
+# them (they carry their own signatures, and the ASGI entrance skips the middleware anyway).
+SECURE_REDIRECT_EXEMPT = [r"^webhooks/"]
+# Behind a TLS terminator that sets a header for the original scheme, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Only where the proxy overwrites that
+# header from clients: anyone who can reach the app directly could otherwise claim HTTPS.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https."
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header[0], _proxy_ssl_header[1])
 
 # --- Redis, Celery, Channels ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -251,6 +269,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Conversations, messages, replies and notes of the Parley social inbox.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every endpoint and filter: signed-in callers only (session or token),
+    # like the API it describes. Parley is open source, but a deployment need not advertise
+    # its surface, nor which optional endpoints it runs, to anyone who asks.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Platforms --------------------------------------------------------------------------------
