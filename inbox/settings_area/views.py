@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -349,7 +350,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "role": User.Role.ADMIN if user.is_admin else user.role,
         "teams": list(user.teams.all()),
     }
-    form = UserEditForm(request.POST or None, initial=initial)
+    form = UserEditForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -366,6 +367,9 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except people.PeopleError as exc:
             form.add_error(None, str(exc))
         else:
+            if data["password"] and user.pk == request.user.pk:
+                # A new password ends every session; keep this one, as a self-change does.
+                update_session_auth_hash(request, User.objects.get(pk=user.pk))
             messages.success(request, f"{user.username} saved.")
             return redirect("settings:users")
     return render(
