@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connectors import testevents
+from inbox import twofactor
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import accounts as account_actions
 from inbox.settings_area import audit, health, oauth, people
@@ -373,8 +374,28 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{user.username} saved.")
             return redirect("settings:users")
     return render(
-        request, "settings/user_form.html", {"form": form, "creating": False, "subject": user}
+        request,
+        "settings/user_form.html",
+        {
+            "form": form,
+            "creating": False,
+            "subject": user,
+            "two_factor": twofactor.is_enabled(user),
+        },
     )
+
+
+@admin_required
+@require_POST
+def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    twofactor.reset(actor=request.user, user=user)
+    messages.success(
+        request,
+        f"{user.username} logs in with their password alone until they "
+        "set up two-factor authentication again.",
+    )
+    return redirect("settings:user", pk=user.pk)
 
 
 @admin_required
