@@ -91,7 +91,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
             return redirect(pending["next"])
         # Counted with the failed passwords: the username and address lock out alike.
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        form.add_error("code", "That code is not right, or was already used. Try the next one.")
+        form.add_error(
+            "code",
+            "That code is not right, or was already used. Wait a moment, then try the next one.",
+        )
     return render(request, "inbox/login_code.html", {"form": form}, status=200)
 
 

@@ -368,5 +368,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # In-process tasks (embedded default) would log every success.
         "celery.app.trace": {"level": "WARNING"},
+        # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
