@@ -136,3 +136,29 @@ def test_changepassword_command_ends_everything(
         call_command("changepassword", "alice")
 
     assert_signed_out_everywhere(agent, browser, token, probe)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_users_own_change_is_validated_and_signs_out_everywhere_else(agent):
+    """Committed as in production: the sessions end at the save, then this one is renewed."""
+    other_browser, token, probe = signed_in_everywhere(agent)
+    me = Client()
+    me.force_login(agent)
+
+    refused = me.post(
+        "/account/security/password/",
+        {"old_password": PASSWORD, "new_password1": "alice1234", "new_password2": "alice1234"},
+    )
+    assert "too short" in refused.content.decode()
+    assert "too similar to the username" in refused.content.decode()
+
+    changed = me.post(
+        "/account/security/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert changed["Location"] == "/account/security/"
+    assert me.get("/").status_code == 200  # this session stays
+    assert other_browser.get("/")["Location"].startswith("/login/")
+    assert not Token.objects.filter(key=token.key).exists()
+    assert "inbox.disconnect" in [m["type"] for m in probe.received()]
