@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from connectors.registry import get_connector
@@ -32,7 +34,14 @@ def create_or_update_user(
         user.email = email
     if full_name:
         user.first_name, _, user.last_name = full_name.partition(" ")
-    user.set_password(password)
+    if created or not user.check_password(password):
+        # The same password given again (a re-run of the demo's set-up) is no change: it
+        # must not sign the user out everywhere (settings_area.signals.password_set).
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValueError(" ".join(exc.messages))
+        user.set_password(password)
     user.save()
     for name in teams:
         team, _ = Team.objects.get_or_create(name=name)

@@ -14,6 +14,7 @@ from inbox.models import (
     User,
     WebhookEvent,
 )
+from inbox.settings_area import people
 
 
 @admin.register(User)
@@ -71,10 +72,32 @@ class PlatformAccountAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Members and accounts change through the settings area's services, so a change made here
+    closes the affected sockets and is audited exactly as one made at /settings/teams/."""
+
     filter_horizontal = ("members", "accounts")
     list_display = ("name", "auto_assign", "max_open_per_agent")
     # Kept by inbox.assignment's round-robin.
     readonly_fields = ("last_auto_assignee",)
+
+    def save_related(self, request, form, formsets, change):
+        team = form.instance
+        people.update_team(
+            actor=request.user,
+            team=team,
+            name=team.name,
+            members=form.cleaned_data["members"],
+            accounts=form.cleaned_data["accounts"],
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        people.delete_team(actor=request.user, team=obj)
+
+    def delete_queryset(self, request, queryset):
+        for team in queryset:
+            people.delete_team(actor=request.user, team=team)
 
 
 admin.site.register(Label)

@@ -1,19 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from inbox import profile, views
+from inbox import profile, signin, views
 
 app_name = "inbox"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="inbox/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", signin.LoginView.as_view(), name="login"),
+    path("login/code/", signin.login_code, name="login-code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/security/", signin.account_security, name="account-security"),
+    path("account/security/password/", signin.password_change, name="password-change"),
+    path("account/security/2fa/on/", signin.two_factor_enable, name="2fa-enable"),
+    path("account/security/2fa/off/", signin.two_factor_disable, name="2fa-disable"),
     path("", views.conversation_list, name="list"),
     path("conversations/bulk/", views.bulk_action, name="bulk"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),

@@ -8,6 +8,7 @@ repository root, the in-memory channel layer and Celery tasks run in-process. Se
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
@@ -102,6 +107,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "inbox.twofactor.RequireAdminTwoFactorMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "parley.urls"
@@ -146,14 +154,45 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 AUTH_USER_MODEL = "inbox.User"
+# django-axes first: it refuses a locked-out username or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+# Every place a password is set checks these (add_user, the settings area, the user's own
+# change, Django admin, changepassword); a refusal shows their messages.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins within
+# LOGIN_LOCKOUT_MINUTES, that username is locked out, and so is the source address (password
+# spraying over many usernames), until the window passes. Counted in the database, so every
+# web process sees the same lock-out; a successful login clears the user's failures. Every
+# login path counts: /login/ (both steps, wrong two-factor codes included) and /admin/login/.
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "inbox/locked_out.html"
+
+# Two-factor authentication (django-otp: TOTP and single-use recovery codes). With
+# REQUIRE_ADMIN_2FA=1, an admin without it is sent to /account/security/ to set it up before
+# anything else.
+REQUIRE_ADMIN_2FA = env_bool("REQUIRE_ADMIN_2FA", default=False)
+# The issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Parley"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
@@ -186,8 +225,26 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS (SECURE_COOKIES=1): cookies only over TLS, plain HTTP redirected to HTTPS, and
+# browsers told to use HTTPS only (HSTS) so a network attacker cannot strip TLS on a later visit.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = SECURE_COOKIES
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 0) if SECURE_COOKIES else 0
+# Platforms call the webhooks at the URL they were given and check no redirect: never bounce
+# them (they carry their own signatures, and the ASGI entrance skips the middleware anyway).
+SECURE_REDIRECT_EXEMPT = [r"^webhooks/"]
+# Behind a TLS terminator that sets a header for the original scheme, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Only where the proxy overwrites that
+# header from clients: anyone who can reach the app directly could otherwise claim HTTPS.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https."
+        )
+    SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header[0], _proxy_ssl_header[1])
 
 # --- Redis, Celery, Channels ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -254,6 +311,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Conversations, messages, replies and notes of the Parley social inbox.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every endpoint and filter: signed-in callers only (session or token),
+    # like the API it describes. Parley is open source, but a deployment need not advertise
+    # its surface, nor which optional endpoints it runs, to anyone who asks.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Platforms --------------------------------------------------------------------------------
@@ -310,5 +371,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # In-process tasks (embedded default) would log every success.
         "celery.app.trace": {"level": "WARNING"},
+        # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from inbox import signin
+
 urlpatterns = [
+    # Django admin signs in through /login/: the same second factor and throttling.
+    path("admin/login/", signin.admin_login),
     path("admin/", admin.site.urls),
     path("webhooks/", include("connectors.urls")),
     path("settings/", include("inbox.settings_area.urls")),

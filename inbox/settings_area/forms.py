@@ -74,10 +74,22 @@ class UserCreateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        validate_password(password)
-        return password
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            # Checked against the user to be (a password like their name is refused).
+            someone = User(
+                username=cleaned.get("username", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+                email=cleaned.get("email", ""),
+            )
+            try:
+                validate_password(password, someone)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
 
 
 class UserEditForm(forms.Form):
@@ -97,10 +109,14 @@ class UserEditForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password") or ""
         if password:
-            validate_password(password)
+            validate_password(password, self.user)
         return password
 
 

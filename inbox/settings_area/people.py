@@ -52,6 +52,15 @@ def end_sessions(user: User) -> int:
     return ended
 
 
+def sign_out_everywhere(user: User, reason: str) -> None:
+    """End the user's access as it stands: API tokens deleted now, sessions ended and open
+    sockets closed once the change commits. Used when a user is deactivated and when their
+    password is set or reset (whoever holds the old one loses what it opened)."""
+    Token.objects.filter(user=user).delete()
+    close_sockets_on_commit([user.pk], reason)
+    transaction.on_commit(lambda: end_sessions(user))
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -139,10 +148,9 @@ def update_user(
     user.save()
     user.teams.set(list(teams))
     audit.record(actor=actor, action="user.updated", target=user, changes=changes)
-    if old_role != role or old_teams != new_teams or password:
+    # A new password signs the user out everywhere (signals.password_set).
+    if old_role != role or old_teams != new_teams:
         close_sockets_on_commit([user.pk], "access changed")
-    if password and user.pk != actor.pk:
-        transaction.on_commit(lambda: end_sessions(user))
     return user
 
 
@@ -157,9 +165,7 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     if not active:
-        Token.objects.filter(user=user).delete()
-        close_sockets_on_commit([user.pk], "deactivated")
-        transaction.on_commit(lambda: end_sessions(user))
+        sign_out_everywhere(user, "deactivated")
     audit.record(
         actor=actor,
         action="user.reactivated" if active else "user.deactivated",

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import logging
 
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from inbox.models import User
-from inbox.settings_area import audit
+from inbox.models import AuditLog, User
+from inbox.settings_area import audit, people
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +85,41 @@ def remember_active(sender, instance: User, update_fields=None, **kwargs) -> Non
 def user_deactivated(sender, instance: User, created: bool, **kwargs) -> None:
     if created or not getattr(instance, "_was_active", False) or instance.is_active:
         return
-    from rest_framework.authtoken.models import Token
+    people.sign_out_everywhere(instance, "deactivated")
 
-    from inbox.settings_area import people
 
-    Token.objects.filter(user=instance).delete()
-    people.close_sockets_on_commit([instance.pk], "deactivated")
-    transaction.on_commit(lambda: people.end_sessions(instance))
+# --- A password set from anywhere -------------------------------------------------------------
+# Whoever set it (the settings area, Django admin, the user's own change, `add_user`,
+# `changepassword`), a new password ends every session, API token and open socket of the user:
+# a password reset is how a stolen login is taken back. ``set_password`` leaves the raw
+# password on the instance until the save completes; a hash upgrade at login clears it first,
+# so logging in is not a change.
+
+
+@receiver(post_save, sender=User, dispatch_uid="settings_area.password_set")
+def password_set(sender, instance: User, created: bool, **kwargs) -> None:
+    if created or getattr(instance, "_password", None) is None:
+        return
+    people.sign_out_everywhere(instance, "password changed")
+
+
+# --- Login lock-outs --------------------------------------------------------------------------
+# django-axes signals each refused login of a locked username or address: one audit entry per
+# lock-out window is enough (an attacker hammering a locked account must not flood the log).
+
+
+@receiver(user_locked_out, dispatch_uid="settings_area.login_locked_out")
+def login_locked_out(sender, request, username: str | None, ip_address: str | None, **kwargs):
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    recent = AuditLog.objects.filter(action="login.locked_out", created_at__gte=since)
+    if recent.filter(Q(target_repr=username or "") | Q(changes__address=ip_address)).exists():
+        return
+    user = User.objects.filter(username=username).first() if username else None
+    audit.record(
+        actor=None,
+        action="login.locked_out",
+        target=user,
+        target_type="user",
+        target_repr=username or "",
+        extra={"address": ip_address or "", "path": request.path if request else ""},
+    )

@@ -21,6 +21,11 @@ urlpatterns = [
     path("users/new/", views.user_create, name="user_create"),
     path("users/<int:pk>/", views.user_edit, name="user"),
     path("users/<int:pk>/active/", views.user_active, name="user_active"),
+    path(
+        "users/<int:pk>/two-factor/reset/",
+        views.user_two_factor_reset,
+        name="user_two_factor_reset",
+    ),
     path("teams/", views.team_list, name="teams"),
     path("teams/<int:pk>/", views.team_edit, name="team"),
     path("teams/<int:pk>/delete/", views.team_delete, name="team_delete"),

@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -17,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connectors import testevents
+from inbox import twofactor
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import accounts as account_actions
 from inbox.settings_area import audit, health, oauth, people
@@ -349,7 +351,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "role": User.Role.ADMIN if user.is_admin else user.role,
         "teams": list(user.teams.all()),
     }
-    form = UserEditForm(request.POST or None, initial=initial)
+    form = UserEditForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -366,11 +368,34 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except people.PeopleError as exc:
             form.add_error(None, str(exc))
         else:
+            if data["password"] and user.pk == request.user.pk:
+                # A new password ends every session; keep this one, as a self-change does.
+                update_session_auth_hash(request, User.objects.get(pk=user.pk))
             messages.success(request, f"{user.username} saved.")
             return redirect("settings:users")
     return render(
-        request, "settings/user_form.html", {"form": form, "creating": False, "subject": user}
+        request,
+        "settings/user_form.html",
+        {
+            "form": form,
+            "creating": False,
+            "subject": user,
+            "two_factor": twofactor.is_enabled(user),
+        },
     )
+
+
+@admin_required
+@require_POST
+def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    twofactor.reset(actor=request.user, user=user)
+    messages.success(
+        request,
+        f"{user.username} logs in with their password alone until they "
+        "set up two-factor authentication again.",
+    )
+    return redirect("settings:user", pk=user.pk)
 
 
 @admin_required

@@ -221,7 +221,13 @@ def test_inactive_users_token_stops_working(account, agent):
     assert client.get("/api/v1/conversations/").status_code == 401
 
 
-def test_openapi_schema_is_served(client):
-    response = client.get("/api/schema/")
+def test_openapi_schema_is_served_to_a_signed_in_caller(agent):
+    response = api(agent).get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/conversations/" in response.content
+
+
+def test_openapi_schema_is_refused_to_anonymous_callers(client):
+    response = client.get("/api/schema/")
+    assert response.status_code in (401, 403)
+    assert b"/api/v1/" not in response.content

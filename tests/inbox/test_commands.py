@@ -26,7 +26,7 @@ def test_add_user_with_role_and_teams():
         "--role",
         "agent",
         "--password",
-        "pw-123456",
+        "tidal-lantern-42",
         "--team",
         "Support",
         "--team",
@@ -35,7 +35,7 @@ def test_add_user_with_role_and_teams():
 
     user = User.objects.get(username="sam")
     assert user.role == "agent"
-    assert user.check_password("pw-123456")
+    assert user.check_password("tidal-lantern-42")
     assert set(user.teams.values_list("name", flat=True)) == {"Support", "VIP"}
 
 
@@ -48,7 +48,7 @@ def test_add_user_again_updates():
 
 
 def test_api_token_prints_the_key_last_and_is_stable():
-    run("add_user", "sam", "--role", "agent", "--password", "pw-123456")
+    run("add_user", "sam", "--role", "agent", "--password", "tidal-lantern-42")
 
     first = run("api_token", "sam")[-1]
     second = run("api_token", "sam")[-1]

@@ -53,7 +53,8 @@ def test_add_a_user_who_can_sign_in(admin_client, team):
     )
     dana = User.objects.get(username="dana")
     assert list(dana.teams.all()) == [team]
-    assert Client().login(username="dana", password=PASSWORD)
+    signed_in = Client().post("/login/", {"username": "dana", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/"
     entry = AuditLog.objects.get(action="user.created")
     assert PASSWORD not in str(entry.changes)
 
