@@ -163,6 +163,7 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     outcomes: dict[int, tuple[str, str]] = {}
     owners: dict[int, int] = {}  # id(event) → webhook id
     parsed: list[events.Event] = []
+    unsigned: dict[int, str] = {}  # webhook id → why some of its events were dropped
     for webhook in webhooks:
         try:
             found = get_connector(webhook.source).parse(
@@ -176,8 +177,11 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
             outcomes[webhook.pk] = (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")
             log.exception("webhook %s could not be parsed", webhook.pk)
             continue
+        found, dropped = signed_events(webhook, found)
+        if dropped:
+            unsigned[webhook.pk] = dropped
         if not found:
-            outcomes[webhook.pk] = (WebhookEvent.Outcome.IGNORED, "no event Parley uses")
+            outcomes[webhook.pk] = (WebhookEvent.Outcome.IGNORED, dropped or "no event Parley uses")
         owners.update((id(event), webhook.pk) for event in found)
         parsed += found
     reasons: dict[int, list[str]] = {}
@@ -185,15 +189,33 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
         reasons.setdefault(owners[id(event)], []).append(reason)
     for pk, count in Counter(owners[id(event)] for event in parsed).items():
         skipped = reasons.get(pk, [])
-        error = "; ".join(skipped)
+        error = "; ".join(([unsigned[pk]] if pk in unsigned else []) + skipped)
         if skipped:
-            log.warning("webhook %s: %s", pk, error)
+            log.warning("webhook %s: %s", pk, "; ".join(skipped))
         ignored = len(skipped) == count
         outcomes[pk] = (
             WebhookEvent.Outcome.IGNORED if ignored else WebhookEvent.Outcome.PROCESSED,
             error,
         )
     return outcomes
+
+
+def signed_events(
+    webhook: WebhookEvent, found: list[events.Event]
+) -> tuple[list[events.Event], str]:
+    """The events of accounts whose secret verified the body (all of them when the app-wide
+    secret did), and why the others were dropped: one account's secret never speaks for
+    another account named in the same body."""
+    if webhook.signed_for is None:
+        return found, ""
+    allowed = set(webhook.signed_for)
+    kept = [e for e in found if e.account_external_id in allowed]
+    others = sorted({e.account_external_id for e in found} - allowed)
+    if not others:
+        return kept, ""
+    why = f"events for {', '.join(others)} dropped: not signed with a secret of theirs"
+    log.warning("webhook %s: %s", webhook.pk, why)
+    return kept, why
 
 
 def _record(outcomes: dict[int, tuple[str, str]]) -> None:
