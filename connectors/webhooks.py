@@ -124,18 +124,26 @@ def check_signature(
 def limit_per_address(request: HttpRequest, *, group: str, rate: str) -> None:
     """Count this request against ``rate`` (``"30/m"``) for its source address, in the shared
     cache (so every web process counts together); 429 with Retry-After once over it."""
-    usage = get_usage(request, group=f"webhooks-{group}", key="ip", rate=rate, increment=True)
+    usage = get_usage(
+        request, group=f"webhooks-{group}", key=_source_address, rate=rate, increment=True
+    )
     if usage and usage["should_limit"]:
         log.warning(
             "webhook %s: %s limit (%s) reached by %s",
             request.path,
             group,
             rate,
-            request.META.get("REMOTE_ADDR"),
+            _source_address(group, request),
         )
         raise WebhookRejected(
             429, f"too many {group} requests from this address", retry_after=usage["time_left"]
         )
+
+
+def _source_address(group: str, request: HttpRequest) -> str:
+    """The client address (behind a proxy, the server must put the client's there: uvicorn
+    ``--proxy-headers --forwarded-allow-ips``); an ASGI server on a Unix socket names none."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def rejection_response(exc: WebhookRejected) -> HttpResponse:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 # cost over single-event POSTs, few enough that bodies of many events (Meta batches up to
 # 1 000) spread over the workers' passes instead of one process holding a burst.
 BATCH_SIZE = 25
+# Archived rows one DELETE of the retention pass removes at most (short locks, bounded WAL).
+PRUNE_CHUNK = 5000
 
 # One event at a time: handler(account=..., event=...).
 HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
@@ -233,3 +237,26 @@ def _record(outcomes: dict[int, tuple[str, str]]) -> None:
 def replay(webhook_ids: Iterable[int]) -> dict[int, str]:
     """Process archived webhooks again (after a parser fix). Rejected ones stay rejected."""
     return {pk: process_webhook(pk) for pk in webhook_ids}
+
+
+def prune_archive(now: datetime | None = None) -> int:
+    """The archive's retention pass: processed, ignored and rejected bodies older than
+    ``WEBHOOK_ARCHIVE_DAYS`` go, failed ones after ``WEBHOOK_ARCHIVE_FAILED_DAYS`` (kept longer
+    for a replay once the parser is fixed). Bodies still waiting are never pruned. Returns how
+    many rows were deleted."""
+    now = now or timezone.now()
+    Outcome = WebhookEvent.Outcome
+    rules = (
+        ((Outcome.PROCESSED, Outcome.IGNORED, Outcome.REJECTED), settings.WEBHOOK_ARCHIVE_DAYS),
+        ((Outcome.FAILED,), settings.WEBHOOK_ARCHIVE_FAILED_DAYS),
+    )
+    deleted = 0
+    for outcomes, days in rules:
+        old = WebhookEvent.objects.filter(
+            outcome__in=outcomes, received_at__lt=now - timedelta(days=days)
+        )
+        while ids := list(old.values_list("id", flat=True)[:PRUNE_CHUNK]):
+            deleted += WebhookEvent.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        log.info("webhook archive: %s old deliveries pruned", deleted)
+    return deleted
