@@ -119,7 +119,7 @@ class XConnector(Connector):
         token = request.GET.get("crc_token")
         if not token:
             raise WebhookRejected(400, "crc_token missing")
-        if not CRC_TOKEN.fullmatch(token):
+        if not CRC_TOKEN.fullmatch(token) or _parses_as_json(token):
             # Signing any text would sign a webhook body of that text: only X's shape is answered.
             log.warning("X CRC refused: crc_token of %s characters is not X's shape", len(token))
             raise WebhookRejected(400, "crc_token is not a short URL-safe token")
@@ -316,6 +316,16 @@ class XConnector(Connector):
                 permanent=True,
             )
         return handle
+
+
+def _parses_as_json(token: str) -> bool:
+    """``123``, ``true``: of X's alphabet, yet JSON (never a webhook body, which is an object;
+    refused all the same)."""
+    try:
+        decode_json(token.encode())
+    except PayloadError:
+        return False
+    return True
 
 
 def _single_account_secret() -> str:
