@@ -4,9 +4,9 @@ GET is the subscription handshake. POST is verified with ``X-Hub-Signature-256``
 body bytes (never re-serialised JSON: Meta signs its own ``\\u00e4``-style escapes) against
 ``META_APP_SECRET`` or the ``app_secret`` of an account named in the body (Instagram-Login apps
 sign with the Instagram app secret), archived, and enqueued; an account's own secret speaks only
-for the accounts it is set on (the ingest pass drops other entries). ``object`` picks the platform and
-``entry[].id`` the account; ids Parley does not know are archived and reported, and Meta still
-gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
+for the accounts it is set on (the ingest pass drops other entries). ``object`` picks the
+platform and ``entry[].id`` the account; ids Parley does not know are archived and reported, and
+Meta still gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
 """
 
 from __future__ import annotations
