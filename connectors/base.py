@@ -7,6 +7,7 @@ types below and turns an ``OutboundMessage`` into the platform's send call. Noth
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,14 +25,27 @@ if TYPE_CHECKING:
 class WebhookRejected(Exception):
     """A webhook request refused before processing; carries the HTTP status to answer."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, *, retry_after: float | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        # Seconds, sent as Retry-After (a 429).
+        self.retry_after = retry_after
 
 
 class PayloadError(Exception):
     """A stored body that cannot be parsed into events (kept with this error for a replay)."""
+
+
+def decode_json(body: bytes) -> Any:
+    """A webhook body's JSON; PayloadError when it is not JSON or nests too deeply for the
+    parser (``[[[[…`` raises RecursionError, not ValueError: a 500 if left uncaught)."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise PayloadError(f"not JSON: {exc}") from exc
+    except RecursionError:
+        raise PayloadError("not JSON Parley reads: nested too deeply") from None
 
 
 class DeliveryError(Exception):

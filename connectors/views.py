@@ -5,6 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from connectors.base import WebhookRejected
 from connectors.registry import get_connector
+from connectors.webhooks import rejection_response
 
 log = logging.getLogger(__name__)
 
@@ -15,4 +16,4 @@ def webhook(request: HttpRequest, source: str, **kwargs) -> HttpResponse:
     try:
         return get_connector(source).handle_webhook(request, **kwargs)
     except WebhookRejected as exc:
-        return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
+        return rejection_response(exc)

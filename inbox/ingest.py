@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 # cost over single-event POSTs, few enough that bodies of many events (Meta batches up to
 # 1 000) spread over the workers' passes instead of one process holding a burst.
 BATCH_SIZE = 25
+# Archived rows one DELETE of the retention pass removes at most (short locks, bounded WAL).
+PRUNE_CHUNK = 5000
 
 # One event at a time: handler(account=..., event=...).
 HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
@@ -163,6 +167,7 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
     outcomes: dict[int, tuple[str, str]] = {}
     owners: dict[int, int] = {}  # id(event) → webhook id
     parsed: list[events.Event] = []
+    unsigned: dict[int, str] = {}  # webhook id → why some of its events were dropped
     for webhook in webhooks:
         try:
             found = get_connector(webhook.source).parse(
@@ -176,8 +181,11 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
             outcomes[webhook.pk] = (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")
             log.exception("webhook %s could not be parsed", webhook.pk)
             continue
+        found, dropped = signed_events(webhook, found)
+        if dropped:
+            unsigned[webhook.pk] = dropped
         if not found:
-            outcomes[webhook.pk] = (WebhookEvent.Outcome.IGNORED, "no event Parley uses")
+            outcomes[webhook.pk] = (WebhookEvent.Outcome.IGNORED, dropped or "no event Parley uses")
         owners.update((id(event), webhook.pk) for event in found)
         parsed += found
     reasons: dict[int, list[str]] = {}
@@ -185,15 +193,33 @@ def _apply(webhooks: list[WebhookEvent]) -> dict[int, tuple[str, str]]:
         reasons.setdefault(owners[id(event)], []).append(reason)
     for pk, count in Counter(owners[id(event)] for event in parsed).items():
         skipped = reasons.get(pk, [])
-        error = "; ".join(skipped)
+        error = "; ".join(([unsigned[pk]] if pk in unsigned else []) + skipped)
         if skipped:
-            log.warning("webhook %s: %s", pk, error)
+            log.warning("webhook %s: %s", pk, "; ".join(skipped))
         ignored = len(skipped) == count
         outcomes[pk] = (
             WebhookEvent.Outcome.IGNORED if ignored else WebhookEvent.Outcome.PROCESSED,
             error,
         )
     return outcomes
+
+
+def signed_events(
+    webhook: WebhookEvent, found: list[events.Event]
+) -> tuple[list[events.Event], str]:
+    """The events of accounts whose secret verified the body (all of them when the app-wide
+    secret did), and why the others were dropped: one account's secret never speaks for
+    another account named in the same body."""
+    if webhook.signed_for is None:
+        return found, ""
+    allowed = set(webhook.signed_for)
+    kept = [e for e in found if e.account_external_id in allowed]
+    others = sorted({e.account_external_id for e in found} - allowed)
+    if not others:
+        return kept, ""
+    why = f"events for {', '.join(others)} dropped: not signed with a secret of theirs"
+    log.warning("webhook %s: %s", webhook.pk, why)
+    return kept, why
 
 
 def _record(outcomes: dict[int, tuple[str, str]]) -> None:
@@ -211,3 +237,26 @@ def _record(outcomes: dict[int, tuple[str, str]]) -> None:
 def replay(webhook_ids: Iterable[int]) -> dict[int, str]:
     """Process archived webhooks again (after a parser fix). Rejected ones stay rejected."""
     return {pk: process_webhook(pk) for pk in webhook_ids}
+
+
+def prune_archive(now: datetime | None = None) -> int:
+    """The archive's retention pass: processed, ignored and rejected bodies older than
+    ``WEBHOOK_ARCHIVE_DAYS`` go, failed ones after ``WEBHOOK_ARCHIVE_FAILED_DAYS`` (kept longer
+    for a replay once the parser is fixed). Bodies still waiting are never pruned. Returns how
+    many rows were deleted."""
+    now = now or timezone.now()
+    Outcome = WebhookEvent.Outcome
+    rules = (
+        ((Outcome.PROCESSED, Outcome.IGNORED, Outcome.REJECTED), settings.WEBHOOK_ARCHIVE_DAYS),
+        ((Outcome.FAILED,), settings.WEBHOOK_ARCHIVE_FAILED_DAYS),
+    )
+    deleted = 0
+    for outcomes, days in rules:
+        old = WebhookEvent.objects.filter(
+            outcome__in=outcomes, received_at__lt=now - timedelta(days=days)
+        )
+        while ids := list(old.values_list("id", flat=True)[:PRUNE_CHUNK]):
+            deleted += WebhookEvent.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        log.info("webhook archive: %s old deliveries pruned", deleted)
+    return deleted

@@ -508,9 +508,15 @@ class WebhookEvent(models.Model):
         PlatformAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     headers = models.JSONField(default=dict)
-    # The exact bytes: signatures are computed over them, and replays parse them again.
+    # The exact bytes: signatures are computed over them, and replays parse them again. Of a
+    # rejected body (no secret vouched for it) only the first KB is kept, with its size and hash.
     body = models.BinaryField()
+    body_size = models.PositiveIntegerField(null=True, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField(null=True)
+    # External ids of the accounts whose own secret verified the body: ingest applies events of
+    # these accounts only. Null: the app-wide secret verified it (every account), or none did.
+    signed_for = models.JSONField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -526,6 +532,8 @@ class WebhookEvent(models.Model):
                 condition=Q(outcome="received"),
                 name="webhook_unprocessed",
             ),
+            # The retention pass (old rows of one outcome) and the admins' list of failed ones.
+            models.Index(fields=["outcome", "received_at"], name="webhook_outcome_received"),
         ]
 
     def __str__(self) -> str:

@@ -66,6 +66,12 @@ def requeue_stalled_work() -> dict[str, int]:
     return {"messages": len(due), "webhooks": stalled}
 
 
+@shared_task(ignore_result=True)
+def prune_webhook_archive() -> int:
+    """The webhook archive's retention (``WEBHOOK_ARCHIVE_DAYS``, ``WEBHOOK_ARCHIVE_FAILED_DAYS``)."""
+    return ingest.prune_archive()
+
+
 @shared_task
 def reopen_snoozed_conversations() -> int:
     return services.reopen_snoozed()

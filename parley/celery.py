@@ -49,6 +49,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "sla-check-timers": ("inbox.tasks.sla_check_timers", 15.0),
     # Customer messages whose chatbot task was lost (Redis restarted) get it again.
     "chatbot-sweep": ("chatbot.tasks.sweep_unanswered", 60.0),
+    # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).
+    "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
 }
 
 app.conf.beat_schedule = {

@@ -304,6 +304,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults, with a JSON parser that answers deeply nested JSON with 400, not 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "inbox.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -353,6 +359,16 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 # A webhook body above this is refused with 413 before anything is parsed.
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+# Per source address (django-ratelimit, counted in the shared cache across processes): handshake
+# GETs (X CRC, LinkedIn challenge, Meta hub.*), and POSTs refused for their signature.
+WEBHOOK_HANDSHAKE_RATE = env("WEBHOOK_HANDSHAKE_RATE", "30/m")
+WEBHOOK_REJECTED_RATE = env("WEBHOOK_REJECTED_RATE", "30/m")
+RATELIMIT_USE_CACHE = "shared"
+RATELIMIT_CACHE_PREFIX = "parley:ratelimit:"
+# Archive retention in days: processed, ignored and rejected bodies; failed ones (kept longer for
+# a replay after a parser fix, and listed for admins).
+WEBHOOK_ARCHIVE_DAYS = int(env("WEBHOOK_ARCHIVE_DAYS", "30"))
+WEBHOOK_ARCHIVE_FAILED_DAYS = int(env("WEBHOOK_ARCHIVE_FAILED_DAYS", "90"))
 # Platform HTTP: (connect, read) timeouts in seconds.
 PLATFORM_HTTP_TIMEOUT = (5.0, 20.0)
 # Media downloads: size cap. Fetches from private, loopback and link-local addresses are refused

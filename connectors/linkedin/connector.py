@@ -11,8 +11,8 @@ Account set-up: ``connect_account linkedin --external-id urn:li:organization:ID
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -26,9 +26,11 @@ from connectors.base import (
     DeliveryError,
     Event,
     OutboundMessage,
+    PayloadError,
     PlatformRules,
     SendResult,
     WebhookRejected,
+    decode_json,
 )
 from connectors.linkedin import parser
 from connectors.linkedin import services as li_services
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-LI-Signature"
 SIGNATURE_PREFIX = "hmacsha256="
+# LinkedIn's challengeCode is a UUID (REFERENCE §7); nothing else is signed.
+CHALLENGE_CODE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 # The Marketing API version the requests are written against (LinkedIn-Version: YYYYMM); an
 # account option `api_version` overrides it when LinkedIn sunsets this one.
 API_VERSION = "202510"
@@ -50,20 +56,16 @@ def challenge_response(secret: str, code: str) -> dict[str, str]:
     return {"challengeCode": code, "challengeResponse": webhooks.hmac_sha256(secret, code.encode())}
 
 
-def signature_ok(signature: str | None, body: bytes, secrets: list[str]) -> bool:
-    """``X-LI-Signature``: the documented reading is hex HMAC-SHA256 over ``"hmacsha256=" +
-    body``; some integrations hash the body alone, or send the prefix in the header. All are
-    accepted (REFERENCE §7): each is a constant-time comparison with the client secret."""
-    if not signature:
-        return False
-    value = signature.strip()
-    if value.lower().startswith(SIGNATURE_PREFIX):
-        value = value[len(SIGNATURE_PREFIX) :]
-    documented = webhooks.signature_matches(
-        value, SIGNATURE_PREFIX.encode() + body, secrets, prefix=""
+def check_signature(
+    signature: str | None, body: bytes, candidates: list[webhooks.Signer]
+) -> webhooks.Verdict:
+    """``X-LI-Signature``: the one documented reading (REFERENCE §7), the bare hex
+    HMAC-SHA256 of ``"hmacsha256=" + body``. The undocumented readings (the body alone, the
+    prefix in the header) are not accepted: the body-alone one made the challenge answer —
+    HMAC of the challengeCode — the signature of a body equal to that code."""
+    return webhooks.check_signature(
+        signature, SIGNATURE_PREFIX.encode() + body, candidates, prefix=""
     )
-    body_only = webhooks.signature_matches(value, body, secrets, prefix="")
-    return documented or body_only
 
 
 def classify(response: requests.Response) -> DeliveryError:
@@ -125,9 +127,16 @@ class LinkedInConnector(Connector):
 
     def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         if request.method == "GET":
+            webhooks.limit_per_address(
+                request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE
+            )
             code = request.GET.get("challengeCode")
             if not code:
                 raise WebhookRejected(400, "challengeCode missing")
+            if not CHALLENGE_CODE.fullmatch(code):
+                # LinkedIn sends a UUID; signing anything else would sign text of our caller's.
+                log.warning("LinkedIn challenge refused: challengeCode is not a UUID")
+                raise WebhookRejected(400, "challengeCode is not a UUID")
             # LinkedIn wants the answer within 3 s: settings first, no query when set.
             secret = settings.LINKEDIN_CLIENT_SECRET or _single_account_secret()
             if not secret:
@@ -140,27 +149,31 @@ class LinkedInConnector(Connector):
         if request.method != "POST":
             raise WebhookRejected(405, "GET (challenge) or POST only")
         body = webhooks.read_body(request)
-        organization = None
+        organizations: list[str] = []
         try:
-            data = json.loads(body)
+            data = decode_json(body)
             if isinstance(data, dict):
-                organization = parser.notification_account(data)
-        except ValueError:
+                organizations = parser.notification_accounts(data)
+        except PayloadError:
             pass  # archived and answered 400 by receive() after the signature check
-        account = (
-            PlatformAccount.objects.filter(platform=self.platform, external_id=organization).first()
-            if organization
-            else None
+        accounts = (
+            list(
+                PlatformAccount.objects.filter(
+                    platform=self.platform, external_id__in=organizations
+                )
+            )
+            if organizations
+            else []
         )
-        secrets = [settings.LINKEDIN_CLIENT_SECRET]
-        if account is not None:
-            secrets.insert(0, account.credentials.get("client_secret", ""))
+        # One organisation named: the archive row points at it.
+        account = accounts[0] if len(organizations) == 1 and accounts else None
+        candidates = webhooks.signers(settings.LINKEDIN_CLIENT_SECRET, accounts, "client_secret")
         signature = request.headers.get(SIGNATURE_HEADER)
         return webhooks.receive(
             request,
             source="linkedin",
             account=account,
-            verify=lambda raw: signature_ok(signature, raw, secrets),
+            verify=lambda raw: check_signature(signature, raw, candidates),
         )
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:

@@ -7,7 +7,6 @@ mentions become comment conversations (one per post); likes and shares are only 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from connectors.base import (
     MessageReceived,
     PayloadError,
     Person,
+    decode_json,
 )
 
 PLATFORM = "linkedin"
@@ -54,18 +54,22 @@ def member(urn: str) -> Person:
     return Person(platform_user_id=urn, name=f"LinkedIn member {short}" if short else "")
 
 
-def notification_account(data: dict[str, Any]) -> str | None:
-    for item in data.get("notifications") or []:
-        if isinstance(item, dict) and item.get("organizationalEntity"):
-            return str(item["organizationalEntity"])
-    return None
+def notification_accounts(data: dict[str, Any]) -> list[str]:
+    """The organisations a push names, in order: each notification is applied only when the
+    secret that verified the push is one of its organisation's."""
+    notifications = data.get("notifications")
+    if not isinstance(notifications, list):
+        return []
+    found = [
+        str(item["organizationalEntity"])
+        for item in notifications
+        if isinstance(item, dict) and item.get("organizationalEntity")
+    ]
+    return list(dict.fromkeys(found))
 
 
 def parse_webhook(body: bytes) -> list[Event]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
+    data = decode_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("notifications"), list):
         raise PayloadError("a LinkedIn push carries a notifications list")
     parsed: list[Event] = []

@@ -9,7 +9,6 @@ makes the whole body a PayloadError, so it stays archived with the reason and ca
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from connectors.base import (
     Person,
     ReactionChanged,
     WindowOpened,
+    decode_json,
 )
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,7 @@ SHARE_TYPES = {"share", "post", "ig_post", "reel", "ig_reel", "template"}
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
+    data = decode_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
         raise PayloadError("not a Meta webhook: no entry list")
     return data

@@ -13,13 +13,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from connectors.base import WebhookRejected
 from connectors.meta import webhook as meta_webhook
+from connectors.webhooks import rejection_response
 
 
 def _answer(request: HttpRequest, *, own_thread: bool) -> HttpResponse:
     try:
         return meta_webhook.handle(request)
     except WebhookRejected as exc:
-        return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
+        return rejection_response(exc)
     finally:
         if own_thread:
             # A pool thread's connection goes back to the pool (request_finished only closes

@@ -3,22 +3,22 @@
 GET is the subscription handshake. POST is verified with ``X-Hub-Signature-256`` over the raw
 body bytes (never re-serialised JSON: Meta signs its own ``\\u00e4``-style escapes) against
 ``META_APP_SECRET`` or the ``app_secret`` of an account named in the body (Instagram-Login apps
-sign with the Instagram app secret), archived, and enqueued. ``object`` picks the platform and
-``entry[].id`` the account; ids Parley does not know are archived and reported, and Meta still
-gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
+sign with the Instagram app secret), archived, and enqueued; an account's own secret speaks only
+for the accounts it is set on (the ingest pass drops other entries). ``object`` picks the
+platform and ``entry[].id`` the account; ids Parley does not know are archived and reported, and
+Meta still gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from connectors import webhooks
-from connectors.base import WebhookRejected
+from connectors.base import PayloadError, WebhookRejected, decode_json
 from connectors.meta.parsing import entry_ids, platform_of
 from inbox.models import Platform, PlatformAccount
 
@@ -56,6 +56,7 @@ def _token_matches(token: str) -> bool:
 
 
 def handshake(request: HttpRequest) -> HttpResponse:
+    webhooks.limit_per_address(request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
     mode = request.GET.get("hub.mode")
     token = request.GET.get("hub.verify_token", "")
     challenge = request.GET.get("hub.challenge")
@@ -75,9 +76,9 @@ def handshake(request: HttpRequest) -> HttpResponse:
 def receive(request: HttpRequest) -> HttpResponse:
     body = webhooks.read_body(request)
     try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
+        data = decode_json(body)
+    except PayloadError:
+        data = None  # receive() archives it and answers 400 once the signature is checked
     platform, ids = None, []
     if isinstance(data, dict):
         platform = platform_of(data)
@@ -87,8 +88,8 @@ def receive(request: HttpRequest) -> HttpResponse:
         if platform and ids
         else []
     )
-    secrets = [settings.META_APP_SECRET]
-    secrets += [str((a.credentials or {}).get("app_secret") or "") for a in accounts]
+    # A page's own app secret speaks for the pages it is set on, not for every entry[].
+    candidates = webhooks.signers(settings.META_APP_SECRET, accounts, "app_secret")
     signature = request.headers.get(SIGNATURE_HEADER)
     unknown = sorted(set(ids) - {a.external_id for a in accounts})
     response = webhooks.receive(
@@ -99,7 +100,7 @@ def receive(request: HttpRequest) -> HttpResponse:
         # One account named: the archive row points at it; a batch for several stays unlinked
         # (each event carries its own entry id).
         account=accounts[0] if len(accounts) == 1 and not unknown else None,
-        verify=lambda raw: webhooks.signature_matches(signature, raw, secrets),
+        verify=lambda raw: webhooks.check_signature(signature, raw, candidates),
     )
     if unknown:
         log.warning("Meta webhook for unknown %s account(s) %s archived", platform, unknown)

@@ -14,7 +14,6 @@ Optional keys: ``"type"`` — ``"message"`` (the default), ``"delivery"`` or ``"
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +35,7 @@ from connectors.base import (
     PlatformRules,
     SendResult,
     WebhookRejected,
+    decode_json,
 )
 from inbox.models import Platform, PlatformAccount
 
@@ -68,20 +68,20 @@ class SandboxConnector(Connector):
         if account is None:
             webhooks.read_body(request)  # still refuse oversized bodies first
             raise WebhookRejected(404, "unknown sandbox account")
-        secret = account.credentials.get("secret", "")
+        candidates = webhooks.signers("", [account], "secret")
         signature = request.headers.get(SIGNATURE_HEADER)
         return webhooks.receive(
             request,
             source="sandbox",
             account=account,
-            verify=lambda body: webhooks.signature_matches(signature, body, [secret]),
+            verify=lambda body: webhooks.check_signature(signature, body, candidates),
         )
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
         if account is None:
             raise PayloadError("sandbox webhook without an account")
+        data = decode_json(body)
         try:
-            data = json.loads(body)
             kind = data.get("type", "message")
             when = _from_ms(data.get("timestamp"))
             common: dict[str, Any] = {

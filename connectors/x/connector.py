@@ -8,9 +8,9 @@ Account set-up: ``connect_account x --external-id USER_ID --credential access_to
 
 from __future__ import annotations
 
-import json
 import logging
 import mimetypes
+import re
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -25,9 +25,11 @@ from connectors.base import (
     DeliveryError,
     Event,
     OutboundMessage,
+    PayloadError,
     PlatformRules,
     SendResult,
     WebhookRejected,
+    decode_json,
 )
 from connectors.x import client, parser
 from connectors.x import services as x_services
@@ -36,6 +38,9 @@ from inbox.models import Platform, PlatformAccount
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+# X's CRC token: a short random token of the base64 / base64url alphabets. Nothing of this shape
+# is a JSON object, so its CRC answer is never the signature of a webhook body.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
 # A group DM holds at most 50 people: the account plus 49 others (participant_ids maxItems 49).
 MAX_GROUP_PEOPLE = 50
 # Pages fetched in one polling pass; the rest waits for the next pass (15 requests / 15 min).
@@ -82,35 +87,42 @@ class XConnector(Connector):
         if request.method != "POST":
             raise WebhookRejected(405, "GET (CRC) or POST only")
         body = webhooks.read_body(request)
-        account_id = None
+        account_ids: list[str] = []
         try:
-            data = json.loads(body)
+            data = decode_json(body)
             if isinstance(data, dict):
-                account_id = parser.webhook_account_id(data)
-        except ValueError:
+                account_ids = parser.webhook_account_ids(data)
+        except PayloadError:
             pass  # receive() archives it and answers 400 once the signature is checked
-        account = (
-            PlatformAccount.objects.filter(platform=self.platform, external_id=account_id).first()
-            if account_id
-            else None
+        accounts = (
+            list(
+                PlatformAccount.objects.filter(platform=self.platform, external_id__in=account_ids)
+            )
+            if account_ids
+            else []
         )
-        secrets = [settings.X_CONSUMER_SECRET]
-        if account is not None:
-            secrets.insert(0, account.credentials.get("consumer_secret", ""))
+        # The archive row points at the subscribed account (the first the body names).
+        account = next((a for a in accounts if a.external_id == account_ids[0]), None)
+        candidates = webhooks.signers(settings.X_CONSUMER_SECRET, accounts, "consumer_secret")
         signature = request.headers.get(SIGNATURE_HEADER)
         return webhooks.receive(
             request,
             source="x",
             account=account,
-            verify=lambda raw: webhooks.signature_matches(
-                signature, raw, secrets, encoding="base64"
+            verify=lambda raw: webhooks.check_signature(
+                signature, raw, candidates, encoding="base64"
             ),
         )
 
     def _crc(self, request: HttpRequest) -> HttpResponse:
+        webhooks.limit_per_address(request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
         token = request.GET.get("crc_token")
         if not token:
             raise WebhookRejected(400, "crc_token missing")
+        if not CRC_TOKEN.fullmatch(token) or _parses_as_json(token):
+            # Signing any text would sign a webhook body of that text: only X's shape is answered.
+            log.warning("X CRC refused: crc_token of %s characters is not X's shape", len(token))
+            raise WebhookRejected(400, "crc_token is not a short URL-safe token")
         # Answered from settings alone: X re-checks often and wants a fast answer.
         secret = settings.X_CONSUMER_SECRET or _single_account_secret()
         if not secret:
@@ -304,6 +316,16 @@ class XConnector(Connector):
                 permanent=True,
             )
         return handle
+
+
+def _parses_as_json(token: str) -> bool:
+    """``123``, ``true``: of X's alphabet, yet JSON (never a webhook body, which is an object;
+    refused all the same)."""
+    try:
+        decode_json(token.encode())
+    except PayloadError:
+        return False
+    return True
 
 
 def _single_account_secret() -> str:

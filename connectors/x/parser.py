@@ -8,7 +8,6 @@ and polled ``GET /2/dm_events`` pages (v2 objects, ``includes``). REFERENCE §6.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from connectors.base import (
     MessageReceived,
     PayloadError,
     Person,
+    decode_json,
 )
 from connectors.x.events import (
     ParticipantsChanged,
@@ -163,25 +163,23 @@ def media_attachment(media: dict[str, Any]) -> IncomingAttachment:
 # --- Webhooks (AAA and XAA) -------------------------------------------------------------------
 
 
-def webhook_account_id(data: dict[str, Any]) -> str | None:
-    """The subscribed account a webhook body is for (chooses the signing secret)."""
-    if data.get("for_user_id"):
-        return str(data["for_user_id"])
+def webhook_account_ids(data: dict[str, Any]) -> list[str]:
+    """Every account a webhook body names (``for_user_id``, ``data.filter.user_id``,
+    ``user_event.revoke.source``), the subscribed one first: their secrets are the candidates,
+    and each secret speaks only for its own accounts' events."""
+    found = [data.get("for_user_id")]
     envelope = data.get("data")
-    if isinstance(envelope, dict):
-        user = (envelope.get("filter") or {}).get("user_id")
-        if user:
-            return str(user)
-    revoke = (data.get("user_event") or {}).get("revoke") or {}
-    source = (revoke.get("source") or {}).get("user_id")
-    return str(source) if source else None
+    if isinstance(envelope, dict) and isinstance(envelope.get("filter"), dict):
+        found.append(envelope["filter"].get("user_id"))
+    user_event = data.get("user_event")
+    revoke = user_event.get("revoke") if isinstance(user_event, dict) else None
+    if isinstance(revoke, dict) and isinstance(revoke.get("source"), dict):
+        found.append(revoke["source"].get("user_id"))
+    return list(dict.fromkeys(str(user) for user in found if user))
 
 
 def parse_webhook(body: bytes) -> list[Event]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
+    data = decode_json(body)
     if not isinstance(data, dict):
         raise PayloadError("an X webhook body is a JSON object")
     try:

@@ -293,6 +293,41 @@ def replay(*, actor: User, account: PlatformAccount, ids: list[int]) -> dict[int
     return outcomes
 
 
+def failed_deliveries(*, before_id: int | None = None) -> QuerySet[WebhookEvent]:
+    """Failed deliveries of every account — and of none: a batch for several accounts, an
+    account Parley does not know, a body too broken to name one — newest first (keyset by id).
+    The retention pass keeps them ``WEBHOOK_ARCHIVE_FAILED_DAYS``."""
+    events = (
+        WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED)
+        .select_related("account")
+        .order_by("-received_at", "-id")
+    )
+    if before_id:
+        events = events.filter(id__lt=before_id)
+    return events
+
+
+def replay_failed(*, actor: User, ids: list[int]) -> dict[int, str]:
+    """Process failed deliveries again, whichever accounts they name (after a parser fix)."""
+    if len(ids) > MAX_REPLAY:
+        raise ActionRefused(f"Replay at most {MAX_REPLAY} deliveries at a time.")
+    failed = list(
+        WebhookEvent.objects.filter(pk__in=ids, outcome=WebhookEvent.Outcome.FAILED)
+        .order_by("received_at", "id")
+        .values_list("id", flat=True)
+    )
+    if not failed:
+        raise ActionRefused("Nothing to replay: select failed deliveries.")
+    outcomes = ingest.replay(failed)
+    audit.record(
+        actor=actor,
+        action="webhooks.failed_replayed",
+        target_type="webhook",
+        extra={"deliveries": len(failed)},
+    )
+    return outcomes
+
+
 def webhook_setup(account: PlatformAccount, base_url: str) -> dict[str, Any]:
     """What the admin pastes into the platform's dashboard, and whether it took."""
     source = health.WEBHOOK_SOURCE.get(account.platform)

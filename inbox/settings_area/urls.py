@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/<int:pk>/credentials/", views.account_credentials, name="account_credentials"),
     path("accounts/<int:pk>/disconnect/", views.account_disconnect, name="account_disconnect"),
     path("accounts/<int:pk>/webhooks/", views.account_webhooks, name="account_webhooks"),
+    path("webhooks/failed/", views.failed_webhooks, name="webhooks_failed"),
     path("oauth/<str:provider>/start/", views.oauth_start, name="oauth_start"),
     path("oauth/<str:provider>/callback/", views.oauth_callback, name="oauth_callback"),
     path("oauth/pending/<int:pk>/", views.oauth_choose, name="oauth_choose"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 
@@ -154,14 +155,7 @@ def account_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
         except account_actions.ActionRefused as exc:
             messages.error(request, str(exc))
         else:
-            summary: dict[str, int] = {}
-            for outcome in outcomes.values():
-                summary[outcome] = summary.get(outcome, 0) + 1
-            messages.success(
-                request,
-                "Replayed: "
-                + ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.items())),
-            )
+            messages.success(request, _replay_summary(outcomes))
         return redirect(request.get_full_path())
     form = ArchiveFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -176,11 +170,7 @@ def account_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
     )
     more = len(events) > ARCHIVE_PAGE
     events = events[:ARCHIVE_PAGE]
-    for event in events:
-        raw = bytes(event.body)
-        event.size = len(raw)
-        # The body as text for reading; bodies hold no credentials (headers are not shown).
-        event.preview = raw[:ARCHIVE_PREVIEW].decode("utf-8", errors="replace")
+    _add_previews(events)
     query = request.GET.copy()
     if more:
         query["before"] = str(events[-1].pk)
@@ -192,6 +182,52 @@ def account_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "events": events,
             "next_query": query.urlencode() if more else "",
+        },
+    )
+
+
+def _replay_summary(outcomes: dict[int, str]) -> str:
+    summary = Counter(outcomes.values())
+    return "Replayed: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.items()))
+
+
+def _add_previews(events: list[WebhookEvent]) -> None:
+    for event in events:
+        raw = bytes(event.body)
+        # A rejected body keeps its first KB only: its size is the one it arrived with.
+        event.size = event.body_size if event.body_size is not None else len(raw)
+        # The body as text for reading; bodies hold no credentials (headers are not shown).
+        event.preview = raw[:ARCHIVE_PREVIEW].decode("utf-8", errors="replace")
+
+
+@admin_required
+def failed_webhooks(request: HttpRequest) -> HttpResponse:
+    """Every failed delivery, those linked to no account included, for a replay."""
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        try:
+            outcomes = account_actions.replay_failed(actor=request.user, ids=ids)
+        except account_actions.ActionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _replay_summary(outcomes))
+        return redirect(request.get_full_path())
+    before = request.GET.get("before", "")
+    events = list(
+        account_actions.failed_deliveries(before_id=int(before) if before.isdigit() else None)[
+            : ARCHIVE_PAGE + 1
+        ]
+    )
+    more = len(events) > ARCHIVE_PAGE
+    events = events[:ARCHIVE_PAGE]
+    _add_previews(events)
+    return render(
+        request,
+        "settings/failed_webhooks.html",
+        {
+            "events": events,
+            "next_query": f"before={events[-1].pk}" if more else "",
+            "kept_days": settings.WEBHOOK_ARCHIVE_FAILED_DAYS,
         },
     )
 
