@@ -30,6 +30,8 @@ class User(AbstractUser):
         AGENT = "agent", "Agent"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    # The workspace opens the next conversation of the list after this agent resolves one.
+    open_next_after_resolve = models.BooleanField(default=True)
 
     @property
     def is_admin(self) -> bool:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from inbox import views
+from inbox import views, webapp
 
 app_name = "inbox"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.conversation_list, name="list"),
     path("conversations/bulk/", views.bulk_action, name="bulk"),
+    path("preferences/", views.workspace_preferences, name="preferences"),
+    path("favicon.ico", webapp.favicon, name="favicon"),
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
     path("conversations/<int:pk>/header/", views.conversation_header, name="header"),
     path("conversations/<int:pk>/messages/", views.conversation_messages, name="messages"),
