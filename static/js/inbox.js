@@ -527,7 +527,7 @@
   // The action bar folds into a menu on a phone; the contact panel opens over the thread
   // where there is no room beside it. (The header is re-rendered after actions: delegate.)
   document.addEventListener("click", (e) => {
-    const toggle = e.target.closest?.("#actions-toggle, #profile-toggle");
+    const toggle = e.target.closest?.("#actions-toggle, #profile-toggle, .profile-close");
     if (!toggle) return;
     const target = document.getElementById(toggle.getAttribute("aria-controls"));
     if (!target) return;
