@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -59,7 +60,6 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     page = selectors.conversation_page(request.user, filters)
     if request.htmx and request.GET.get("cursor"):
         return render(request, "inbox/_conversation_rows.html", {"page": page})
-    _remember_list(request, filters)
     context = {
         "page": page,
         "filters": filters,
@@ -70,7 +70,9 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "query": filters.query_dict(),
     }
     template = "inbox/_list_body.html" if request.htmx else "inbox/conversation_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    _remember_list(request, response, filters)
+    return response
 
 
 @login_required
@@ -97,18 +99,32 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
 
 
 # The list the agent last looked at: the conversation page shows it beside the thread, and
-# "next after resolve" and j/k follow its order.
-LIST_SESSION_KEY = "inbox_list_query"
+# "next after resolve" and j/k follow its order. A cookie of this browser (a tab's own list),
+# not the session: the list page stays free of session writes.
+LIST_COOKIE = "parley_list"
 
 
-def _remember_list(request: HttpRequest, filters: selectors.ListFilters) -> None:
+def _remember_list(
+    request: HttpRequest, response: HttpResponse, filters: selectors.ListFilters
+) -> None:
     query = urlencode(filters.query_dict())
-    if request.session.get(LIST_SESSION_KEY) != query:
-        request.session[LIST_SESSION_KEY] = query
+    if request.COOKIES.get(LIST_COOKIE) != query:
+        response.set_cookie(
+            LIST_COOKIE,
+            query,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+
+
+def _list_query(request: HttpRequest) -> str:
+    return request.COOKIES.get(LIST_COOKIE, "")
 
 
 def _remembered_list(request: HttpRequest) -> selectors.ListFilters:
-    return selectors.ListFilters.from_query(QueryDict(request.session.get(LIST_SESSION_KEY, "")))
+    # Parsed like the list's own query string: a tampered cookie is filters like any other.
+    return selectors.ListFilters.from_query(QueryDict(_list_query(request)))
 
 
 # --- One conversation -------------------------------------------------------------------------
@@ -132,7 +148,7 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "snooze_presets": snooze_presets(),
-        "list_query": request.session.get(LIST_SESSION_KEY, ""),
+        "list_query": _list_query(request),
     }
 
 

@@ -480,6 +480,7 @@
       const count = document.querySelectorAll("#conversation-rows input[type=checkbox]:checked").length;
       const label = document.getElementById("bulk-count");
       if (label) label.textContent = count ? `${count} selected` : "Select rows for bulk actions";
+      document.getElementById("bulk-form")?.classList.toggle("has-selection", count > 0);
     }
   });
 
@@ -536,6 +537,11 @@
     toggle.setAttribute("aria-expanded", String(open));
     if (toggle.id === "profile-toggle") document.getElementById("actions-bar")?.classList.remove("open");
   });
+
+  // On a phone the list's secondary navigation starts folded (it is open on wider screens).
+  if (window.matchMedia("(max-width: 480px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach((d) => { d.open = false; });
+  }
 
   // `a` / `e` on the list act on the selected row; the live event then updates the row.
   const actOnSelectedRow = (fields) => {
