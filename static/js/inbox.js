@@ -115,6 +115,7 @@
       el.type = "button";
       el.id = "list-updates";
       el.className = "updates-pill";
+      el.setAttribute("aria-live", "polite");
       el.hidden = true;
       el.addEventListener("click", applyHeld);
       rows.before(el);
@@ -566,17 +567,24 @@
         break;
       case "j": if (page === "list") moveSelection(1); else if (openId) openNeighbour(1); break;
       case "k": if (page === "list") moveSelection(-1); else if (openId) openNeighbour(-1); break;
-      case "Escape":
-        if (openId && !(dialog && dialog.open) && !document.querySelector("details[open]")) backToList();
+      case "Escape": {
+        const menu = document.querySelector("#actions-bar.open, #contact-panel.open");
+        if (menu) { // a folded menu or sheet closes first
+          menu.classList.remove("open");
+          document.querySelector(`[aria-controls="${menu.id}"][aria-expanded]`)?.setAttribute("aria-expanded", "false");
+        }
+        else if (openId && !(dialog && dialog.open) && !document.querySelector("details[open]")) backToList();
         break;
+      }
       case "x": {
         const row = document.querySelector("#conversation-rows li.row.selected input[type=checkbox]");
         if (row) { row.checked = !row.checked; row.dispatchEvent(new Event("change", { bubbles: true })); }
         break;
       }
       case "Enter": {
+        if (e.target.closest?.("button, a")) break; // Enter on a control is that control's
         const link = document.querySelector("#conversation-rows li.row.selected a");
-        if (link && link !== document.activeElement) link.click(); // a focused link opens itself
+        if (link) link.click();
         break;
       }
       case "r": if (openId) { e.preventDefault(); setMode("reply"); } break;

@@ -172,8 +172,8 @@ def test_list_holds_still_under_the_pointer_and_the_pill_applies_updates(
     post(url, account, sandbox_body(sender_id="c-1", name="Ana Ruiz", text="One more thing"))
     pill.wait_for(state="visible", timeout=15_000)
     assert row_ids(page) == order
-    page.keyboard.press("Tab")  # the pill is a button: the keyboard reaches it too
-    pill.click()
+    pill.focus()  # a button: the keyboard applies it too
+    page.keyboard.press("Enter")
     page.wait_for_function(
         f"document.querySelector('#conversation-rows li.row').id === 'row-{ana}'"
     )
@@ -251,6 +251,16 @@ def test_phone_layout(live_server_process, chromium, account, agent):
     fits()
     page.tap(".profile-close")
     assert not page.locator(".profile").is_visible()
+
+    # The keyboard opens: with interactive-widget=resizes-content the layout viewport shrinks,
+    # and the composer stays at its bottom, in view.
+    page.tap("#composer-text")
+    page.set_viewport_size({"width": 390, "height": 480})
+    composer = page.locator("#composer-form").bounding_box()
+    assert 480 - 2 <= composer["y"] + composer["height"] <= 480
+    assert page.evaluate("document.activeElement.id") == "composer-text"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#back-to-list").focus()
 
     # Back to the list.
     page.tap("#back-to-list")
