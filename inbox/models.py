@@ -60,6 +60,8 @@ class User(AbstractUser):
     # IANA name (zoneinfo) for the agent's snooze presets and the times shown to them; empty:
     # the server's TIME_ZONE.
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    # The workspace opens the next conversation of the list after this agent resolves one.
+    open_next_after_resolve = models.BooleanField(default=True)
 
     @property
     def is_admin(self) -> bool:

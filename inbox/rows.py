@@ -96,7 +96,8 @@ def row_html(c: Conversation) -> SafeString:
         '  <a href="/conversations/{pk}/">\n'
         '    <span class="avatar" aria-hidden="true">{avatar}<span>{initials}</span></span>\n'
         '    <span class="who"><strong class="contact">{name}</strong>\n'
-        '      <span class="badge platform-{platform}">{platform_name}</span></span>\n'
+        '      <span class="badge account platform-{platform}" title="{account} on {platform_name}">'
+        "{platform_name} · {account}</span></span>\n"
         '    <span class="preview">{preview}</span>\n'
         '    <span class="side">{side}</span>\n'
         '    <span class="meta">{meta}</span>\n'
@@ -113,6 +114,7 @@ def row_html(c: Conversation) -> SafeString:
         name=name,
         platform=c.account.platform,
         platform_name=c.account.get_platform_display(),
+        account=c.account.name,
         preview=c.last_message_preview,
         side=mark_safe(_side(c)),  # noqa: S308 - built from format_html/escape above
         meta=mark_safe(_meta(c)),  # noqa: S308 - built from format_html/escape above

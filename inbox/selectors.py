@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -345,6 +345,17 @@ def conversation_page(
 
 
 # --- Sidebar ----------------------------------------------------------------------------------
+
+
+def next_in_list(user: User, filters: ListFilters, conversation: Conversation) -> int | None:
+    """The conversation to open once this one is done: the row below it on the first page of
+    the agent's list, else the row above it, else the top row (when it is not listed)."""
+    rows = [c.pk for c in conversation_page(user, replace(filters, cursor="")).rows]
+    if conversation.pk not in rows:
+        return rows[0] if rows else None
+    at = rows.index(conversation.pk)
+    after, before = rows[at + 1 :], rows[:at]
+    return after[0] if after else before[-1] if before else None
 
 
 def sidebar(user: User) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from inbox import profile, signin, views
+from inbox import profile, signin, views, webapp
 
 app_name = "inbox"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("account/security/2fa/off/", signin.two_factor_disable, name="2fa-disable"),
     path("", views.conversation_list, name="list"),
     path("conversations/bulk/", views.bulk_action, name="bulk"),
+    path("preferences/", views.workspace_preferences, name="preferences"),
+    path("favicon.ico", webapp.favicon, name="favicon"),
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation"),
     path("conversations/<int:pk>/header/", views.conversation_header, name="header"),
     path("conversations/<int:pk>/messages/", views.conversation_messages, name="messages"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,16 +16,18 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     JsonResponse,
+    QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from inbox import (
     assignment,
     composer,
     engagement,
+    preferences,
     reading,
     saved_replies,
     selectors,
@@ -65,7 +68,9 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "query": filters.query_dict(),
     }
     template = "inbox/_list_body.html" if request.htmx else "inbox/conversation_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    _remember_list(request, response, filters)
+    return response
 
 
 @login_required
@@ -91,6 +96,35 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+# The list the agent last looked at: the conversation page shows it beside the thread, and
+# "next after resolve" and j/k follow its order. A cookie of this browser (a tab's own list),
+# not the session: the list page stays free of session writes.
+LIST_COOKIE = "parley_list"
+
+
+def _remember_list(
+    request: HttpRequest, response: HttpResponse, filters: selectors.ListFilters
+) -> None:
+    query = urlencode(filters.query_dict())
+    if request.COOKIES.get(LIST_COOKIE) != query:
+        response.set_cookie(
+            LIST_COOKIE,
+            query,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+
+
+def _list_query(request: HttpRequest) -> str:
+    return request.COOKIES.get(LIST_COOKIE, "")
+
+
+def _remembered_list(request: HttpRequest) -> selectors.ListFilters:
+    # Parsed like the list's own query string: a tampered cookie is filters like any other.
+    return selectors.ListFilters.from_query(QueryDict(_list_query(request)))
+
+
 # --- One conversation -------------------------------------------------------------------------
 
 
@@ -112,6 +146,7 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "snooze_presets": snooze.presets(request.user.zone),
+        "list_query": _list_query(request),
     }
 
 
@@ -132,6 +167,8 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "others": selectors.other_conversations(request.user, conversation),
             "identities": conversation.participants.filter(contact=conversation.contact),
             "seen_event": selectors.latest_event_id(conversation),
+            # The list pane: the agent's list, read after the mark above so this row is read.
+            "page": selectors.conversation_page(request.user, _remembered_list(request)),
         }
     )
     return render(request, "inbox/conversation_detail.html", context)
@@ -255,12 +292,19 @@ def saved_reply_list(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
+    next_id = None
+    if _resolves(request.POST) and request.user.open_next_after_resolve:
+        # Chosen before resolving: a resolved conversation usually leaves the list.
+        next_id = selectors.next_in_list(request.user, _remembered_list(request), conversation)
     try:
         _apply_action(request, conversation, request.POST.get("action", ""))
     except (ValueError, ValidationError) as error:
         flash.error(request, str(error))
         if request.htmx:
             return HttpResponseBadRequest(str(error))
+    else:
+        if next_id is not None:
+            return _open_conversation(request, next_id)
     if request.htmx:
         return render(
             request,
@@ -268,6 +312,36 @@ def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
             _conversation_context(request, get_visible_conversation(request.user, pk)),
         )
     return redirect("inbox:conversation", pk=pk)
+
+
+def _resolves(data: QueryDict) -> bool:
+    action = data.get("action")
+    return action == "resolve" or (
+        action == "status" and data.get("status") == Conversation.Status.RESOLVED
+    )
+
+
+def _open_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """A whole page load, so the next page shows the flash messages of this action."""
+    url = reverse("inbox:conversation", args=[pk])
+    if request.htmx:
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def workspace_preferences(request: HttpRequest) -> HttpResponse:
+    """The agent's own workspace toggles (a checkbox that submits itself)."""
+    preferences.set_open_next_after_resolve(
+        user=request.user, enabled=request.POST.get("open_next_after_resolve") == "1"
+    )
+    if request.htmx:
+        return HttpResponse(status=204)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = reverse("inbox:list")
+    return redirect(back)
 
 
 @login_required

@@ -43,7 +43,7 @@
   const rowsEl = () => document.getElementById("conversation-rows");
   const inFlight = new Map();
   const activityEvents = new Set(["inbox.created", "inbox.message_received", "inbox.message_sent"]);
-  const refreshRow = async (id, newActivity = false) => {
+  const refreshRow = async (id, newActivity = false, force = false) => {
     if (inFlight.has(id)) {
       // Changed again while fetching: fetch once more afterwards.
       inFlight.set(id, { again: true, newActivity: newActivity || inFlight.get(id).newActivity });
@@ -65,13 +65,20 @@
       const node = fragment(html).querySelector("li.row");
       const existing = document.getElementById(`row-${id}`);
       const wasChecked = existing && existing.querySelector("input[type=checkbox]")?.checked;
+      const toTop = Boolean(node) && rows.dataset.sort === "activity" && rows.dataset.firstPage === "1"
+        && (newActivity || !existing);
+      // A row that would move, appear or vanish waits while the agent points at or works in
+      // the list: the "N updated" pill applies it. A row changing in place is applied at once.
+      if ((node ? toTop : existing) && !force && listHeld(rows)) {
+        holdRow(rows, id, newActivity);
+        return;
+      }
       if (!node) {
         if (existing) existing.remove();
       } else {
         if (wasChecked) node.querySelector("input[type=checkbox]").checked = true;
         if (existing && existing.classList.contains("selected")) node.classList.add("selected");
-        const toTop = rows.dataset.sort === "activity" && rows.dataset.firstPage === "1"
-          && (newActivity || !existing);
+        markCurrent(node);
         if (toTop) {
           if (existing) existing.remove();
           rows.querySelector("li.empty")?.remove();
@@ -90,6 +97,60 @@
       if (state.again) refreshRow(id, state.newActivity);
     }
   };
+
+  // --- List: held updates and the "N updated" pill ---
+  let pointerOnList = false;
+  document.addEventListener("pointermove", (e) => {
+    // A mouse resting over the list; a finger's tap is not "pointing at" it.
+    pointerOnList = e.pointerType === "mouse" && Boolean(e.target.closest?.("#conversation-rows"));
+  });
+  document.documentElement.addEventListener("mouseleave", () => { pointerOnList = false; });
+  const listHeld = (rows) => pointerOnList || rows.contains(document.activeElement);
+  const held = new Map(); // conversation id -> new activity, in arrival order
+  let heldFor = null;
+  const pill = (rows) => {
+    let el = document.getElementById("list-updates");
+    if (!el) {
+      el = document.createElement("button");
+      el.type = "button";
+      el.id = "list-updates";
+      el.className = "updates-pill";
+      el.setAttribute("aria-live", "polite");
+      el.hidden = true;
+      el.addEventListener("click", applyHeld);
+      rows.before(el);
+    }
+    return el;
+  };
+  const renderPill = (rows) => {
+    const el = pill(rows);
+    el.textContent = `${held.size} updated ↑`;
+    el.hidden = held.size === 0;
+  };
+  const holdRow = (rows, id, newActivity) => {
+    if (heldFor !== rows) { held.clear(); heldFor = rows; } // a reloaded list starts afresh
+    held.set(id, Boolean(held.get(id)) || newActivity);
+    renderPill(rows);
+  };
+  const applyHeld = async () => {
+    const rows = rowsEl();
+    const waiting = Array.from(held);
+    held.clear();
+    if (rows) renderPill(rows);
+    // Oldest first, so the latest activity ends on top.
+    for (const [id, newActivity] of waiting) await refreshRow(id, newActivity, true);
+  };
+  // The open conversation's row in the list pane.
+  const markCurrent = (row) => {
+    if (!openId || Number(row.dataset.conversation) !== openId) return;
+    row.classList.add("current");
+    row.querySelector("a")?.setAttribute("aria-current", "page");
+  };
+  const currentRow = () => document.getElementById(`row-${openId}`);
+  if (openId && currentRow()) {
+    markCurrent(currentRow());
+    currentRow().scrollIntoView({ block: "nearest" });
+  }
 
   // --- Thread: append what is new, refresh what changed ---
   const lastId = (selector, attr) => {
@@ -212,6 +273,10 @@
       return;
     }
     if (event.id) lastEventId = Math.max(lastEventId || 0, event.id);
+    if (page !== "list" && rowsEl() && event.conversation
+        && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
+      refreshRow(event.conversation, activityEvents.has(event.type)); // the list pane
+    }
     if (page === "list") {
       if (event.conversation && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
         refreshRow(event.conversation, activityEvents.has(event.type));
@@ -416,6 +481,7 @@
       const count = document.querySelectorAll("#conversation-rows input[type=checkbox]:checked").length;
       const label = document.getElementById("bulk-count");
       if (label) label.textContent = count ? `${count} selected` : "Select rows for bulk actions";
+      document.getElementById("bulk-form")?.classList.toggle("has-selection", count > 0);
     }
   });
 
@@ -441,6 +507,43 @@
     rows[next].scrollIntoView({ block: "nearest" });
   };
 
+  // Inside a conversation: j / k open the next / previous one of the list pane, Esc goes back
+  // to the list (the pane beside the thread, or the list page where there is no room for it).
+  const openNeighbour = (delta) => {
+    const rows = rowList();
+    const at = rows.findIndex((r) => Number(r.dataset.conversation) === openId);
+    const target = at < 0 ? rows[0] : rows[at + delta];
+    const link = target && target.querySelector("a");
+    if (link) location.assign(link.href);
+  };
+  const backToList = () => {
+    const rows = rowsEl();
+    if (rows && rows.offsetParent !== null) {
+      (currentRow() || rows.querySelector("li.row"))?.querySelector("a")?.focus();
+    } else {
+      const back = document.getElementById("back-to-list");
+      if (back) location.assign(back.href);
+    }
+  };
+
+  // The action bar folds into a menu on a phone; the contact panel opens over the thread
+  // where there is no room beside it. (The header is re-rendered after actions: delegate.)
+  document.addEventListener("click", (e) => {
+    const toggle = e.target.closest?.("#actions-toggle, #profile-toggle, .profile-close");
+    if (!toggle) return;
+    const target = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!target) return;
+    const open = !target.classList.contains("open");
+    target.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (toggle.id === "profile-toggle") document.getElementById("actions-bar")?.classList.remove("open");
+  });
+
+  // On a phone the list's secondary navigation starts folded (it is open on wider screens).
+  if (window.matchMedia("(max-width: 480px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach((d) => { d.open = false; });
+  }
+
   // `a` / `e` on the list act on the selected row; the live event then updates the row.
   const actOnSelectedRow = (fields) => {
     const row = document.querySelector("#conversation-rows li.row.selected");
@@ -450,7 +553,7 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams(fields).toString(),
-    }).then(() => refreshRow(Number(row.dataset.conversation)));
+    }).then(() => refreshRow(Number(row.dataset.conversation), false, true)); // the agent's own act
   };
 
   document.addEventListener("keydown", (e) => {
@@ -462,14 +565,24 @@
       case "?":
         if (dialog) { if (dialog.open) dialog.close(); else dialog.showModal(); }
         break;
-      case "j": if (page === "list") moveSelection(1); break;
-      case "k": if (page === "list") moveSelection(-1); break;
+      case "j": if (page === "list") moveSelection(1); else if (openId) openNeighbour(1); break;
+      case "k": if (page === "list") moveSelection(-1); else if (openId) openNeighbour(-1); break;
+      case "Escape": {
+        const menu = document.querySelector("#actions-bar.open, #contact-panel.open");
+        if (menu) { // a folded menu or sheet closes first
+          menu.classList.remove("open");
+          document.querySelector(`[aria-controls="${menu.id}"][aria-expanded]`)?.setAttribute("aria-expanded", "false");
+        }
+        else if (openId && !(dialog && dialog.open) && !document.querySelector("details[open]")) backToList();
+        break;
+      }
       case "x": {
         const row = document.querySelector("#conversation-rows li.row.selected input[type=checkbox]");
         if (row) { row.checked = !row.checked; row.dispatchEvent(new Event("change", { bubbles: true })); }
         break;
       }
       case "Enter": {
+        if (e.target.closest?.("button, a")) break; // Enter on a control is that control's
         const link = document.querySelector("#conversation-rows li.row.selected a");
         if (link) link.click();
         break;
