@@ -22,6 +22,7 @@ urlpatterns = [
     path("conversations/<int:pk>/reply/", views.conversation_reply, name="reply"),
     path("conversations/<int:pk>/actions/", views.conversation_action, name="action"),
     path("conversations/<int:pk>/read/", views.conversation_read, name="read"),
+    path("conversations/<int:pk>/undo-resolve/", views.undo_resolve, name="undo-resolve"),
     path("conversations/<int:pk>/saved-replies/", views.saved_reply_list, name="saved-replies"),
     path("attachments/<int:pk>/", views.attachment_media, name="attachment"),
     path("contacts/<int:pk>/avatar/", views.contact_avatar, name="avatar"),

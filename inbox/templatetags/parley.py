@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from inbox import undo
+
 register = template.Library()
 
 # http(s) links only; the text around them is escaped first, so nothing the customer wrote is
@@ -67,3 +69,10 @@ def conversation_row(conversation) -> SafeString:
     from inbox.rows import row_html
 
     return row_html(conversation)
+
+
+@register.simple_tag(takes_context=True)
+def undo_offer(context) -> dict | None:
+    """The session's open offer to undo a resolve (inbox/undo.py), for the page's flash."""
+    request = context.get("request")
+    return undo.pending(request) if request is not None and hasattr(request, "session") else None
