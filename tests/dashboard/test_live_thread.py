@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.live, pytest.mark.browser]
 def customer_writes(url: str, account, text: str = "Is my parcel lost?") -> Conversation:
     """A signed webhook through the worker: Ines Duarte's conversation."""
     post(url, account, sandbox_body(sender_id="cust-ines", name="Ines Duarte", text=text))
-    conversation = wait_for(lambda: Conversation.objects.filter(contact__name="Ines Duarte").first())
+    conversation = wait_for(
+        lambda: Conversation.objects.filter(contact__name="Ines Duarte").first()
+    )
     wait_for(lambda: conversation.messages.filter(text=text).exists())
     return conversation
 
@@ -83,7 +85,9 @@ def test_a_note_stays_private_by_enter_button_shortcut_and_ctrl_enter(
     alice.press("#composer-text", "Control+Enter")
     note_shown("Ctrl+Enter: VIP customer")
 
-    assert sorted(Note.objects.filter(conversation=conversation).values_list("text", flat=True)) == [
+    assert sorted(
+        Note.objects.filter(conversation=conversation).values_list("text", flat=True)
+    ) == [
         "Button: refund approved by Sam",
         "Ctrl+Enter: VIP customer",
         "Enter: customer sounded upset",
