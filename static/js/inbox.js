@@ -491,17 +491,19 @@
     const input = fileInput();
     if (input && files.length) setFiles([...(input.multiple ? Array.from(input.files) : []), ...files]);
   };
-  const inComposer = (e) => e.target.closest && e.target.closest("#composer-form") && fileInput();
+  // Files dropped anywhere on a conversation go to its composer (and never make the browser
+  // leave the page, and the draft, to show the file).
+  const draggingFiles = (e) => openId && fileInput() && Array.from(e.dataTransfer?.types || []).includes("Files");
   document.addEventListener("dragover", (e) => {
-    if (!inComposer(e)) return;
+    if (!draggingFiles(e)) return;
     e.preventDefault();
     document.getElementById("composer-form").classList.add("dropping");
   });
   document.addEventListener("dragleave", (e) => {
-    if (inComposer(e)) document.getElementById("composer-form").classList.remove("dropping");
+    if (draggingFiles(e) && !e.relatedTarget) document.getElementById("composer-form").classList.remove("dropping");
   });
   document.addEventListener("drop", (e) => {
-    if (!inComposer(e)) return;
+    if (!draggingFiles(e)) return;
     e.preventDefault();
     document.getElementById("composer-form").classList.remove("dropping");
     addFiles(Array.from(e.dataTransfer?.files || []));

@@ -252,6 +252,18 @@ def test_resolve_can_be_undone_by_click_and_by_keyboard_after_moving_on(
     alice.locator("#undo-offer").wait_for(state="detached", timeout=15_000)
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.RESOLVED
+
+    # From the list: `e` on the selected row resolves it and offers the undo there.
+    alice.click("text=Reopen")
+    alice.locator("#conversation-state[data-status=open]").wait_for()
+    alice.goto(f"{url}/")
+    alice.keyboard.press("j")
+    alice.keyboard.press("e")
+    alice.locator("#undo-offer", has_text="Ines Duarte").wait_for()
+    alice.locator("#conversation-rows li.row", has_text="Ines Duarte").wait_for(state="detached")
+    alice.keyboard.press("u")
+    alice.wait_for_url(f"**/conversations/{conversation.pk}/")
+    alice.locator("#conversation-state[data-status=open]").wait_for()
     assert alerts == []
     context.close()
 
@@ -265,19 +277,20 @@ def test_files_are_attached_by_drop_and_by_pasting_an_image(
     chosen = alice.locator("#chosen-files li")
 
     # A file dropped on the composer is listed with a remove button.
-    drop = """(name) => {
+    drop = """([name, where]) => {
       const transfer = new DataTransfer();
       transfer.items.add(new File(["%PDF-1.4 receipt"], name, { type: "application/pdf" }));
-      const target = document.getElementById("composer-text");
+      const target = document.querySelector(where);
       target.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
       target.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
     }"""
-    alice.evaluate(drop, "wrong.pdf")
+    alice.evaluate(drop, ["wrong.pdf", "#composer-text"])
     assert chosen.inner_text().startswith("wrong.pdf")
     alice.click("#chosen-files button[aria-label='Remove wrong.pdf']")
     assert chosen.count() == 0
     assert alice.evaluate("document.getElementById('composer-file').files.length") == 0
-    alice.evaluate(drop, "receipt.pdf")
+    # Dropped anywhere on the conversation, it goes to the composer too.
+    alice.evaluate(drop, ["receipt.pdf", "#thread"])
     assert chosen.count() == 1 and "receipt.pdf" in chosen.inner_text()
     alice.fill("#composer-text", "Here is your receipt")
     alice.press("#composer-text", "Enter")
