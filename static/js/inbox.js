@@ -419,6 +419,9 @@
     }
   });
 
+  // After a send, the next keystroke is news again (the send ended the teammates' notice).
+  document.addEventListener("submit", (e) => { if (e.target.id === "composer-form") lastTyping = 0; });
+
   document.addEventListener("keydown", (e) => {
     if (e.target.id !== "composer-text") return;
     if (pickerOpen()) {

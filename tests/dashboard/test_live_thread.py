@@ -200,6 +200,7 @@ def test_a_teammates_typing_notice_ends_when_they_send(
         bob.type("#composer-text", "Looking into it now")
         alice.locator("#collision", has_text="Bob is typing").wait_for(timeout=10_000)
         bob.press("#composer-text", "Enter")
+        bob.wait_for_function("document.getElementById('composer-text').value === ''")
         # The notice would otherwise linger for 6 s after the last keystroke.
         alice.locator("#collision", has_text="Bob is viewing").wait_for(timeout=3_000)
         assert "typing" not in alice.inner_text("#collision")
