@@ -340,9 +340,18 @@
   // --- Composer: Enter to send, `/` saved replies, typing notice, attachment limits ---
   const textarea = () => document.getElementById("composer-text");
   const mode = () => document.querySelector("#composer-form input[name=mode]:checked")?.value || "reply";
+  // The text box says which mode it is in: a note must never look like a reply.
+  const showMode = () => {
+    const t = textarea();
+    if (!t) return;
+    const note = mode() === "note";
+    t.placeholder = note ? t.dataset.notePlaceholder : t.dataset.replyPlaceholder;
+    t.setAttribute("aria-label", note ? "Private note" : "Reply");
+  };
   const setMode = (value) => {
     const radio = document.querySelector(`#composer-form input[name=mode][value=${value}]`);
     if (radio) radio.checked = true;
+    showMode();
     textarea()?.focus();
   };
 
@@ -521,6 +530,7 @@
 
   document.addEventListener("change", (e) => {
     const input = e.target;
+    if (input.matches?.("#composer-form input[name=mode]")) showMode();
     if (input.id === "composer-file") {
       const problem = filesProblem(input, Array.from(input.files));
       if (problem) {

@@ -74,6 +74,9 @@ def test_a_note_stays_private_by_enter_button_shortcut_and_ctrl_enter(
     alice.keyboard.press("Escape")  # out of the radio, as from anywhere on the page
     alice.keyboard.press("n")
     assert alice.evaluate("document.activeElement.id") == "composer-text"
+    # The text box says it is a note now, not a reply.
+    assert alice.get_attribute("#composer-text", "placeholder").startswith("Write a private note")
+    assert alice.get_attribute("#composer-text", "aria-label") == "Private note"
     alice.keyboard.type("Shortcut: check the warehouse first")
     alice.keyboard.press("Enter")
     note_shown("Shortcut: check the warehouse first")
@@ -326,7 +329,8 @@ def test_files_are_attached_by_drop_and_by_pasting_an_image(
         "image.png",
         "image/png",
     )
-    assert image.file.read().startswith(b"\x89PNG")
+    # The stored copy is the pasted image (as the agent's browser fetches it).
+    assert alice.request.get(f"{url}/attachments/{image.pk}/").body().startswith(b"\x89PNG")
     sent_to_platform = list(SandboxOutbox.objects.order_by("pk").values_list("text", "payload"))
     assert [(text, len(payload["attachments"])) for text, payload in sent_to_platform] == [
         ("Here is your receipt", 1),
