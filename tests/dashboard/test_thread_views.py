@@ -106,6 +106,16 @@ def test_the_note_button_makes_a_note_even_in_reply_mode(conversation, agent):
     assert not Message.objects.filter(direction=Message.Direction.OUTBOUND).exists()
 
 
+def test_events_say_who_sent_so_their_typing_notice_can_end(conversation, agent):
+    client = login(agent)
+    client.post(f"/conversations/{conversation.pk}/reply/", {"mode": "reply", "text": "On it"})
+    client.post(f"/conversations/{conversation.pk}/reply/", {"mode": "note", "text": "VIP"})
+    events = client.get("/api/v1/events/?after=0").json()["results"]
+    sent = {e["type"]: e["actor"] for e in events if e["conversation"] == conversation.pk}
+    assert sent["inbox.message_sent"] == agent.pk
+    assert sent["inbox.note_added"] == agent.pk
+
+
 def test_reply_mode_without_a_button_sends_the_reply(conversation, agent):
     client = login(agent)
     client.post(f"/conversations/{conversation.pk}/reply/", {"mode": "reply", "text": "On it"})
