@@ -24,6 +24,7 @@ def event_payload(event: ConversationEvent) -> dict[str, Any]:
         "type": f"inbox.{event.kind}",
         "conversation": event.conversation_id,
         "account": event.account_id,
+        "actor": event.actor_id,  # who did it: their "typing" notice ends with their send
         "data": event.data,
         "at": event.created_at.isoformat(),
     }

@@ -32,3 +32,19 @@ def mark_read(*, user: User, conversation_id: int, up_to: int | None = None) -> 
     payload = {"type": "inbox.read", "conversation": conversation_id, "data": {"message": up_to}}
     transaction.on_commit(lambda: send_to_group(user_group(user.pk), payload))
     return up_to
+
+
+def first_unread(*, user: User, conversation_id: int, message_ids: list[int]) -> int | None:
+    """The first of these messages the customer sent after the user's read mark: where the
+    thread opens, under an "unread" marker. None on a first visit (it opens at the newest)."""
+    mark = (
+        ConversationRead.objects.filter(user=user, conversation_id=conversation_id)
+        .values_list("last_read_message_id", flat=True)
+        .first()
+    )
+    if mark is None:
+        return None
+    unread = Message.objects.filter(
+        pk__in=[pk for pk in message_ids if pk > mark], direction=Message.Direction.INBOUND
+    )
+    return unread.order_by("sent_at", "pk").values_list("pk", flat=True).first()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("conversations/<int:pk>/reply/", views.conversation_reply, name="reply"),
     path("conversations/<int:pk>/actions/", views.conversation_action, name="action"),
     path("conversations/<int:pk>/read/", views.conversation_read, name="read"),
+    path("conversations/<int:pk>/undo-resolve/", views.undo_resolve, name="undo-resolve"),
     path("conversations/<int:pk>/saved-replies/", views.saved_reply_list, name="saved-replies"),
     path("profile/", profile.profile, name="profile"),
     path("profile/availability/", profile.set_availability, name="availability"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.http import (
     QueryDict,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -33,6 +35,7 @@ from inbox import (
     selectors,
     services,
     snooze,
+    undo,
 )
 from inbox.access import get_visible_conversation, visible_conversations
 from inbox.models import Attachment, Contact, Conversation, Label, Team
@@ -155,7 +158,12 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
     items, earlier = selectors.thread_page(conversation)
-    last = max((i.obj.pk for i in items if i.kind == "message"), default=0)
+    message_ids = [i.obj.pk for i in items if i.kind == "message"]
+    last = max(message_ids, default=0)
+    # Read before the mark moves: the page opens at what the agent has not seen yet.
+    first_unread = reading.first_unread(
+        user=request.user, conversation_id=conversation.pk, message_ids=message_ids
+    )
     reading.mark_read(user=request.user, conversation_id=conversation.pk, up_to=last)
     # The customer sees "seen" where the platform has it (only inside the reply window).
     engagement.mark_seen(conversation)
@@ -164,6 +172,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "items": items,
             "earlier": earlier,
+            "first_unread": first_unread,
             "others": selectors.other_conversations(request.user, conversation),
             "identities": conversation.participants.filter(contact=conversation.contact),
             "seen_event": selectors.latest_event_id(conversation),
@@ -214,8 +223,7 @@ def conversation_messages(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
     text = request.POST.get("text", "")
-    # The note button, or Enter in note mode (the page submits with the mode's button).
-    is_note = bool(request.POST.get("note"))
+    is_note = _is_note(request.POST)
     seen = request.POST.get("seen_event", "")
     context = _conversation_context(request, conversation)
     context.update(
@@ -245,6 +253,13 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
     context["seen_event"] = selectors.latest_event_id(conversation)
     context["text"] = ""
     return _composer_response(request, conversation, context)
+
+
+def _is_note(data) -> bool:
+    """A private note when the composer's mode says so, or when the note button was pressed.
+    The mode radio is always submitted; a button is not (htmx drops the one that
+    ``requestSubmit(button)`` names), so it only ever turns a reply into a note, never back."""
+    return data.get("mode") == "note" or bool(data.get("note"))
 
 
 def _send_reply(request: HttpRequest, conversation: Conversation, context: dict, text: str) -> None:
@@ -296,8 +311,10 @@ def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
     if _resolves(request.POST) and request.user.open_next_after_resolve:
         # Chosen before resolving: a resolved conversation usually leaves the list.
         next_id = selectors.next_in_list(request.user, _remembered_list(request), conversation)
+    before = copy.copy(conversation)
     try:
         _apply_action(request, conversation, request.POST.get("action", ""))
+        undo.offer_if_resolved(request, conversation, before)
     except (ValueError, ValidationError) as error:
         flash.error(request, str(error))
         if request.htmx:
@@ -306,11 +323,29 @@ def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
         if next_id is not None:
             return _open_conversation(request, next_id)
     if request.htmx:
-        return render(
+        response = render(
             request,
             "inbox/_conversation_header.html",
             _conversation_context(request, get_visible_conversation(request.user, pk)),
         )
+        # The page's flash comes along (out of band): a resolve's undo offer shows at once.
+        response.write(render_to_string("inbox/_flash.html", {"oob": True}, request=request))
+        return response
+    return redirect("inbox:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def undo_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take back this session's resolve of the conversation, while the offer lasts."""
+    conversation = get_visible_conversation(request.user, pk)
+    state = undo.take(request, conversation.pk)
+    if state is None:
+        flash.error(request, "Too late to undo: resolve it again or reopen it instead.")
+    else:
+        with transaction.atomic():
+            undo.restore(conversation=conversation, actor=request.user, state=state)
+        flash.success(request, "Resolve undone: the conversation is open again.")
     return redirect("inbox:conversation", pk=pk)
 
 

@@ -117,5 +117,6 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField()
     conversation = serializers.IntegerField()
     account = serializers.IntegerField()
+    actor = serializers.IntegerField(allow_null=True, help_text="the user who did it, if any")
     data = serializers.DictField()
     at = serializers.CharField()

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from inbox import undo
+
 register = template.Library()
 
 # How the chatbot signs what it writes in a thread (its messages and its private notes).
@@ -75,3 +77,10 @@ def conversation_row(conversation) -> SafeString:
 @register.simple_tag
 def bot_name() -> str:
     return BOT_NAME
+
+
+@register.simple_tag(takes_context=True)
+def undo_offer(context) -> dict | None:
+    """The session's open offer to undo a resolve (inbox/undo.py), for the page's flash."""
+    request = context.get("request")
+    return undo.pending(request) if request is not None and hasattr(request, "session") else None

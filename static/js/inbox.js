@@ -176,9 +176,39 @@
     }).catch(() => {});
   };
 
+  // --- Thread position: it opens at the first unread message (under its marker) or the newest;
+  // what arrives live never pulls the agent away from what they are reading further up: a
+  // "new messages" pill offers the jump instead. ---
+  const newPill = () => document.getElementById("new-messages");
+  const nearBottom = (thread) => thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
+  const scrollToNewest = (thread) => {
+    thread.scrollTop = thread.scrollHeight;
+    const pill = newPill();
+    if (pill) pill.hidden = true;
+  };
+  const openThread = () => {
+    const thread = document.getElementById("thread");
+    if (!thread) return;
+    const marker = document.getElementById("unread-marker");
+    if (marker) {
+      thread.scrollTop += marker.getBoundingClientRect().top - thread.getBoundingClientRect().top;
+    } else {
+      scrollToNewest(thread);
+    }
+    thread.addEventListener("scroll", () => {
+      const pill = newPill();
+      if (pill && !pill.hidden && nearBottom(thread)) pill.hidden = true;
+    }, { passive: true });
+    newPill()?.addEventListener("click", () => scrollToNewest(thread));
+  };
+  openThread();
+
   let appending = null;
   let appendAgain = false;
-  const appendNew = async () => {
+  let stickNext = false;
+  // `stick`: the agent's own send, which they want to see whatever they were reading.
+  const appendNew = async (stick = false) => {
+    if (stick) stickNext = true;
     if (appending) { appendAgain = true; return appending; }
     appending = (async () => {
       const thread = document.getElementById("thread");
@@ -186,12 +216,16 @@
       const url = `${thread.getAttribute("hx-get")}?after=${lastId("#thread [data-message]", "message")}&note_after=${lastId("#thread [data-note]", "note")}`;
       const html = await fetchText(url);
       if (html === null) return;
+      const follow = stickNext || nearBottom(thread);
+      stickNext = false;
+      let added = false;
       for (const node of fragment(html).querySelectorAll("li[id]")) {
         const existing = document.getElementById(node.id);
         if (existing) existing.replaceWith(node);
-        else thread.appendChild(node);
+        else { thread.appendChild(node); added = true; }
       }
-      thread.lastElementChild?.scrollIntoView({ block: "end" });
+      if (follow) scrollToNewest(thread);
+      else if (added && newPill()) newPill().hidden = false;
       markRead();
     })();
     try { await appending; } finally {
@@ -251,6 +285,17 @@
     renderCollision();
   };
 
+  // Whoever just sent (a reply or a note) is no longer typing it.
+  const forgetTyping = (event) => {
+    if (["inbox.message_sent", "inbox.note_added"].includes(event.type) && others.has(event.actor)) {
+      others.get(event.actor).typingAt = null;
+      renderCollision();
+    } else if (event.type === "inbox.message_received" && contactTyping) {
+      contactTyping = null;
+      renderCollision();
+    }
+  };
+
   // --- Events ---
   const conversationEvents = new Set([
     "inbox.created", "inbox.message_received", "inbox.message_sent", "inbox.message_updated",
@@ -265,6 +310,7 @@
 
   const handle = (event) => {
     if (event.type === "presence") { handlePresence(event); return; }
+    if (openId && event.conversation === openId) forgetTyping(event);
     if (event.type === "inbox.typing") {
       if (openId && event.conversation === openId) {
         contactTyping = { name: (event.data && event.data.name) || "The customer", at: Date.now() };
@@ -350,7 +396,7 @@
     })
     .finally(connect);
 
-  body.addEventListener("parley:thread-changed", () => appendNew());
+  body.addEventListener("parley:thread-changed", () => appendNew(true));
   // For operators and tests: drop the socket as a network failure would (it reconnects and
   // catches up from the last event id).
   window.Parley = Object.freeze({ dropConnection: () => socket && socket.close(4000, "dropped") });
@@ -359,9 +405,18 @@
   // --- Composer: Enter to send, `/` saved replies, typing notice, attachment limits ---
   const textarea = () => document.getElementById("composer-text");
   const mode = () => document.querySelector("#composer-form input[name=mode]:checked")?.value || "reply";
+  // The text box says which mode it is in: a note must never look like a reply.
+  const showMode = () => {
+    const t = textarea();
+    if (!t) return;
+    const note = mode() === "note";
+    t.placeholder = note ? t.dataset.notePlaceholder : t.dataset.replyPlaceholder;
+    t.setAttribute("aria-label", note ? "Private note" : "Reply");
+  };
   const setMode = (value) => {
     const radio = document.querySelector(`#composer-form input[name=mode][value=${value}]`);
     if (radio) radio.checked = true;
+    showMode();
     textarea()?.focus();
   };
 
@@ -438,6 +493,9 @@
     }
   });
 
+  // After a send, the next keystroke is news again (the send ended the teammates' notice).
+  document.addEventListener("submit", (e) => { if (e.target.id === "composer-form") lastTyping = 0; });
+
   document.addEventListener("keydown", (e) => {
     if (e.target.id !== "composer-text") return;
     if (pickerOpen()) {
@@ -462,20 +520,89 @@
     }
   });
 
+  // --- Attachments: the styled picker, files dropped on the composer or images pasted into it,
+  // each chosen file listed with a remove button. The file input stays the field submitted. ---
+  const fileInput = () => document.getElementById("composer-file");
+  const filesProblem = (input, files) => {
+    const maxBytes = Number(input.dataset.maxBytes || 0);
+    const maxCount = Number(input.dataset.maxCount || 1);
+    const tooBig = files.find((file) => maxBytes && file.size > maxBytes);
+    if (tooBig) return `${tooBig.name} is over this platform's limit.`;
+    if (files.length > maxCount) return `At most ${maxCount} attachment(s) on this platform.`;
+    return "";
+  };
+  const renderChosen = () => {
+    const list = document.getElementById("chosen-files");
+    const input = fileInput();
+    if (!list || !input) return;
+    list.replaceChildren();
+    Array.from(input.files).forEach((file, index) => {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.textContent = file.name;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "secondary remove";
+      remove.textContent = "✕";
+      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.addEventListener("click", () => {
+        setFiles(Array.from(input.files).filter((_, i) => i !== index));
+        textarea()?.focus();
+      });
+      item.append(name, remove);
+      list.append(item);
+    });
+  };
+  const setFiles = (files) => {
+    const input = fileInput();
+    if (!input || input.disabled) return;
+    const problem = filesProblem(input, files);
+    if (problem) { window.alert(problem); return; }
+    const transfer = new DataTransfer();
+    files.forEach((file) => transfer.items.add(file));
+    input.files = transfer.files;
+    renderChosen();
+  };
+  // Where the platform takes one file per message, a new file replaces the chosen one.
+  const addFiles = (files) => {
+    const input = fileInput();
+    if (input && files.length) setFiles([...(input.multiple ? Array.from(input.files) : []), ...files]);
+  };
+  // Files dropped anywhere on a conversation go to its composer (and never make the browser
+  // leave the page, and the draft, to show the file).
+  const draggingFiles = (e) => openId && fileInput() && Array.from(e.dataTransfer?.types || []).includes("Files");
+  document.addEventListener("dragover", (e) => {
+    if (!draggingFiles(e)) return;
+    e.preventDefault();
+    document.getElementById("composer-form").classList.add("dropping");
+  });
+  document.addEventListener("dragleave", (e) => {
+    if (draggingFiles(e) && !e.relatedTarget) document.getElementById("composer-form").classList.remove("dropping");
+  });
+  document.addEventListener("drop", (e) => {
+    if (!draggingFiles(e)) return;
+    e.preventDefault();
+    document.getElementById("composer-form").classList.remove("dropping");
+    addFiles(Array.from(e.dataTransfer?.files || []));
+  });
+  document.addEventListener("paste", (e) => {
+    if (e.target.id !== "composer-text") return;
+    const images = Array.from(e.clipboardData?.files || []).filter((file) => file.type.startsWith("image/"));
+    if (!images.length) return; // text pastes as text
+    e.preventDefault();
+    addFiles(images);
+  });
+
   document.addEventListener("change", (e) => {
     const input = e.target;
-    if (input.matches && input.matches("#composer-form input[type=file]")) {
-      const maxBytes = Number(input.dataset.maxBytes || 0);
-      const maxCount = Number(input.dataset.maxCount || 1);
-      let problem = "";
-      if (input.files.length > maxCount) problem = `At most ${maxCount} attachment(s) on this platform.`;
-      for (const file of input.files) {
-        if (maxBytes && file.size > maxBytes) problem = `${file.name} is over this platform's limit.`;
-      }
+    if (input.matches?.("#composer-form input[name=mode]")) showMode();
+    if (input.id === "composer-file") {
+      const problem = filesProblem(input, Array.from(input.files));
       if (problem) {
         input.value = "";
         window.alert(problem);
       }
+      renderChosen();
     }
     if (input.name === "ids" || input.matches?.("#conversation-rows input[type=checkbox]")) {
       const count = document.querySelectorAll("#conversation-rows input[type=checkbox]:checked").length;
@@ -493,6 +620,30 @@
     }
     if (e.detail.target && e.detail.target.id === "list-body") updateTitle();
   });
+
+  // --- Undo after a resolve: the offer goes when its time is up, unless it is in use. ---
+  const armUndo = () => {
+    const offer = document.getElementById("undo-offer");
+    if (!offer || offer.dataset.armed) return;
+    offer.dataset.armed = "1";
+    const expire = () => {
+      if (offer.matches(":focus-within, :hover")) setTimeout(expire, 1000);
+      else offer.remove();
+    };
+    setTimeout(expire, Number(offer.dataset.secondsLeft || 0) * 1000);
+  };
+  armUndo();
+  body.addEventListener("htmx:afterSettle", armUndo);
+  // An action's answer carries the page's flash (a resolve's undo offer): show it.
+  const showFlash = (html) => {
+    const flash = fragment(html).getElementById("flash");
+    const current = document.getElementById("flash");
+    if (flash && current) {
+      flash.removeAttribute("hx-swap-oob");
+      current.replaceWith(flash);
+      armUndo();
+    }
+  };
 
   // --- Keyboard shortcuts ---
   const typingInField = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
@@ -553,7 +704,10 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams(fields).toString(),
-    }).then(() => refreshRow(Number(row.dataset.conversation), false, true)); // the agent's own act
+    }).then(async (response) => {
+      if (response.ok) showFlash(await response.text());
+      refreshRow(Number(row.dataset.conversation), false, true); // the agent's own act
+    });
   };
 
   document.addEventListener("keydown", (e) => {
@@ -588,6 +742,7 @@
         break;
       }
       case "r": if (openId) { e.preventDefault(); setMode("reply"); } break;
+      case "u": click("undo"); break;
       case "n": if (openId) { e.preventDefault(); setMode("note"); } break;
       case "a":
         if (openId) click("assign-me");
