@@ -273,6 +273,23 @@ def test_every_table_exports_as_csv(played, manager):
     assert client.get("/reports/export/secrets.csv").status_code == 404
 
 
+# (A display name is stripped, so tab and CR never lead one: inbox.csv_export covers them.)
+HOSTILE_NAMES = ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES)
+def test_agent_csv_shows_a_formula_looking_name_as_text(played, manager, agent, hostile):
+    agent.first_name, agent.last_name = hostile, ""
+    agent.save()
+    response = client_for(manager).get(
+        "/reports/export/agents.csv?range=custom&from=2026-11-02&to=2026-11-02&tz=UTC"
+    )
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    names = {row["agent"] for row in rows}
+    assert "'" + hostile in names and hostile not in names
+
+
 def test_api_serves_the_same_figures_with_a_token(played, manager):
     token = Token.objects.create(user=manager)
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
