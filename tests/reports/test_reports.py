@@ -274,7 +274,7 @@ def test_every_table_exports_as_csv(played, manager):
 
 
 # (A display name is stripped, so tab and CR never lead one: inbox.csv_export covers them.)
-HOSTILE_NAMES = ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)"]
+HOSTILE_NAMES = ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)"]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE_NAMES)

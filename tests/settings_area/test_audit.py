@@ -61,7 +61,7 @@ def test_audit_csv_shows_formula_looking_cells_as_text_in_every_column(client, a
         actor=actor,
         action="bot_rule.changed",
         target_type="-bot_rule",
-        target_repr="=HYPERLINK(\"http://x\")",
+        target_repr='=HYPERLINK("http://x")',
         changes={"=cmd": ("a", "\tb")},
     )
     audit.record(actor=None, action="user.updated", target_type="user", target_repr="\rCR")
@@ -74,7 +74,7 @@ def test_audit_csv_shows_formula_looking_cells_as_text_in_every_column(client, a
     hostile = by_action["bot_rule.changed"]
     assert hostile[1] == "'@SUM(1+1)"
     assert hostile[3] == "'-bot_rule"
-    assert hostile[5] == "'=HYPERLINK(\"http://x\")"
+    assert hostile[5] == '\'=HYPERLINK("http://x")'
     assert hostile[6] == "'=cmd: a → \tb"
     assert by_action["user.updated"][5] == "'\rCR"
 
