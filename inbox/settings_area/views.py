@@ -480,12 +480,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "next_query": query.urlencode() if more else "",
             "export_query": export.urlencode(),
         },
+        # A filter value that is not one of its choices is named by the form, not ignored.
+        status=400 if form.errors else 200,
     )
 
 
 @admin_required
 def audit_csv(request: HttpRequest) -> HttpResponse:
-    _, entries = _audit_entries(request)
+    form, entries = _audit_entries(request)
+    if form.errors:
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     return csv_export.csv_response(
         f"parley-audit-{stamp}.csv", audit.CSV_COLUMNS, audit.csv_rows(entries)

@@ -79,6 +79,19 @@ def test_audit_csv_shows_formula_looking_cells_as_text_in_every_column(client, a
     assert by_action["user.updated"][5] == "'\rCR"
 
 
+def test_a_filter_value_that_is_not_a_choice_is_a_400_naming_the_field(client, admin_user):
+    audit.record(actor=admin_user, action="user.updated", target_type="user", target_repr="x")
+    client.force_login(admin_user)
+
+    page = client.get(reverse("settings:audit"), {"target_type": "bogus"})
+    export = client.get(reverse("settings:audit_csv"), {"target_type": "bogus"})
+
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.content.decode()
+    assert export.status_code == 400
+    assert "target_type" in export.content.decode()
+
+
 def test_audit_api_for_admins(client, admin_user, agent):
     audit.record(
         actor=admin_user, action="user.updated", target=agent, changes={"role": ("a", "b")}
