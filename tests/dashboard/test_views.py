@@ -94,6 +94,24 @@ def test_list_shows_rows_with_unread_and_waiting(conversation, agent):
     assert "waiting 7 min" in html
 
 
+def test_resolved_rows_do_not_say_waiting(account, agent):
+    now = timezone.now()
+    # The customer wrote last, then the agent resolved without answering.
+    ConversationFactory(
+        account=account,
+        status=Conversation.Status.RESOLVED,
+        contact=ContactFactory(name="Done Deal"),
+        waiting_since=now,
+        last_activity_at=now,
+    )
+
+    html = login(agent).get("/?status=resolved").content.decode()
+
+    assert "Done Deal" in html
+    assert "waiting" not in html.split('id="conversation-rows"')[1]
+    assert "just now</time>" in html
+
+
 def test_customer_text_is_escaped_and_links_are_safe(account, agent):
     conversation = ConversationFactory(account=account)
     MessageFactory(
