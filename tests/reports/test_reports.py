@@ -303,7 +303,7 @@ def test_api_serves_the_same_figures_with_a_token(played, manager):
         "from": "2026-11-02",
         "to": "2026-11-02",
         "time_zone": "UTC",
-        "group": "day",
+        "group": "hour",  # a period of one day is shown by hour
     }
     assert summary["current"]["first_response_seconds_p50"] == pytest.approx(1200)
     assert {row["agent"] for row in agents["results"]} == {"Alice", "Bob"}
@@ -328,7 +328,13 @@ def test_openapi_schema_documents_the_report_endpoints(admin_user):
     assert "/api/v1/reports/summary/" in schema["paths"]
     table = schema["paths"]["/api/v1/reports/{table}/"]["get"]
     [path_param] = [p for p in table["parameters"] if p["in"] == "path"]
-    assert sorted(path_param["schema"]["enum"]) == ["agents", "heatmap", "platforms", "series"]
+    assert sorted(path_param["schema"]["enum"]) == [
+        "agents",
+        "headline",
+        "heatmap",
+        "platforms",
+        "series",
+    ]
 
 
 def test_the_python_fallback_gives_the_same_tables(played, admin_user, monkeypatch):
