@@ -68,7 +68,7 @@ class BadFilter(ValueError):
 
 # Every status, as a filter value (the API's and the list's).
 ANY_STATUS = "any"
-# Longest search text; longer ones are refused by the API (the page's input stops there).
+# Longest search text: the API refuses longer ones, the list page keeps the first MAX_QUERY.
 MAX_QUERY = 200
 
 
