@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 from django.utils import timezone
@@ -46,13 +46,16 @@ def safe_links(text: str) -> SafeString:
 
 
 @register.filter
-def when(value: datetime | None) -> str:
-    """The date and time, in the server's time zone: "Nov 23, 17:05"."""
+def when(value: datetime | date | None) -> str:
+    """The date and time, in the server's time zone: "Nov 23, 17:05"; a date: "Nov 23"."""
     if not value:
         return ""
+    this_year = timezone.localdate().year
+    if not isinstance(value, datetime):
+        return f"{value:%b} {value.day}" + (f", {value.year}" if value.year != this_year else "")
     local = timezone.localtime(value)
     # strftime, not Django's dateformat: a tenth of the cost (the list renders many rows).
-    year = f", {local.year}" if local.year != timezone.localtime().year else ""
+    year = f", {local.year}" if local.year != this_year else ""
     return f"{local:%b} {local.day}{year}, {local:%H:%M}"
 
 

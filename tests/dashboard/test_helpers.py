@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -53,6 +53,8 @@ def test_one_date_format_with_the_year_only_in_another_year(settings):
     assert when(datetime(this_year, 11, 23, 16, 5, tzinfo=UTC)) == "Nov 23, 17:05"
     assert when(datetime(2020, 3, 2, 8, 7, tzinfo=UTC)) == "Mar 2, 2020, 09:07"
     assert when(None) == ""
+    assert when(date(this_year, 11, 2)) == "Nov 2"
+    assert when(date(2020, 11, 2)) == "Nov 2, 2020"
 
 
 def test_time_ago_is_a_time_element_the_page_keeps_current():

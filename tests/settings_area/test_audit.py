@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from inbox.models import AuditLog, User
 from inbox.settings_area import audit
+from inbox.templatetags.parley import when
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,8 @@ def test_audit_page_filters_and_csv_export(client, admin_user, agent, account):
 
     everything = b"".join(client.get(reverse("settings:audit_csv")).streaming_content).decode()
     assert "'=cmd" in everything  # a formula-looking cell is neutralised
+    entry = AuditLog.objects.get(action="account.connected")
+    assert when(entry.created_at) in page  # the one date format of the pages
 
 
 def test_audit_csv_shows_formula_looking_cells_as_text_in_every_column(client, admin_user):
