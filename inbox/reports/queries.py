@@ -156,13 +156,13 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadFilter(f"unknown time zone {tz_name!r}") from None
+        raise BadFilter(f"tz: unknown time zone {tz_name!r}") from None
     preset = (params.get("range") or DEFAULT_PRESET).strip()
     if preset not in PRESETS:
         raise BadFilter(f"range must be one of {', '.join(PRESETS)}")
     group_by = (params.get("group") or "day").strip()
     if group_by not in GROUPS:
-        raise BadFilter("group must be hour, day or week")
+        raise BadFilter("group must be one of hour, day, week")
     today = (now or timezone.now()).astimezone(tz).date()
     if preset == "today":
         first, last = today, today
@@ -186,7 +186,7 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
         raise BadFilter(f"group by hour covers periods of at most {HOURLY_MAX_DAYS} days")
     platform = (params.get("platform") or "").strip() or None
     if platform is not None and platform not in Platform.values:
-        raise BadFilter(f"unknown platform {platform!r}")
+        raise BadFilter(f"platform must be one of {', '.join(Platform.values)}, not {platform!r}")
     return ReportFilters(
         start=datetime.combine(first, time.min, tzinfo=tz),
         end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),

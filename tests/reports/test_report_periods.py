@@ -144,3 +144,15 @@ def test_headline_cards_download_as_csv(two_openings, manager):
     assert by_figure["opened"]["value"] == "2"
     assert by_figure["opened"]["label"] == "Conversations opened"
     assert by_figure["first_response_seconds_p50"]["value"] == "1200.0"
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [("range=forever", "range"), ("group=fortnight", "group"), ("platform=myspace", "platform")],
+)
+def test_a_filter_value_that_is_not_a_choice_is_a_400_naming_the_field(manager, query, field):
+    page = client_for(manager).get(f"/reports/?{query}")
+    export = client_for(manager).get(f"/reports/export/agents.csv?{query}")
+
+    assert page.status_code == 400 and f"{field} must be one of" in page.content.decode()
+    assert export.status_code == 400 and f"{field} must be one of" in export.content.decode()
