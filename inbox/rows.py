@@ -5,21 +5,11 @@ live script (``#row-<id>``, ``data-conversation``, ``data-unread``, one ``<a>`` 
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timeuntil
 
 from inbox.models import Conversation
-from inbox.templatetags.parley import initials, short_since
-
-
-def _when(value: datetime) -> str:
-    # strftime, not Django's dateformat: a tenth of the cost, same "Nov 23, 17:05".
-    local = timezone.localtime(value)
-    return f"{local:%b} {local.day}, {local:%H:%M}"
+from inbox.templatetags.parley import ago, initials, short_since, time_ago, when
 
 
 def _side(c: Conversation) -> str:
@@ -31,10 +21,10 @@ def _side(c: Conversation) -> str:
     elif sla_status and sla_due_at:
         parts.append(
             format_html(
-                '<span class="sla sla-{}" title="SLA due {}">SLA {}</span>',
+                '<span class="sla sla-{}" title="SLA due {}">SLA due {}</span>',
                 sla_status,
-                _when(sla_due_at),
-                timeuntil(sla_due_at),
+                when(sla_due_at),
+                ago(sla_due_at),
             )
         )
     if c.unread:
@@ -43,22 +33,17 @@ def _side(c: Conversation) -> str:
                 '<span class="unread-count" title="{} unread">{}</span>', c.unread, c.unread
             )
         )
-    if c.waiting_since:
+    # A resolved conversation is not waiting for anyone, whatever its last message was.
+    if c.waiting_since and c.status != Conversation.Status.RESOLVED:
         parts.append(
             format_html(
                 '<span class="waiting" title="Waiting since {}">waiting {}</span>',
-                _when(c.waiting_since),
+                when(c.waiting_since),
                 short_since(c.waiting_since),
             )
         )
     else:
-        parts.append(
-            format_html(
-                '<time datetime="{}">{}</time>',
-                c.last_activity_at.isoformat(),
-                short_since(c.last_activity_at),
-            )
-        )
+        parts.append(time_ago(c.last_activity_at))
     return "".join(parts)
 
 
@@ -68,7 +53,7 @@ def _meta(c: Conversation) -> str:
         parts.append(format_html('<span class="prio">{}</span> · ', c.get_priority_display()))
     parts.append(escape(c.get_status_display()))
     if c.status == Conversation.Status.SNOOZED and c.snoozed_until:
-        parts.append(f" until {escape(_when(c.snoozed_until))}")
+        parts.append(f" until {escape(when(c.snoozed_until))}")
     parts.append(" · ")
     parts.append(escape(c.assignee.display_name) if c.assignee else "<em>unassigned</em>")
     for label in c.labels.all():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from inbox.models import (
     Label,
     Message,
     Note,
+    Platform,
     PlatformAccount,
     Team,
     User,
@@ -56,7 +58,51 @@ SORTS = ("activity", "waiting")
 
 
 class BadFilter(ValueError):
-    """A list parameter that cannot be understood (the page says so instead of guessing)."""
+    """A list parameter that is not one of its choices: answered with a 400 that names the
+    field, never guessed at or silently matched against nothing."""
+
+    def __init__(self, field_name: str, value: str, choices: Iterable[str] = ()):
+        self.field_name = field_name
+        allowed = f"; one of {', '.join(choices)}" if choices else ""
+        super().__init__(f"{field_name}: {value!r} is not a valid choice{allowed}.")
+
+
+# Every status, as a filter value (the API's and the list's).
+ANY_STATUS = "any"
+# Longest search text: the API refuses longer ones, the list page keeps the first MAX_QUERY.
+MAX_QUERY = 200
+
+
+def parse_choice(params: Any, name: str, choices: Iterable[str], default: str = "") -> str:
+    """The parameter's value when it is one of ``choices``; ``default`` when absent or empty."""
+    raw = params.get(name) or ""
+    if raw == "":
+        return default
+    choices = list(choices)
+    if raw not in choices:
+        raise BadFilter(name, raw, choices)
+    return raw
+
+
+def parse_status(params: Any) -> str | None:
+    """``status``: a status, "" for every status (``any``), None when not given."""
+    raw = parse_choice(params, "status", [*Conversation.Status.values, ANY_STATUS])
+    if raw == "":
+        return None
+    return "" if raw == ANY_STATUS else raw
+
+
+def _parse_int(params: Any, name: str, choices: Iterable[int] | None = None) -> int | None:
+    raw = params.get(name) or ""
+    if raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadFilter(name, raw) from None
+    if choices is not None and value not in choices:
+        raise BadFilter(name, raw, [str(c) for c in choices])
+    return value
 
 
 @dataclass
@@ -68,6 +114,8 @@ class ListFilters:
     team: int | None = None
     label: int | None = None
     status: str = Conversation.Status.OPEN  # "" = any status
+    # No status was asked for: open conversations, or every status when searching.
+    status_default: bool = True
     platform: str = ""
     priority: int | None = None
     sla_due_soon: bool = False
@@ -80,32 +128,33 @@ class ListFilters:
 
     @classmethod
     def from_query(cls, params: Any) -> ListFilters:
+        """Raises BadFilter for a value that is not one of the parameter's choices."""
         filters = cls()
-        view = params.get("view", "all")
-        filters.view = view if view in VIEWS else "all"
-        for name in ("account", "team", "label", "priority"):
-            raw = params.get(name, "")
-            if raw:
-                try:
-                    setattr(filters, name, int(raw))
-                except ValueError:
-                    filters.errors.append(f"Ignored {name}={raw!r}: not a number.")
-        status = params.get("status", Conversation.Status.OPEN)
-        if status in Conversation.Status.values or status == "":
-            filters.status = status
-        elif status == "any":
-            filters.status = ""
-        else:
-            filters.errors.append(f"Ignored status={status!r}.")
-        platform = params.get("platform", "")
-        filters.platform = platform if platform in _platforms() else ""
-        filters.sla_due_soon = params.get("sla") == "soon"
-        filters.sla_breached = params.get("sla") == "breached"
-        sort = params.get("sort", "activity")
-        filters.sort = sort if sort in SORTS else "activity"
-        filters.q = (params.get("q") or "").strip()[:200]
+        filters.view = parse_choice(params, "view", VIEWS, "all")
+        for name in ("account", "team", "label"):
+            setattr(filters, name, _parse_int(params, name))
+        filters.priority = _parse_int(params, "priority", Conversation.Priority.values)
+        filters.q = (params.get("q") or "").strip()[:MAX_QUERY]
+        status = parse_status(params)
+        filters.status_default = status is None
+        if status is None:
+            # A search looks through every status: a resolved conversation is found too.
+            status = "" if filters.q else Conversation.Status.OPEN
+        filters.status = status
+        filters.platform = parse_choice(params, "platform", Platform.values)
+        sla = parse_choice(params, "sla", ("soon", "breached"))
+        filters.sla_due_soon = sla == "soon"
+        filters.sla_breached = sla == "breached"
+        filters.sort = parse_choice(params, "sort", SORTS, "activity")
         filters.cursor = params.get("cursor", "")
         return filters
+
+    def searched_statuses(self) -> list[str]:
+        """The statuses the list shows, in words ("Open", …): what a search says it covered."""
+        labels = dict(Conversation.Status.choices)
+        if self.status:
+            return [labels[self.status]]
+        return list(labels.values())
 
     def query_dict(self, **overrides: Any) -> dict[str, str]:
         """The query string of these filters (for links that keep them), minus the cursor."""
@@ -114,7 +163,7 @@ class ListFilters:
             "account": self.account,
             "team": self.team,
             "label": self.label,
-            "status": self.status if self.status else "any",
+            "status": None if self.status_default else self.status or ANY_STATUS,
             "platform": self.platform,
             "priority": self.priority,
             "sla": "soon" if self.sla_due_soon else "breached" if self.sla_breached else "",
@@ -122,16 +171,10 @@ class ListFilters:
             "q": self.q,
         }
         values.update(overrides)
-        defaults = {"view": "all", "status": "open", "sort": "activity"}
+        defaults = {"view": "all", "sort": "activity"}
         return {
             k: str(v) for k, v in values.items() if v not in (None, "") and defaults.get(k) != v
         }
-
-
-def _platforms() -> set[str]:
-    from inbox.models import Platform
-
-    return set(Platform.values)
 
 
 # --- SLA hook ---------------------------------------------------------------------------------

@@ -50,7 +50,14 @@ log = logging.getLogger(__name__)
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
-    filters = selectors.ListFilters.from_query(request.GET)
+    try:
+        filters = selectors.ListFilters.from_query(request.GET)
+    except selectors.BadFilter as bad:
+        if "only" in request.GET or request.GET.get("cursor"):
+            return HttpResponseBadRequest(str(bad))
+        # Say which parameter was wrong (a 400), and show the default list under the message.
+        filters = selectors.ListFilters(errors=[str(bad)])
+    status = 400 if filters.errors else 200
     only = request.GET.get("only")
     if only is not None:
         # One row for a live update: empty when it does not (or no longer) match the filters.
@@ -69,9 +76,10 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "query": filters.query_dict(),
+        "every_status_query": urlencode(filters.query_dict(status=selectors.ANY_STATUS)),
     }
     template = "inbox/_list_body.html" if request.htmx else "inbox/conversation_list.html"
-    response = render(request, template, context)
+    response = render(request, template, context, status=status)
     _remember_list(request, response, filters)
     return response
 

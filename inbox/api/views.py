@@ -21,6 +21,7 @@ from inbox.api.serializers import (
 )
 from inbox.live import event_payload
 from inbox.models import ContactIdentity, ConversationEvent, Message
+from inbox.selectors import MAX_QUERY, BadFilter, parse_status
 
 
 class Pagination(CursorPagination):
@@ -56,9 +57,19 @@ class NotePagination(Pagination):
 @extend_schema(
     parameters=[
         OpenApiParameter("account", int, description="platform account id"),
-        OpenApiParameter("status", str, enum=["open", "pending", "snoozed", "resolved"]),
+        OpenApiParameter(
+            "status",
+            str,
+            enum=["open", "pending", "snoozed", "resolved", "any"],
+            description="one status, or `any` (every status, as when the filter is left out)",
+        ),
         OpenApiParameter("assignee", str, description="`me`, `none` or a user id"),
-        OpenApiParameter("q", str, description="search contact names, usernames and messages"),
+        OpenApiParameter(
+            "q",
+            str,
+            description=f"search contact names, usernames and messages (at most {MAX_QUERY} "
+            "characters)",
+        ),
     ]
 )
 class ConversationList(generics.ListAPIView):
@@ -72,7 +83,11 @@ class ConversationList(generics.ListAPIView):
         )
         if account := params.get("account"):
             conversations = conversations.filter(account_id=_int(account, "account"))
-        if status_ := params.get("status"):
+        try:
+            status_ = parse_status(params)
+        except BadFilter as bad:
+            raise ValidationError({bad.field_name: str(bad)}) from None
+        if status_:
             conversations = conversations.filter(status=status_)
         if assignee := params.get("assignee"):
             if assignee == "me":
@@ -81,7 +96,10 @@ class ConversationList(generics.ListAPIView):
                 conversations = conversations.filter(assignee__isnull=True)
             else:
                 conversations = conversations.filter(assignee_id=_int(assignee, "assignee"))
-        if query := params.get("q", "").strip():
+        query = params.get("q", "").strip()
+        if len(query) > MAX_QUERY:
+            raise ValidationError({"q": f"at most {MAX_QUERY} characters"})
+        if query:
             matching = visible_conversations(self.request.user).filter(
                 services.search_filter(query)
             )

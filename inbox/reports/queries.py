@@ -55,7 +55,15 @@ PRESETS = {
     "month": "This month",
     "custom": "Custom",
 }
-GROUPS = ("day", "week")
+GROUPS = ("hour", "day", "week")
+# Periods of up to this many days are shown hour by hour (a day or two as one or two points
+# says nothing); longer ones by day or week.
+HOURLY_MAX_DAYS = 2
+# The default period.
+DEFAULT_PRESET = "7d"
+# A chart needs at least this many periods with figures to show a trend: with one it would draw
+# a lone spike, so the page says there is too little data instead.
+MIN_CHART_POINTS = 2
 # Sort memory for one report's queries (PostgreSQL); see report_session().
 WORK_MEM = "128MB"
 # Longest range a report may cover (keeps every query bounded).
@@ -72,7 +80,7 @@ class ReportFilters:
     end: datetime  # exclusive, aware
     tz: ZoneInfo
     group_by: str = "day"
-    preset: str = "30d"
+    preset: str = DEFAULT_PRESET
     platform: str | None = None
     account_id: int | None = None
     team_id: int | None = None
@@ -141,19 +149,20 @@ def _date(params, name: str) -> date | None:
 
 def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportFilters:
     """Filters from query parameters: ``range`` (today, 7d, 30d, month, custom with ``from`` and
-    ``to`` dates), ``group`` (day, week), ``tz``, ``platform``, ``account``, ``team``, ``agent``,
+    ``to`` dates; the last 7 days by default), ``group`` (day, week; hour, which periods of up
+    to ``HOURLY_MAX_DAYS`` days always use), ``tz``, ``platform``, ``account``, ``team``, ``agent``,
     ``label``. Raises BadFilter with a readable message."""
     tz_name = (params.get("tz") or "").strip() or organisation_time_zone()
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadFilter(f"unknown time zone {tz_name!r}") from None
-    preset = (params.get("range") or "30d").strip()
+        raise BadFilter(f"tz: unknown time zone {tz_name!r}") from None
+    preset = (params.get("range") or DEFAULT_PRESET).strip()
     if preset not in PRESETS:
         raise BadFilter(f"range must be one of {', '.join(PRESETS)}")
     group_by = (params.get("group") or "day").strip()
     if group_by not in GROUPS:
-        raise BadFilter("group must be day or week")
+        raise BadFilter("group must be one of hour, day, week")
     today = (now or timezone.now()).astimezone(tz).date()
     if preset == "today":
         first, last = today, today
@@ -171,9 +180,13 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
             raise BadFilter("the range ends before it starts")
         if (last - first).days >= MAX_DAYS:
             raise BadFilter(f"a range covers at most {MAX_DAYS} days")
+    if (last - first).days + 1 <= HOURLY_MAX_DAYS:
+        group_by = "hour"
+    elif group_by == "hour":
+        raise BadFilter(f"group by hour covers periods of at most {HOURLY_MAX_DAYS} days")
     platform = (params.get("platform") or "").strip() or None
     if platform is not None and platform not in Platform.values:
-        raise BadFilter(f"unknown platform {platform!r}")
+        raise BadFilter(f"platform must be one of {', '.join(Platform.values)}, not {platform!r}")
     return ReportFilters(
         start=datetime.combine(first, time.min, tzinfo=tz),
         end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
@@ -437,6 +450,17 @@ HEADLINES = (
 )
 
 
+# Business-hours figures and their wall-clock counterparts: 0 s of business time for a wait that
+# took real time means the wait fell outside business hours (a weekend, a night).
+BUSINESS_FIGURES = {"first_response_business_seconds_p50": "first_response_seconds_p50"}
+
+
+def outside_business_hours(entry: dict[str, Any], key: str) -> bool:
+    """Whether a business-hours figure of ``entry`` is 0 only because the time was closed."""
+    wall = BUSINESS_FIGURES.get(key)
+    return wall is not None and entry.get(key) == 0 and (entry.get(wall) or 0) > 0
+
+
 def headline(
     f: ReportFilters,
     current: dict[str, Any] | None = None,
@@ -460,6 +484,7 @@ def headline(
                 "value": now_value,
                 "previous": before,
                 "change_percent": change,
+                "outside_business_hours": outside_business_hours(current, key),
             }
         )
     return {"current": current, "previous": previous, "figures": figures}
@@ -471,8 +496,17 @@ def _bucket(field: str, f: ReportFilters):
     )
 
 
-def _periods(f: ReportFilters) -> list[date]:
-    """Every day (or week start, Monday) of the period, so empty ones still show."""
+def _periods(f: ReportFilters) -> list[date | datetime]:
+    """Every hour, day or week start (Monday) of the period, so empty ones still show. Hours
+    are local and naive (what :func:`_period_key` gives back)."""
+    if f.group_by == "hour":
+        hour = f.start.astimezone(f.tz).replace(tzinfo=None)
+        end = f.end.astimezone(f.tz).replace(tzinfo=None)
+        hours = []
+        while hour < end:
+            hours.append(hour)
+            hour += timedelta(hours=1)
+        return hours
     day = f.first_day
     if f.group_by == "week":
         day -= timedelta(days=day.weekday())
@@ -484,16 +518,29 @@ def _periods(f: ReportFilters) -> list[date]:
     return out
 
 
-def _key_date(value) -> date | None:
+def _period_key(value, f: ReportFilters) -> date | datetime | None:
+    """A bucket as the series keys it: a local date, or a naive local hour when by hour."""
     if value is None:
         return None
     if isinstance(value, datetime):
+        if value.tzinfo is not None:  # PostgreSQL; SQLite hands back local naive values
+            value = value.astimezone(f.tz)
+        if f.group_by == "hour":
+            return value.replace(tzinfo=None, minute=0, second=0, microsecond=0)
         return value.date()
     return value
 
 
+def _period_label(period: date | datetime) -> str:
+    """ "2026-11-02", or "2026-11-02 10:00" for an hour."""
+    if isinstance(period, datetime):
+        return f"{period:%Y-%m-%d %H:%M}"
+    return period.isoformat()
+
+
 def series(f: ReportFilters) -> list[dict[str, Any]]:
-    """Per day or week: volume, first response, reply and resolution times, SLA compliance."""
+    """Per hour, day or week: volume, first response, reply and resolution times, SLA
+    compliance."""
     # Only the durations the series shows (SERIES_COLUMNS): each is a sort per period.
     parts = [
         source_stats(
@@ -510,10 +557,10 @@ def series(f: ReportFilters) -> list[dict[str, Any]]:
             ).items()
         },
     ]
-    by_day: dict[date, dict[str, Any]] = defaultdict(dict)
+    by_day: dict[date | datetime, dict[str, Any]] = defaultdict(dict)
     for part in parts:
         for (bucket,), entry in part.items():
-            by_day[_key_date(_local(bucket, f))].update(entry)
+            by_day[_period_key(bucket, f)].update(entry)
     for day, (inbound, outbound) in volume_by_period(f).items():
         entry = by_day[day]
         entry["messages_in"] = entry.get("messages_in", 0) + inbound
@@ -521,20 +568,13 @@ def series(f: ReportFilters) -> list[dict[str, Any]]:
     rows = []
     for day in _periods(f):
         entry = by_day.get(day, {})
-        row = {"period": day.isoformat()}
+        row = {"period": _period_label(day)}
         for key in SERIES_COLUMNS[1:]:
             row[key] = entry.get(key)
         for key in ("opened", "resolved", "replies", "messages_in", "messages_out", "sla_breaches"):
             row[key] = row[key] or 0
         rows.append(_finish_series(row, entry))
     return rows
-
-
-def _local(value, f: ReportFilters):
-    # SQLite hands back naive datetimes already in the zone; PostgreSQL aware ones.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(f.tz)
-    return value
 
 
 SERIES_COLUMNS = (
@@ -557,6 +597,22 @@ SERIES_COLUMNS = (
 )
 
 
+# The figures each chart of the page draws from the series.
+RESPONSE_CHART = (
+    "first_response_seconds_p50",
+    "first_response_seconds_p90",
+    "reply_seconds_p50",
+    "resolution_seconds_p50",
+)
+VOLUME_CHART = ("messages_in", "messages_out", "opened", "resolved")
+
+
+def drawable(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> bool:
+    """Whether a chart of ``keys`` has figures in at least ``MIN_CHART_POINTS`` periods."""
+    points = sum(1 for row in rows if any(row.get(key) not in (None, 0) for key in keys))
+    return points >= MIN_CHART_POINTS
+
+
 def _finish_series(row: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     finished = _finish(dict(entry))
     row["sla_compliance"] = finished.get("sla_compliance")
@@ -576,16 +632,16 @@ def volume_by_hour(f: ReportFilters) -> dict[datetime, tuple[int, int]]:
     return {hour: (inbound or 0, outbound or 0) for hour, inbound, outbound in rows}
 
 
-def volume_by_period(f: ReportFilters) -> dict[date, tuple[int, int]]:
-    """Messages in and out per local day (or week, by its Monday)."""
+def volume_by_period(f: ReportFilters) -> dict[date | datetime, tuple[int, int]]:
+    """Messages in and out per local hour, day or week (by its Monday)."""
     if rollups.usable(f):
         return {
             day: (entry["messages_in"], entry["messages_out"])
             for (day,), entry in rollups.stats(f, "volume", by="period").items()
         }
-    out: dict[date, tuple[int, int]] = {}
+    out: dict[date | datetime, tuple[int, int]] = {}
     for hour, (inbound, outbound) in volume_by_hour(f).items():
-        day = hour.astimezone(f.tz).date()
+        day = _period_key(hour, f)
         if f.group_by == "week":
             day -= timedelta(days=day.weekday())
         before = out.get(day, (0, 0))

@@ -29,7 +29,26 @@ def heatmap_rows(f: ReportFilters) -> list[dict[str, Any]]:
     ]
 
 
+HEADLINE_COLUMNS = ("figure", "label", "value", "previous", "change_percent", "note")
+
+
+def headline_rows(f: ReportFilters) -> list[dict[str, Any]]:
+    """The headline cards: each figure, the previous period's and the change in percent."""
+    return [
+        {
+            "figure": item["key"],
+            "label": item["label"],
+            "value": item["value"],
+            "previous": item["previous"],
+            "change_percent": item["change_percent"],
+            "note": "outside business hours" if item["outside_business_hours"] else "",
+        }
+        for item in queries.headline(f)["figures"]
+    ]
+
+
 TABLES = {
+    "headline": Table("headline", HEADLINE_COLUMNS, headline_rows),
     "agents": Table("agents", queries.AGENT_COLUMNS, queries.agents),
     "platforms": Table("platforms", queries.PLATFORM_COLUMNS, queries.platforms),
     "series": Table("series", queries.SERIES_COLUMNS, queries.series),

@@ -49,6 +49,11 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "choices": queries.filter_choices(request.user),
         "data": data,
         "chart_data": {"series": data["series"], "group_by": filters.group_by},
+        "charts": {
+            "response": queries.drawable(data["series"], queries.RESPONSE_CHART),
+            "volume": queries.drawable(data["series"], queries.VOLUME_CHART),
+        },
+        "min_chart_points": queries.MIN_CHART_POINTS,
         "previous": filters.previous(),
         "hours": range(24),
         "heat_rows": list(zip(data["heatmap"]["weekdays"], data["heatmap"]["grid"], strict=True)),

@@ -7,8 +7,6 @@ access, bot rules, SLA policies) calls ``record``. Credential values never reach
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -121,37 +119,18 @@ def search(
 CSV_COLUMNS = ["time", "actor", "action", "target_type", "target_id", "target", "changes"]
 
 
-def csv_rows(entries: QuerySet[AuditLog]) -> Iterator[str]:
-    """CSV lines for a streaming response (the log can be long: no full list in memory)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return value
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
+def csv_rows(entries: QuerySet[AuditLog]) -> Iterator[list[Any]]:
+    """The entries as CSV rows (iterated: the log can be long, no full list in memory)."""
     for entry in entries.iterator(chunk_size=500):
-        writer.writerow(
-            [
-                entry.created_at.isoformat(),
-                entry.actor.username if entry.actor else "system",
-                entry.action,
-                entry.target_type,
-                entry.target_id,
-                _csv_safe(entry.target_repr),
-                _csv_safe(describe(entry)),
-            ]
-        )
-        yield flush()
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralise them."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+        yield [
+            entry.created_at.isoformat(),
+            entry.actor.username if entry.actor else "system",
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.target_repr,
+            describe(entry),
+        ]
 
 
 def describe(entry: AuditLog) -> str:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connectors import testevents
-from inbox import twofactor
+from inbox import csv_export, twofactor
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import accounts as account_actions
 from inbox.settings_area import audit, health, oauth, people
@@ -540,16 +540,20 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "next_query": query.urlencode() if more else "",
             "export_query": export.urlencode(),
         },
+        # A filter value that is not one of its choices is named by the form, not ignored.
+        status=400 if form.errors else 200,
     )
 
 
 @admin_required
 def audit_csv(request: HttpRequest) -> HttpResponse:
-    _, entries = _audit_entries(request)
-    response = StreamingHttpResponse(audit.csv_rows(entries), content_type="text/csv")
+    form, entries = _audit_entries(request)
+    if form.errors:
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="parley-audit-{stamp}.csv"'
-    return response
+    return csv_export.csv_response(
+        f"parley-audit-{stamp}.csv", audit.CSV_COLUMNS, audit.csv_rows(entries)
+    )
 
 
 @admin_required

@@ -1,5 +1,6 @@
 // The reports page: draws the response-time and volume charts from the JSON the server
-// embedded (#report-data) with the vendored Chart.js. No data is fetched from elsewhere.
+// embedded (#report-data) with the vendored Chart.js (no data is fetched from elsewhere), and
+// keeps the From/To fields in step with the period menu.
 (function () {
   "use strict";
 
@@ -29,8 +30,11 @@
       tension: 0.2,
     });
     const charts = [];
-    charts.push(
-      new Chart(document.getElementById("chart-response"), {
+    // A chart with too little data is not on the page (it says so instead): skip it.
+    const response = document.getElementById("chart-response");
+    const volume = document.getElementById("chart-volume");
+    if (response) charts.push(
+      new Chart(response, {
         type: "line",
         data: {
           labels,
@@ -44,8 +48,8 @@
         options: { ...common, scales: { y: { beginAtZero: true, title: { display: true, text: "minutes" } } } },
       })
     );
-    charts.push(
-      new Chart(document.getElementById("chart-volume"), {
+    if (volume) charts.push(
+      new Chart(volume, {
         type: "bar",
         data: {
           labels,
@@ -63,9 +67,66 @@
     window.parleyCharts = charts;
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
-  } else {
+  // The period menu fills in From and To at once (the same days as queries.parse_filters),
+  // and typing a date of one's own makes the period "Custom".
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  function today(timeZone) {
+    let zone = timeZone || undefined;
+    try {
+      new Intl.DateTimeFormat("en-CA", { timeZone: zone });
+    } catch (error) {
+      zone = undefined; // an unknown zone: the server will say so; use the browser's meanwhile
+    }
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
+        .formatToParts(new Date())
+        .map((part) => [part.type, part.value])
+    );
+    return new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)));
+  }
+
+  function daysBefore(date, days) {
+    return new Date(date.getTime() - days * 86400000);
+  }
+
+  function periodDays(preset, now) {
+    if (preset === "today") return [now, now];
+    if (preset === "7d") return [daysBefore(now, 6), now];
+    if (preset === "30d") return [daysBefore(now, 29), now];
+    if (preset === "month") return [new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), now];
+    return null;
+  }
+
+  function wirePeriod() {
+    const range = document.getElementById("range");
+    const from = document.getElementById("from");
+    const to = document.getElementById("to");
+    const zone = document.getElementById("tz");
+    if (!range || !from || !to) return;
+    range.addEventListener("change", () => {
+      const days = periodDays(range.value, today(zone && zone.value.trim()));
+      if (!days) return;
+      from.value = isoDay(days[0]);
+      to.value = isoDay(days[1]);
+    });
+    const custom = () => {
+      range.value = "custom";
+    };
+    from.addEventListener("input", custom);
+    to.addEventListener("input", custom);
+  }
+
+  function start() {
+    wirePeriod();
     draw();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

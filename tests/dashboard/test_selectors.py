@@ -64,10 +64,38 @@ def test_filters_by_account_team_label_status_platform_priority(account, team, a
     assert ids(page(agent, "platform=messenger")) == []
 
 
-def test_bad_filter_values_are_reported_not_guessed(agent):
-    filters = selectors.ListFilters.from_query(QueryDict("account=abc&status=weird&sort=nope"))
-    assert filters.account is None and filters.sort == "activity"
-    assert len(filters.errors) == 2
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("account=abc", "account"),
+        ("status=weird", "status"),
+        ("sort=nope", "sort"),
+        ("view=others", "view"),
+        ("platform=myspace", "platform"),
+        ("sla=late", "sla"),
+        ("priority=9", "priority"),
+    ],
+)
+def test_a_filter_value_that_is_not_a_choice_is_refused_by_name(agent, query, field):
+    with pytest.raises(selectors.BadFilter) as refused:
+        selectors.ListFilters.from_query(QueryDict(query))
+    assert refused.value.field_name == field
+    assert str(refused.value).startswith(f"{field}: ")
+
+
+def test_search_covers_every_status_unless_one_is_chosen(account, agent):
+    open_one = ConversationFactory(account=account, contact=ContactFactory(name="Kenji Open"))
+    resolved = ConversationFactory(
+        account=account,
+        status=Conversation.Status.RESOLVED,
+        contact=ContactFactory(name="Kenji Resolved"),
+    )
+
+    assert set(ids(page(agent, "q=kenji"))) == {open_one.pk, resolved.pk}
+    assert set(ids(page(agent, "q=kenji&status="))) == {open_one.pk, resolved.pk}
+    assert ids(page(agent, "q=kenji&status=open")) == [open_one.pk]
+    assert ids(page(agent, "q=kenji&status=resolved")) == [resolved.pk]
+    assert ids(page(agent)) == [open_one.pk]  # browsing still starts with the open ones
 
 
 def test_sla_due_soon_reads_the_sla_field_when_the_model_has_one(account, agent):

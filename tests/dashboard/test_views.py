@@ -94,6 +94,24 @@ def test_list_shows_rows_with_unread_and_waiting(conversation, agent):
     assert "waiting 7 min" in html
 
 
+def test_resolved_rows_do_not_say_waiting(account, agent):
+    now = timezone.now()
+    # The customer wrote last, then the agent resolved without answering.
+    ConversationFactory(
+        account=account,
+        status=Conversation.Status.RESOLVED,
+        contact=ContactFactory(name="Done Deal"),
+        waiting_since=now,
+        last_activity_at=now,
+    )
+
+    html = login(agent).get("/?status=resolved").content.decode()
+
+    assert "Done Deal" in html
+    assert "waiting" not in html.split('id="conversation-rows"')[1]
+    assert "just now</time>" in html
+
+
 def test_customer_text_is_escaped_and_links_are_safe(account, agent):
     conversation = ConversationFactory(account=account)
     MessageFactory(
@@ -430,6 +448,36 @@ def test_older_conversations_link_fetches_the_next_rows(account, agent):
     link = re.search(r'hx-get="(/\?[^"]*cursor=[^"]+)"', html).group(1).replace("&amp;", "&")
     more = htmx(client).get(link).content.decode()
     assert more.count('class="row ') == 3 and "Older conversations" not in more
+
+
+def test_list_refuses_a_filter_value_that_is_not_a_choice_and_names_it(account, agent):
+    ConversationFactory(account=account)
+    client = login(agent)
+
+    response = client.get("/?status=bogus")
+
+    assert response.status_code == 400
+    assert "status: &#x27;bogus&#x27; is not a valid choice" in response.content.decode()
+    assert htmx(client).get("/?platform=myspace").status_code == 400
+    assert client.get("/?only=1&sort=sideways").status_code == 400
+
+
+def test_search_says_which_statuses_it_searched(account, agent):
+    ConversationFactory(
+        account=account,
+        status=Conversation.Status.RESOLVED,
+        contact=ContactFactory(name="Kenji Watanabe"),
+    )
+    client = login(agent)
+
+    everywhere = client.get("/?q=kenji").content.decode()
+    only_open = client.get("/?q=kenji&status=open").content.decode()
+
+    assert "Searched every status: open, pending, snoozed, resolved." in everywhere
+    assert "Kenji Watanabe" in everywhere
+    assert "Searched open conversations only." in only_open
+    assert 'href="?status=any&amp;q=kenji"' in only_open
+    assert "Kenji Watanabe" not in only_open
 
 
 def test_list_page_query_count_is_pinned(account, agent, django_assert_num_queries):

@@ -81,6 +81,41 @@ def test_filters_status_assignee_account_and_search(account, agent, teammate):
     assert client.get("/api/v1/conversations/?account=abc").status_code == 400
 
 
+def test_status_any_lists_every_status(account, agent):
+    made = {
+        ConversationFactory(account=account, status=status).pk
+        for status in ("open", "pending", "snoozed", "resolved")
+    }
+
+    body = api(agent).get("/api/v1/conversations/?status=any").json()
+
+    assert {c["id"] for c in body["results"]} == made
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "status=OPEN", "status=any,open"])
+def test_a_status_that_is_not_a_choice_is_a_400_naming_the_field(account, agent, query):
+    ConversationFactory(account=account)
+
+    response = api(agent).get(f"/api/v1/conversations/?{query}")
+
+    assert response.status_code == 400
+    assert "status" in response.json()
+    assert "not a valid choice" in response.json()["status"]
+
+
+def test_search_text_is_capped_at_200_characters(account, agent):
+    conversation = ConversationFactory(account=account)
+    MessageFactory(conversation=conversation, text="a" * 200)
+    client = api(agent)
+
+    too_long = client.get("/api/v1/conversations/", {"q": "a" * 201})
+    at_the_cap = client.get("/api/v1/conversations/", {"q": "a" * 200})
+
+    assert too_long.status_code == 400 and "q" in too_long.json()
+    assert at_the_cap.status_code == 200
+    assert [c["id"] for c in at_the_cap.json()["results"]] == [conversation.pk]
+
+
 def test_cursor_pagination_walks_every_conversation_once(account, agent):
     now = timezone.now()
     created = {

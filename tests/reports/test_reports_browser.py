@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -64,4 +64,47 @@ def test_manager_sees_the_charts_drawn(
     assert page.locator("#heatmap td[title*='in']").count() == 7 * 24
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+    context.close()
+
+
+def test_the_period_fills_from_and_to_at_once_and_thin_charts_say_so(
+    live_server_process, chromium, account, agent, manager, monkeypatch
+):
+    # Two conversations of one day, three hours apart: by day, one point per chart.
+    for n, start in enumerate((T0, T0 + timedelta(hours=3))):
+        script = Script(account, monkeypatch, sender=f"cust-{n}")
+        script.customer(start)
+        script.agent(start + timedelta(minutes=10), agent)
+    monkeypatch.undo()
+    url = live_server_process.url
+    context = chromium.new_context(viewport={"width": 1280, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", manager.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/reports/?range=custom&from=2026-11-01&to=2026-11-03&tz=UTC")
+
+    assert "Too little data to draw response times" in page.inner_text("#chart-response-empty")
+    assert "Too little data to draw the volume" in page.inner_text("#chart-volume-empty")
+    assert page.locator("canvas").count() == 0
+
+    today = datetime.now(UTC).date()
+    page.select_option("#range", "7d")
+    assert page.input_value("#from") == (today - timedelta(days=6)).isoformat()
+    assert page.input_value("#to") == today.isoformat()
+    # From the keyboard: the option above "Last 7 days" is "Today".
+    page.focus("#range")
+    page.keyboard.press("ArrowUp")
+    assert page.input_value("#range") == "today"
+    assert page.input_value("#from") == today.isoformat() == page.input_value("#to")
+    # A date of one's own makes the period custom; showing it keeps both dates.
+    page.fill("#from", "2026-11-02")
+    assert page.input_value("#range") == "custom"
+    page.fill("#to", "2026-11-02")
+    page.click(".reports .filters button[type=submit]")
+    page.wait_for_function("() => window.parleyCharts && window.parleyCharts.length === 2")
+    labels = page.evaluate("() => window.parleyCharts[1].data.labels")
+    assert labels[0] == "2026-11-02 00:00" and len(labels) == 24  # one day, by hour
     context.close()

@@ -8,8 +8,10 @@ import io
 import pytest
 from django.urls import reverse
 
-from inbox.models import AuditLog
+from inbox.models import AuditLog, User
 from inbox.settings_area import audit
+from inbox.templatetags.parley import when
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +53,46 @@ def test_audit_page_filters_and_csv_export(client, admin_user, agent, account):
 
     everything = b"".join(client.get(reverse("settings:audit_csv")).streaming_content).decode()
     assert "'=cmd" in everything  # a formula-looking cell is neutralised
+    entry = AuditLog.objects.get(action="account.connected")
+    assert when(entry.created_at) in page  # the one date format of the pages
+
+
+def test_audit_csv_shows_formula_looking_cells_as_text_in_every_column(client, admin_user):
+    # Django usernames may start with @, + or -: the username column is neutralised too.
+    actor = UserFactory(username="@SUM(1+1)", role=User.Role.ADMIN)
+    audit.record(
+        actor=actor,
+        action="bot_rule.changed",
+        target_type="-bot_rule",
+        target_repr='=HYPERLINK("http://x")',
+        changes={"=cmd": ("a", "\tb")},
+    )
+    audit.record(actor=None, action="user.updated", target_type="user", target_repr="\rCR")
+    client.force_login(admin_user)
+
+    body = b"".join(client.get(reverse("settings:audit_csv")).streaming_content).decode()
+
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    by_action = {row[2]: row for row in rows[1:]}
+    hostile = by_action["bot_rule.changed"]
+    assert hostile[1] == "'@SUM(1+1)"
+    assert hostile[3] == "'-bot_rule"
+    assert hostile[5] == '\'=HYPERLINK("http://x")'
+    assert hostile[6] == "'=cmd: a → \tb"
+    assert by_action["user.updated"][5] == "'\rCR"
+
+
+def test_a_filter_value_that_is_not_a_choice_is_a_400_naming_the_field(client, admin_user):
+    audit.record(actor=admin_user, action="user.updated", target_type="user", target_repr="x")
+    client.force_login(admin_user)
+
+    page = client.get(reverse("settings:audit"), {"target_type": "bogus"})
+    export = client.get(reverse("settings:audit_csv"), {"target_type": "bogus"})
+
+    assert page.status_code == 400
+    assert "Select a valid choice" in page.content.decode()
+    assert export.status_code == 400
+    assert "target_type" in export.content.decode()
 
 
 def test_audit_api_for_admins(client, admin_user, agent):
