@@ -1,0 +1,143 @@
+"""Media fetches never reach Parley's own network: the address that was checked is the address
+connected to (DNS rebinding), and private IPv4 addresses are refused in their IPv6 forms too."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from inbox import media
+
+
+class MediaServer:
+    """A real HTTP server on one loopback address, recording the Host header of each request."""
+
+    def __init__(self, address: str, port: int, body: bytes) -> None:
+        self.hosts: list[str] = []
+        recorded = self.hosts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                recorded.append(self.headers["Host"])
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((address, port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def checked_and_private() -> Iterator[tuple[MediaServer, MediaServer]]:
+    """A server on 127.0.0.1 (the address the tests' allow-list admits) and one on 127.0.0.2
+    (private, not allowed: stands for the inside of the network), on the same port."""
+    checked = MediaServer("127.0.0.1", 0, b"\x89PNG\r\n\x1a\nthe checked address")
+    private = MediaServer("127.0.0.2", checked.port, b"\x89PNG\r\n\x1a\nSECRET")
+    yield checked, private
+    checked.stop()
+    private.stop()
+
+
+def rebinding_resolver(monkeypatch, name: str, first: str, then: str) -> list[str]:
+    """``name`` resolves to ``first`` once, then to ``then``: a rebinding attacker's DNS."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        address = first if not answers else then
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+def test_a_name_rebound_to_a_private_address_is_not_fetched_from_it(
+    monkeypatch, settings, checked_and_private
+):
+    _, private = checked_and_private
+    settings.MEDIA_FETCH_ALLOWED_HOSTS = []
+    settings.PLATFORM_HTTP_TIMEOUT = (1.0, 1.0)
+    # Public when checked, the private server when requests would resolve it again.
+    rebinding_resolver(monkeypatch, "cdn.rebind.example", "93.184.215.14", "127.0.0.2")
+
+    with pytest.raises((media.MediaRefused, requests.RequestException)):
+        media.download(f"http://cdn.rebind.example:{private.port}/avatar.png")
+
+    assert private.hosts == []
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_url_host_header(
+    monkeypatch, settings, checked_and_private
+):
+    checked, private = checked_and_private
+    settings.MEDIA_FETCH_ALLOWED_HOSTS = ["media.allowed.test"]
+    answers = rebinding_resolver(monkeypatch, "media.allowed.test", "127.0.0.1", "127.0.0.2")
+    content = media.download(f"http://media.allowed.test:{checked.port}/avatar.png")
+
+    assert content == (b"\x89PNG\r\n\x1a\nthe checked address", "image/png")
+    assert checked.hosts == [f"media.allowed.test:{checked.port}"]
+    assert private.hosts == [] and answers == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "100.64.0.1",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:169.254.169.254",
+        "::127.0.0.1",  # IPv4-compatible (deprecated, still parsed)
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::808:808",  # local-use NAT64: the operator's own gateway
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+    ],
+)
+def test_private_addresses_are_refused_in_every_form(address):
+    assert media.is_public_address(ipaddress.ip_address(address)) is False
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:4700::6810:84e5", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1"]
+)
+def test_public_addresses_are_allowed(address):
+    assert media.is_public_address(ipaddress.ip_address(address)) is True
+
+
+def test_a_host_resolving_to_a_nat64_form_of_loopback_is_refused(monkeypatch, settings):
+    settings.MEDIA_FETCH_ALLOWED_HOSTS = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::7f00:1", port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with pytest.raises(media.MediaRefused, match="non-public"):
+        media.download("https://cdn.nat64.example/a.png")
