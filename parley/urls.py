@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from inbox.csp import csp_report
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("csp-report/", csp_report, name="csp_report"),
     path("webhooks/", include("connectors.urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
