@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from inbox import media
 
@@ -141,3 +147,86 @@ def test_a_host_resolving_to_a_nat64_form_of_loopback_is_refused(monkeypatch, se
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     with pytest.raises(media.MediaRefused, match="non-public"):
         media.download("https://cdn.nat64.example/a.png")
+
+
+def certificate_for(name: str, directory) -> tuple[str, str, str]:
+    """A CA, and a certificate it signed for ``name``: (CA file, certificate file, key file)."""
+
+    def pem(path, data: bytes) -> str:
+        (directory / path).write_bytes(data)
+        return str(directory / path)
+
+    now = datetime.now(UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return (
+        pem("ca.pem", ca.public_bytes(serialization.Encoding.PEM)),
+        pem("cert.pem", cert.public_bytes(serialization.Encoding.PEM)),
+        pem(
+            "key.pem",
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        ),
+    )
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """An HTTPS media server on 127.0.0.1 whose certificate names ``media.allowed.test``; it
+    records the server name (SNI) each client asked for."""
+    ca_file, cert_file, key_file = certificate_for("media.allowed.test", tmp_path)
+    server = MediaServer("127.0.0.1", 0, b"\x89PNG\r\n\x1a\nover TLS")
+    server_names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda _socket, name, _context: server_names.append(name)
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    yield server, ca_file, server_names
+    server.stop()
+
+
+def test_a_pinned_https_fetch_verifies_the_certificate_for_the_host_name(
+    monkeypatch, settings, https_server
+):
+    server, ca_file, server_names = https_server
+    settings.MEDIA_FETCH_ALLOWED_HOSTS = ["media.allowed.test", "wrong.allowed.test"]
+    rebinding_resolver(monkeypatch, "media.allowed.test", "127.0.0.1", "127.0.0.1")
+    session = requests.Session()
+    session.verify = ca_file
+
+    content = media.download(f"https://media.allowed.test:{server.port}/a.png", session=session)
+
+    assert content == (b"\x89PNG\r\n\x1a\nover TLS", "image/png")
+    assert server_names == ["media.allowed.test"]
+    assert server.hosts == [f"media.allowed.test:{server.port}"]
+
+    # Another name pinned to the same address: the certificate does not name it, so no fetch.
+    rebinding_resolver(monkeypatch, "wrong.allowed.test", "127.0.0.1", "127.0.0.1")
+    with pytest.raises(requests.exceptions.SSLError):
+        media.download(f"https://wrong.allowed.test:{server.port}/a.png", session=session)
+    assert len(server.hosts) == 1
