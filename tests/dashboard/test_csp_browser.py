@@ -106,6 +106,7 @@ def test_main_pages_report_no_violations_and_still_work(
         f"/settings/teams/{team.pk}/",
         "/settings/audit/",
         "/admin/",
+        "/api/v1/conversations/",  # DRF's browsable API
     ]
     for path in pages:
         response = page.goto(f"{url}{path}")
@@ -172,6 +173,9 @@ def test_an_injected_inline_script_is_blocked_and_reported(
     page.click("#injected")
 
     assert page.evaluate("window.__ran") is None
+    # The page's own record of violations (what the first test reads per page) saw both too.
+    seen = page.evaluate("window.__violations.map((v) => v.directive)")
+    assert sorted(seen) == ["script-src-attr", "script-src-elem"]
     reports = wait_for(lambda: len(collector.reports) >= 2 and collector.reports)
     context.close()
     assert {r["effective-directive"] for r in reports} == {"script-src-elem", "script-src-attr"}
