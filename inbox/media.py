@@ -11,7 +11,7 @@ import logging
 import mimetypes
 import socket
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 import requests
 from django.conf import settings
@@ -79,15 +79,21 @@ def checked_address(host: str, port: int) -> str:
     return str(addresses[0])
 
 
+def http_url_parts(url: str) -> ParseResult:
+    """``url`` parsed, refused unless it is an http(s) URL with a host."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise MediaRefused("not an http(s) URL")
+    return parsed
+
+
 class PinnedAddressAdapter(HTTPAdapter):
     """Connects to the address that was checked, not to whatever the name resolves to a moment
     later (DNS rebinding). TLS still verifies the certificate for the host name (SNI and
     hostname check), and the Host header is the URL's."""
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        parsed = urlparse(request.url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise MediaRefused("not an http(s) URL")
+        parsed = http_url_parts(request.url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         request.pinned_address = checked_address(parsed.hostname, port)  # type: ignore[attr-defined]
         request.headers["Host"] = parsed.netloc.rsplit("@", 1)[-1]
@@ -126,6 +132,7 @@ def download(
     max_bytes = max_bytes or settings.MEDIA_MAX_BYTES
     http = pinned_session(session)
     for _hop in range(4):
+        http_url_parts(url)  # a clear refusal rather than requests' "no connection adapters"
         response = http.get(
             url, stream=True, timeout=settings.PLATFORM_HTTP_TIMEOUT, allow_redirects=False
         )

@@ -230,3 +230,11 @@ def test_a_pinned_https_fetch_verifies_the_certificate_for_the_host_name(
     with pytest.raises(requests.exceptions.SSLError):
         media.download(f"https://wrong.allowed.test:{server.port}/a.png", session=session)
     assert len(server.hosts) == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:image/svg+xml,<svg/>", "file:///etc/passwd", "http:///x"]
+)
+def test_only_http_urls_with_a_host_are_fetched(url):
+    with pytest.raises(media.MediaRefused, match="not an http"):
+        media.download(url)
