@@ -9,6 +9,8 @@ here; presence is bookkeeping about the socket itself.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -17,9 +19,19 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from inbox import assignment, engagement, presence
 from inbox.access import account_group, user_group, visible_account_ids, visible_conversations
 
+log = logging.getLogger(__name__)
+
 PRESENCE_STATES = {"viewing", "typing", "left"}
-# Platforms show "typing…" for about 20 s: tell them again at most this often.
-TYPING_REFRESH_SECONDS = 10.0
+# What one socket may send: the page sends a heartbeat and a "viewing" every few seconds and a
+# "typing" at most every 2.5 s, so this is far above a person and far below a flood.
+SOCKET_MESSAGES_PER_WINDOW = 60
+SOCKET_RATE_WINDOW_SECONDS = 10.0
+# A client frame is a small JSON object; anything longer is not from our page.
+SOCKET_MAX_FRAME_CHARS = 1024
+# Conversations whose access this socket remembers (an agent opens a few dozen in a day).
+SOCKET_REMEMBERED_CONVERSATIONS = 256
+# Closed for sending too much: the page reconnects after its back-off.
+CLOSE_TOO_MANY_MESSAGES = 4429
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -36,6 +48,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.viewing: int | None = None
         self.conversation_accounts: dict[int, int | None] = {}
+        self.window_started = time.monotonic()
+        self.messages_in_window = 0
         self.groups_joined = [account_group(pk) for pk in await self._account_ids(user)]
         self.groups_joined.append(user_group(user.pk))
         for group in self.groups_joined:
@@ -52,6 +66,36 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self._watch(None)
                 await self._relay(viewing, "left")
             await database_sync_to_async(presence.disconnected)(self.user)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Every client frame: counted against the socket's rate, then decoded if it can be."""
+        if not hasattr(self, "user"):
+            return
+        if self._over_rate():
+            log.warning(
+                "socket of user %s closed: over %s messages in %s s",
+                self.user.pk,
+                SOCKET_MESSAGES_PER_WINDOW,
+                SOCKET_RATE_WINDOW_SECONDS,
+            )
+            await self.close(code=CLOSE_TOO_MANY_MESSAGES)
+            return
+        if not text_data or len(text_data) > SOCKET_MAX_FRAME_CHARS:
+            log.info("socket of user %s: frame ignored (binary, empty or too long)", self.user.pk)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            log.info("socket of user %s: frame ignored (not JSON)", self.user.pk)
+            return
+        await self.receive_json(content, **kwargs)
+
+    def _over_rate(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_started >= SOCKET_RATE_WINDOW_SECONDS:
+            self.window_started, self.messages_in_window = now, 0
+        self.messages_in_window += 1
+        return self.messages_in_window > SOCKET_MESSAGES_PER_WINDOW
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict):
@@ -75,17 +119,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._watch(conversation)
         await self._relay(conversation, kind, hello=bool(content.get("hello")))
         if kind == "typing":
-            await self._typing_to_platform(conversation)
-
-    async def _typing_to_platform(self, conversation: int) -> None:
-        """Where the account enables it, the customer sees that an agent is typing."""
-        now = time.monotonic()
-        sent = getattr(self, "typing_sent", {})
-        if now - sent.get(conversation, -TYPING_REFRESH_SECONDS) < TYPING_REFRESH_SECONDS:
-            return
-        sent[conversation] = now
-        self.typing_sent = sent
-        await database_sync_to_async(engagement.agent_typing)(conversation)
+            # Where the account enables it, the customer sees that an agent is typing.
+            await database_sync_to_async(engagement.agent_typing)(conversation)
 
     async def _watch(self, conversation: int | None) -> None:
         """Follow one conversation's presence group (one page, one open conversation)."""
@@ -129,9 +164,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=4403)
 
     async def _account_of(self, conversation: int) -> int | None:
-        if conversation not in self.conversation_accounts:
-            self.conversation_accounts[conversation] = await self._lookup_account(conversation)
-        return self.conversation_accounts[conversation]
+        remembered = self.conversation_accounts
+        if conversation not in remembered:
+            if len(remembered) >= SOCKET_REMEMBERED_CONVERSATIONS:
+                del remembered[next(iter(remembered))]  # the oldest: a socket's memory is bounded
+            remembered[conversation] = await self._lookup_account(conversation)
+        return remembered[conversation]
 
     @database_sync_to_async
     def _lookup_account(self, conversation: int) -> int | None:

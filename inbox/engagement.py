@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 # Meta: one private reply per comment, within 7 days of it.
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 SENDER_ACTIONS = ("mark_seen", "typing_on", "typing_off")
+# Platforms show "typing…" for about 20 s: tell them again at most this often.
+TYPING_REFRESH_SECONDS = 10
 
 
 # --- Inbound handlers -------------------------------------------------------------------------
@@ -139,7 +141,12 @@ def set_typing(conversation: Conversation, typing: bool) -> bool:
 
 
 def agent_typing(conversation_id: int) -> bool:
-    """The dashboard's socket says an agent is typing in this conversation."""
+    """The dashboard's socket says an agent is typing in this conversation: the platform hears
+    it at most once per ``TYPING_REFRESH_SECONDS`` per conversation, however many agents, tabs
+    and processes are typing (the claim is in the shared cache)."""
+    key = f"parley:typing-sent:{conversation_id}"
+    if not shared_cache().add(key, 1, timeout=TYPING_REFRESH_SECONDS):
+        return False
     conversation = Conversation.objects.select_related("account").filter(pk=conversation_id).first()
     return conversation is not None and set_typing(conversation, True)
 

@@ -1,5 +1,8 @@
 """Copy platform media to Parley's storage, safely: platform URLs expire, and a URL in a payload
-must never make Parley fetch from its own network (private, loopback or link-local addresses)."""
+must never make Parley fetch from its own network (private, loopback or link-local addresses,
+also in their IPv6 forms). The name is resolved once and the connection goes to the address
+that was checked, so a name that resolves differently the second time (DNS rebinding) cannot
+point the fetch inside."""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ import ipaddress
 import logging
 import mimetypes
 import socket
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import ParseResult, urlparse
 
 import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest, Response
 
 from inbox.models import Attachment
 
@@ -24,21 +30,98 @@ class MediaRefused(Exception):
     pass
 
 
-def check_url(url: str) -> None:
-    """Refuse URLs that are not http(s) or that resolve to a non-public address."""
+# IPv6 forms that carry an IPv4 address: a private IPv4 address inside one is still private
+# (a NAT64 gateway or a 6to4 relay would forward to it).
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+# Local-use NAT64 (RFC 8215): translated by the operator's own gateway, never public.
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in NAT64_WELL_KNOWN or address in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: Address) -> bool:
+    """Whether Parley may fetch from ``address``: globally routable, not multicast, and not a
+    private IPv4 address in IPv6 clothing (IPv4-mapped, NAT64, 6to4, Teredo, IPv4-compatible)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL_USE:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public_address(embedded)
+    return address.is_global and not address.is_multicast
+
+
+def checked_address(host: str, port: int) -> str:
+    """Resolve ``host`` once and return the address to connect to; refused when any of its
+    addresses is not public, unless the host is allow-listed (tests, a private media proxy)."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise MediaRefused(f"host does not resolve: {exc}") from exc
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if host not in settings.MEDIA_FETCH_ALLOWED_HOSTS and not all(
+        is_public_address(address) for address in addresses
+    ):
+        raise MediaRefused(f"{host} resolves to a non-public address")
+    return str(addresses[0])
+
+
+def http_url_parts(url: str) -> ParseResult:
+    """``url`` parsed, refused unless it is an http(s) URL with a host."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise MediaRefused("not an http(s) URL")
-    if parsed.hostname in settings.MEDIA_FETCH_ALLOWED_HOSTS:
-        return
-    try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise MediaRefused(f"host does not resolve: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise MediaRefused(f"{parsed.hostname} resolves to a non-public address")
+    return parsed
+
+
+class PinnedAddressAdapter(HTTPAdapter):
+    """Connects to the address that was checked, not to whatever the name resolves to a moment
+    later (DNS rebinding). TLS still verifies the certificate for the host name (SNI and
+    hostname check), and the Host header is the URL's."""
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        parsed = http_url_parts(request.url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        request.pinned_address = checked_address(parsed.hostname, port)  # type: ignore[attr-defined]
+        request.headers["Host"] = parsed.netloc.rsplit("@", 1)[-1]
+        return super().send(request, *args, **kwargs)
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        hostname = host_params["host"]
+        host_params["host"] = request.pinned_address  # type: ignore[attr-defined]
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = hostname
+            pool_kwargs["assert_hostname"] = hostname
+        return host_params, pool_kwargs
+
+
+def pinned_session(session: requests.Session | None = None) -> requests.Session:
+    """``session`` (or a new one) fetching only from checked addresses, with no proxy from the
+    environment (a proxy would resolve the name again)."""
+    session = session or requests.Session()
+    session.trust_env = False
+    adapter = PinnedAddressAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def download(
@@ -47,9 +130,9 @@ def download(
     """Fetch ``url`` within the size cap; returns (content, content type). No redirects are
     followed blindly: each hop is checked like the first."""
     max_bytes = max_bytes or settings.MEDIA_MAX_BYTES
-    http = session or requests.Session()
+    http = pinned_session(session)
     for _hop in range(4):
-        check_url(url)
+        http_url_parts(url)  # a clear refusal rather than requests' "no connection adapters"
         response = http.get(
             url, stream=True, timeout=settings.PLATFORM_HTTP_TIMEOUT, allow_redirects=False
         )
@@ -76,6 +159,26 @@ def download(
                 raise MediaRefused(f"over the {max_bytes}-byte limit")
             chunks.append(chunk)
     return b"".join(chunks), content_type
+
+
+# Raster images a browser shows and never runs, by their first bytes: what a file claims to be
+# (its Content-Type) is the sender's word. SVG, HTML and XML can carry script; they are not here.
+RASTER_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def raster_image_type(content: bytes) -> str | None:
+    """The content type of a PNG, JPEG, GIF or WebP image, or None for anything else."""
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    for signature, content_type in RASTER_SIGNATURES:
+        if content.startswith(signature):
+            return content_type
+    return None
 
 
 def store_attachment_media(attachment_id: int, *, session: requests.Session | None = None) -> bool:

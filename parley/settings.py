@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -372,9 +374,33 @@ WEBHOOK_ARCHIVE_FAILED_DAYS = int(env("WEBHOOK_ARCHIVE_FAILED_DAYS", "90"))
 # Platform HTTP: (connect, read) timeouts in seconds.
 PLATFORM_HTTP_TIMEOUT = (5.0, 20.0)
 # Media downloads: size cap. Fetches from private, loopback and link-local addresses are refused
-# unless the host is listed here (tests point platforms at 127.0.0.1).
+# unless the host is listed here (tests point platforms at 127.0.0.1); either way the connection
+# goes to the address resolved once (inbox.media).
 MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(25 * 1024 * 1024)))
 MEDIA_FETCH_ALLOWED_HOSTS = env_list("MEDIA_FETCH_ALLOWED_HOSTS")
+
+# --- Browser security headers (docs/security-content.md) ----------------------------------------
+# Scripts only from our own static files: no inline script, no inline handler, no eval. Inline
+# `style=` attributes stay allowed (label colours, the reports heatmap); styles cannot run code.
+# Media we proxy (attachments, avatars) sends its own stricter `sandbox` policy.
+CSP_REPORT_URI = env("CSP_REPORT_URI", "/csp-report/")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "report-uri": [CSP_REPORT_URI],
+    },
+}
+# Django's defaults, stated because the security notes rely on them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

@@ -110,10 +110,10 @@ def _log(name: str):
     return open(ARTIFACTS / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
 
 
-@pytest.fixture(scope="session")
-def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_session):
+def start_uvicorn(env: dict[str, str], log_name: str = "uvicorn") -> LiveProcess:
+    """A uvicorn process serving Parley on a free port, ready to answer; stop it with ``stop``."""
     port = _free_port()
-    log = _log("uvicorn")
+    log = _log(log_name)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -130,7 +130,7 @@ def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_sess
             "off",
         ],
         cwd=ROOT,
-        env=process_env(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -144,10 +144,20 @@ def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_sess
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
-            raise RuntimeError(f"uvicorn did not start; see {ARTIFACTS / 'uvicorn.log'}")
+            raise RuntimeError(f"uvicorn did not start; see {ARTIFACTS / f'{log_name}.log'}")
         time.sleep(0.1)
-    yield LiveProcess(url=url, process=process)
-    _stop(process)
+    return LiveProcess(url=url, process=process)
+
+
+def stop(live: LiveProcess) -> None:
+    _stop(live.process)
+
+
+@pytest.fixture(scope="session")
+def _live_server_session(django_db_setup, django_db_blocker, fake_platforms_session):
+    live = start_uvicorn(process_env())
+    yield live
+    stop(live)
 
 
 @pytest.fixture

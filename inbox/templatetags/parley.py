@@ -23,6 +23,19 @@ URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}'\""
 
 
+def http_url(url: str | None) -> str:
+    """``url`` when it is an absolute http(s) URL, else "": a platform's URL is rendered as an
+    href or src only through here, so ``javascript:``, ``data:`` and friends never are."""
+    url = (url or "").strip()
+    scheme, _, rest = url.partition(":")
+    if scheme.lower() not in ("http", "https") or not rest.startswith("//"):
+        return ""
+    return url
+
+
+register.filter("http_url", http_url)
+
+
 @register.filter
 def safe_links(text: str) -> SafeString:
     """Escape customer text, turn http(s) URLs into links that open safely, keep newlines."""

@@ -11,9 +11,9 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from inbox import live
+from inbox import consumers, live
 from inbox.access import account_group
-from inbox.consumers import InboxConsumer
+from inbox.consumers import SOCKET_MESSAGES_PER_WINDOW, InboxConsumer
 from inbox.models import AgentPresence
 from tests.factories import ConversationFactory
 from tests.helpers import run_async
@@ -120,3 +120,81 @@ def test_a_burst_of_events_reaches_the_socket_in_order_in_few_layer_messages(
     assert [len(payloads) for payloads in carried] == [200, 200, 50]
     assert [p for payloads in carried for p in payloads] == burst
     assert frames == burst
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_flooding_messages_is_closed_and_logged(memory_layer, account, agent, caplog):
+    async def scenario():
+        socket = await connect(agent)
+        for _ in range(SOCKET_MESSAGES_PER_WINDOW):
+            await socket.send_json_to({"type": "not-a-thing"})
+        within_limit = await socket.receive_nothing(0.3)
+        await socket.send_json_to({"type": "not-a-thing"})
+        closed = await socket.receive_output(2)
+        await socket.close()
+        return within_limit, closed
+
+    within_limit, closed = run_async(scenario())
+
+    assert within_limit is True  # a busy page is not cut off
+    assert closed == {"type": "websocket.close", "code": 4429}
+    assert f"over {SOCKET_MESSAGES_PER_WINDOW} messages" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hostile_frames_are_ignored_and_the_socket_keeps_working(
+    memory_layer, account, agent, teammate, caplog
+):
+    conversation = ConversationFactory(account=account)
+
+    async def scenario():
+        alice, bob = await connect(agent), await connect(teammate)
+        await bob.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        for text in ("not json", "[[[[", "[" * 5000 + "]" * 5000, '"just a string"', "null"):
+            await alice.send_input({"type": "websocket.receive", "text": text})
+        await alice.send_input({"type": "websocket.receive", "bytes": b"\x00\x01"})
+        await drain(bob)
+        await alice.send_json_to({"type": "typing", "conversation": conversation.pk})
+        heard = await drain(bob)
+        for socket in (alice, bob):
+            await socket.close()
+        return heard
+
+    heard = run_async(scenario())
+
+    assert [(e["state"], e["name"]) for e in heard] == [("typing", "Alice")]
+    assert "frame ignored (not JSON)" in caplog.text
+    assert "frame ignored (binary, empty or too long)" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_remembers_a_bounded_number_of_conversations(
+    memory_layer, monkeypatch, account, other_account, agent, teammate
+):
+    """What a socket remembers of conversation access is bounded: a client naming thousands of
+    conversations cannot grow it, and an old answer is looked up again once it is dropped."""
+    monkeypatch.setattr(consumers, "SOCKET_MESSAGES_PER_WINDOW", 10_000)
+    conversation = ConversationFactory(account=account)
+
+    async def scenario():
+        alice, bob = await connect(agent), await connect(teammate)
+        await bob.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        await alice.send_json_to({"type": "viewing", "conversation": conversation.pk})
+        await drain(bob)
+        # The conversation moves to an account Alice's team does not see.
+        await database_sync_to_async(
+            lambda: (
+                type(conversation).objects.filter(pk=conversation.pk).update(account=other_account)
+            )
+        )()
+        for missing in range(10**6, 10**6 + consumers.SOCKET_REMEMBERED_CONVERSATIONS):
+            await alice.send_json_to({"type": "viewing", "conversation": missing})
+        await alice.send_json_to({"type": "typing", "conversation": conversation.pk})
+        heard = await drain(bob)
+        for socket in (alice, bob):
+            await socket.close()
+        return heard
+
+    heard = run_async(scenario())
+
+    assert [e for e in heard if e["state"] == "typing"] == []

@@ -121,7 +121,9 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     bob_ctx, bob, _ = log_in(chromium, url, teammate)
     # Search as you type (full-text on PostgreSQL); the box keeps the focus.
     alice.fill("#search", "noor ha")
-    alice.wait_for_function("document.querySelectorAll('#conversation-rows li.row').length === 1")
+    alice.wait_for_function(
+        "() => document.querySelectorAll('#conversation-rows li.row').length === 1"
+    )
     assert "Noor Haddad" in alice.locator("#conversation-rows").inner_text()
     assert alice.evaluate("document.activeElement.id") == "search"
     alice.fill("#search", "")

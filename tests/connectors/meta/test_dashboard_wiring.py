@@ -70,6 +70,43 @@ def test_an_agent_typing_is_shown_to_the_customer_where_enabled(
     assert [r.json()["sender_action"] for r in sent] == ["typing_on"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_typing_reaches_the_platform_once_per_conversation_across_sockets(
+    agent, teammate, messenger_account, fake_platforms, settings
+):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    messenger_account.options = {"typing_indicators": True}
+    messenger_account.save()
+    conversation = _dm(messenger_account, PSID)
+    other = _dm(messenger_account, "other-psid")
+
+    async def type_in_many_tabs():
+        # Two agents, three tabs: each socket is a consumer of its own, as in separate processes.
+        sockets = []
+        for user in (agent, agent, teammate):
+            socket = ApplicationCommunicator(
+                InboxConsumer.as_asgi(), {"type": "websocket", "user": user, "path": "/ws/inbox/"}
+            )
+            await socket.send_input({"type": "websocket.connect"})
+            await socket.receive_output(2)
+            sockets.append(socket)
+        for socket in sockets:
+            for pk in (conversation.pk, other.pk):
+                text = f'{{"type": "typing", "conversation": {pk}}}'
+                await socket.send_input({"type": "websocket.receive", "text": text})
+        for socket in sockets:
+            await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+            await socket.wait(2)
+
+    run_async(type_in_many_tabs())
+
+    sent = fake_platforms.sent("POST", r"/messages$")
+    assert sorted((r.json()["recipient"]["id"], r.json()["sender_action"]) for r in sent) == [
+        (PSID, "typing_on"),
+        ("other-psid", "typing_on"),
+    ]
+
+
 def test_comment_answered_publicly_from_the_composer(
     client, agent, ig_comment, fake_platforms, django_capture_on_commit_callbacks
 ):
