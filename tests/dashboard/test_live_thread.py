@@ -203,7 +203,7 @@ def test_a_teammates_typing_notice_ends_when_they_send(
         bob.type("#composer-text", "Looking into it now")
         alice.locator("#collision", has_text="Bob is typing").wait_for(timeout=10_000)
         bob.press("#composer-text", "Enter")
-        bob.wait_for_function("document.getElementById('composer-text').value === ''")
+        bob.wait_for_function("() => document.getElementById('composer-text').value === ''")
         # The notice would otherwise linger for 6 s after the last keystroke.
         alice.locator("#collision", has_text="Bob is viewing").wait_for(timeout=3_000)
         assert "typing" not in alice.inner_text("#collision")
@@ -302,7 +302,7 @@ def test_files_are_attached_by_drop_and_by_pasting_an_image(
         lambda: conversation.messages.filter(text="Here is your receipt", status="sent").first()
     )
     assert [a.name for a in sent.attachments.all()] == ["receipt.pdf"]
-    alice.wait_for_function("!document.querySelector('#chosen-files li')")  # a fresh composer
+    alice.wait_for_function("() => !document.querySelector('#chosen-files li')")  # a fresh composer
 
     # An image pasted into the text box is attached (text pastes stay text).
     alice.fill("#composer-text", "And the photo")

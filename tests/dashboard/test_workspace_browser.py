@@ -136,7 +136,9 @@ def test_list_holds_still_under_the_pointer_and_the_pill_applies_updates(
         post(url, account, sandbox_body(sender_id=sender, name=name, text=f"Hi, {name} here"))
         wait_for(lambda name=name: Conversation.objects.filter(contact__name=name).exists())
     context, page = open_page(chromium, url, agent)
-    page.wait_for_function("document.querySelectorAll('#conversation-rows li.row').length === 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#conversation-rows li.row').length === 3"
+    )
     before = row_ids(page)
     cleo = Conversation.objects.get(contact__name="Cleo Marsh").pk
     assert before[-1] == cleo
@@ -150,7 +152,7 @@ def test_list_holds_still_under_the_pointer_and_the_pill_applies_updates(
     assert row_ids(page) == before
     pill.click()
     page.wait_for_function(
-        f"document.querySelector('#conversation-rows li.row').id === 'row-{cleo}'"
+        f"() => document.querySelector('#conversation-rows li.row').id === 'row-{cleo}'"
     )
     assert "Still there?" in page.locator(f"#row-{cleo}").inner_text()
     assert pill.is_hidden()
@@ -161,7 +163,7 @@ def test_list_holds_still_under_the_pointer_and_the_pill_applies_updates(
     ben = Conversation.objects.get(contact__name="Ben Okafor").pk
     post(url, account, sandbox_body(sender_id="c-2", name="Ben Okafor", text="Hello again"))
     page.wait_for_function(
-        f"document.querySelector('#conversation-rows li.row').id === 'row-{ben}'"
+        f"() => document.querySelector('#conversation-rows li.row').id === 'row-{ben}'"
     )
     assert pill.is_hidden()
 
@@ -175,7 +177,7 @@ def test_list_holds_still_under_the_pointer_and_the_pill_applies_updates(
     pill.focus()  # a button: the keyboard applies it too
     page.keyboard.press("Enter")
     page.wait_for_function(
-        f"document.querySelector('#conversation-rows li.row').id === 'row-{ana}'"
+        f"() => document.querySelector('#conversation-rows li.row').id === 'row-{ana}'"
     )
     context.close()
 
