@@ -379,7 +379,7 @@ PLATFORM_HTTP_TIMEOUT = (5.0, 20.0)
 MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(25 * 1024 * 1024)))
 MEDIA_FETCH_ALLOWED_HOSTS = env_list("MEDIA_FETCH_ALLOWED_HOSTS")
 
-# --- Browser security headers (docs/security-content.md) ----------------------------------------
+# --- Browser security headers (docs/security.md) ----------------------------------------
 # Scripts only from our own static files: no inline script, no inline handler, no eval. Inline
 # `style=` attributes stay allowed (label colours, the reports heatmap); styles cannot run code.
 # Media we proxy (attachments, avatars) sends its own stricter `sandbox` policy.
