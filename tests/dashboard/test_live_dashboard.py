@@ -5,8 +5,6 @@ dropped socket, escaping, and an outsider who sees nothing."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 import uuid
 from datetime import timedelta
@@ -18,7 +16,7 @@ from django.utils import timezone
 from inbox.models import Label, Message, SavedReply
 from tests.factories import PASSWORD, ContactFactory, ConversationFactory
 from tests.helpers import sandbox_body, sandbox_headers, wait_for
-from tests.live import ARTIFACTS, ROOT
+from tests.live import ARTIFACTS
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -46,7 +44,7 @@ def delivery_body(message_ids: list[str]) -> bytes:
 
 
 def populate_inbox(account, agent, teammate) -> None:
-    """A few read conversations so the list (and the README's screenshot) looks lived in."""
+    """A few read conversations so the list (and its screenshot) looks lived in."""
     now = timezone.now()
     vip, refund = (
         Label.objects.create(name="vip", color="#7c3aed"),
@@ -186,9 +184,3 @@ def test_agent_triages_and_replies_live_while_others_see_only_what_they_may(
     assert alice_alerts == [] and charlie_alerts == []
     for context in (alice_ctx, bob_ctx, charlie_ctx):
         context.close()
-
-    # The README's picture: refreshed on request, so test runs leave the tree clean.
-    readme_picture = ROOT / "docs" / "screenshots" / "dashboard.png"
-    if os.environ.get("UPDATE_SCREENSHOTS") or not readme_picture.exists():
-        readme_picture.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / "dashboard.png", readme_picture)
