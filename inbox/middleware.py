@@ -17,8 +17,7 @@ class AgentTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            timezone.activate(user.zone)
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+        zone = user.zone if user is not None and user.is_authenticated else None
+        # Only for this request: the thread serves other requests and tasks after it.
+        with timezone.override(zone):
+            return self.get_response(request)
