@@ -316,7 +316,11 @@ def saved_reply_list(request: HttpRequest, pk: int) -> JsonResponse:
 def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
     next_id = None
-    if _resolves(request.POST) and request.user.open_next_after_resolve:
+    if (
+        _resolves(request.POST)
+        and request.user.open_next_after_resolve
+        and not request.POST.get("stay")  # `e` on the list: the agent stays on the list
+    ):
         # Chosen before resolving: a resolved conversation usually leaves the list.
         next_id = selectors.next_in_list(request.user, _remembered_list(request), conversation)
     before = copy.copy(conversation)

@@ -750,7 +750,7 @@
         break;
       case "e":
         if (openId) click("resolve");
-        else actOnSelectedRow({ action: "resolve" });
+        else actOnSelectedRow({ action: "resolve", stay: "1" }); // the agent stays on the list
         break;
       case "/":
         e.preventDefault();

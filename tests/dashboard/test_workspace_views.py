@@ -70,6 +70,22 @@ def test_resolving_opens_the_next_conversation_of_the_list(three, agent):
     assert "HX-Redirect" not in response and 'data-status="resolved"' in response.text
 
 
+def test_resolving_from_the_list_stays_on_the_list_and_offers_the_undo(three, agent):
+    # `e` on a list row posts stay=1: nothing opens, and the answer carries the undo offer.
+    client = login(agent)
+    client.get("/")
+    ben = three[1]
+    response = client.post(
+        f"/conversations/{ben.pk}/actions/",
+        {"action": "resolve", "stay": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "HX-Redirect" not in response
+    assert "Undo" in response.text
+    ben.refresh_from_db()
+    assert ben.status == Conversation.Status.RESOLVED
+
+
 def test_with_the_preference_off_resolving_stays_on_the_conversation(three, agent):
     client = login(agent)
     page = client.get(f"/conversations/{three[0].pk}/").content.decode()
