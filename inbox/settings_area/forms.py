@@ -162,6 +162,8 @@ class AuditFilterForm(forms.Form):
             ("team", "Teams"),
             ("bot_rule", "Bot rules"),
             ("sla_policy", "SLA policies"),
+            ("conversation", "Conversations"),
+            ("webhook", "Webhooks"),
         ],
     )
     since = forms.DateTimeField(
