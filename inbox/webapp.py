@@ -8,12 +8,12 @@ import json
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 THEME_COLOR = "#111827"  # the top bar's colour (static/css/parley.css)
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> FileResponse:
     # Browsers ask /favicon.ico whatever the page links; the icons live with the static files.
     path = finders.find("icons/favicon.ico")
@@ -24,7 +24,7 @@ def favicon(request: HttpRequest) -> FileResponse:
     return response
 
 
-@require_GET
+@require_safe
 def manifest(request: HttpRequest) -> HttpResponse:
     icons = [
         {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}

@@ -139,6 +139,7 @@ def test_favicon_and_manifest_are_served_without_a_login(client):
     favicon = client.get("/favicon.ico")
     assert favicon.status_code == 200 and favicon["Content-Type"] == "image/x-icon"
     assert b"".join(favicon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert client.head("/favicon.ico").status_code == 200  # link checkers and caches ask HEAD
     manifest = client.get("/manifest.webmanifest")
     assert manifest.status_code == 200
     assert manifest["Content-Type"] == "application/manifest+json"
