@@ -298,6 +298,18 @@ class SendResult:
     thread_external_id: str | None = None
 
 
+@dataclass(frozen=True)
+class PollResult:
+    """What one polling pass found, and where the next pass starts (kept by the domain on the
+    account as ``poll_cursor``)."""
+
+    events: list[Event]
+    cursor: dict[str, Any]
+    # Why the pass ended early without raising (raising would lose what it found and, on X, a
+    # refresh token already spent); shown on the account.
+    problem: str = ""
+
+
 # --- Rules ------------------------------------------------------------------------------------
 
 
@@ -354,9 +366,9 @@ class Connector:
         """Send one message; raise DeliveryError on failure."""
         raise DeliveryError(f"{self.platform} cannot send messages", permanent=True)
 
-    def poll(self, account: PlatformAccount) -> list[Event]:
-        """Fetch what arrived since the account's cursor (accounts without webhooks)."""
-        return []
+    def poll(self, account: PlatformAccount) -> PollResult:
+        """Fetch what arrived since the account's ``poll_cursor`` (accounts without webhooks)."""
+        return PollResult(events=[], cursor=dict(account.poll_cursor or {}))
 
     def polls(self, account: PlatformAccount) -> bool:
         """Whether this account is kept up to date by polling."""

@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest, Response
 
 from connectors.base import DeliveryError, MediaReader
+from connectors.registry import get_connector
 from inbox.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,5 @@ def upload_reader(url: str, stored: Attachment | None = None) -> MediaReader:
 
 def _platform_session(attachment: Attachment) -> requests.Session | None:
     """The connector's credentialed session for platforms whose media needs one (X)."""
-    from connectors.registry import get_connector
-
     account = attachment.message.account
     return get_connector(account.platform).media_session(account)

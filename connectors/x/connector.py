@@ -27,6 +27,7 @@ from connectors.base import (
     OutboundMessage,
     PayloadError,
     PlatformRules,
+    PollResult,
     SendResult,
     WebhookRejected,
     decode_json,
@@ -138,7 +139,7 @@ class XConnector(Connector):
     def polls(self, account: PlatformAccount) -> bool:
         return (account.options or {}).get("mode") == "polling"
 
-    def poll(self, account: PlatformAccount) -> list[Event]:
+    def poll(self, account: PlatformAccount) -> PollResult:
         """New DM events since the cursor, newest page first.
 
         Cursor (``poll_cursor``): ``since_id`` — newest event id fully seen; ``resume_token`` and
@@ -148,12 +149,13 @@ class XConnector(Connector):
         cursor = dict(account.poll_cursor or {})
         now = time.time()
         if float(cursor.get("wait_until") or 0) > now:
-            return []
+            return PollResult(events=[], cursor=cursor)
         cursor.pop("wait_until", None)
         since = cursor.get("since_id")
         token = cursor.get("resume_token")
         top = cursor.get("run_top_id")
         found: list[Event] = []
+        problem = ""
         pages = 0
         finished = False
         token_before = (account.credentials or {}).get("access_token")
@@ -168,8 +170,8 @@ class XConnector(Connector):
                     raise
                 # The token was refreshed in this pass: raising would roll the new (rotated)
                 # token back with the pass, and X has already spent the old refresh token. So the
-                # pass ends here, keeping what it found, and the error is written down instead.
-                PlatformAccount.objects.filter(pk=account.pk).update(last_error=exc.reason)
+                # pass ends here, keeping what it found, and the error is reported instead.
+                problem = exc.reason
                 log.warning("polling X account %s stopped: %s", account.pk, exc.reason)
                 break
             pages += 1
@@ -199,9 +201,7 @@ class XConnector(Connector):
             cursor["resume_token"] = token
             if top is not None:
                 cursor["run_top_id"] = top
-        PlatformAccount.objects.filter(pk=account.pk).update(poll_cursor=cursor)
-        account.poll_cursor = cursor
-        return found
+        return PollResult(events=found, cursor=cursor, problem=problem)
 
     # --- Sending ------------------------------------------------------------------------------
 
