@@ -8,8 +8,10 @@ types below and turns an ``OutboundMessage`` into the platform's send call. Noth
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -138,6 +140,10 @@ class MessageEchoed(Event):
     # Our client_ref when the platform hands it back (Meta `metadata`).
     client_ref: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # False when the platform never hands our reference back (X, LinkedIn): a copy that beats
+    # the send's answer is then recognised by its thread and text. An empty recipient (a group
+    # or a post) means "the thread's contact".
+    returns_client_ref: bool = True
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,8 @@ class MessagesRead(Event):
     counterpart_id: str
     external_ids: tuple[str, ...] = ()
     watermark: datetime | None = None
+    # The last message the contact read (X names one event): everything sent up to it is read.
+    up_to_external_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,7 +209,69 @@ class AccountRevoked(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Typing(Event):
+    """The contact is typing: shown live, never stored as a message."""
+
+    by: Person
+    thread_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantsChanged(Event):
+    """People joined or left a group conversation; shown as a system message."""
+
+    external_id: str
+    thread_external_id: str
+    joined: bool
+    participants: tuple[Person, ...] = ()
+    by: Person | None = None
+    # Kept on the system message, for the record ({"x_event": "ParticipantsJoin"}...).
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostActivity(Event):
+    """Something happened on one of the account's posts (LinkedIn likes, shares, comments...),
+    applied once per ``activity_id``: counted on the post, and ``inner`` (a comment as a
+    message, its edit or deletion) applied like any other event."""
+
+    activity_id: str
+    post_external_id: str
+    # The platform's name for what happened, kept with the record.
+    action: str
+    # Which of the post's counters moves ("likes", "shares", "comments", "mentions"), and by how
+    # much; empty: none.
+    counter: str = ""
+    step: int = 0
+    post_text: str = ""
+    actor_external_id: str = ""
+    inner: Event | None = None
+
+
 # --- Outbound ---------------------------------------------------------------------------------
+
+
+class SendWindow(StrEnum):
+    """Which of the platform's reply windows a send relies on, as the reply policy decided it;
+    the connector maps it to its wire terms (Meta's messaging type and tag)."""
+
+    NONE = ""
+    # Inside the free window after the contact's last message.
+    WITHIN = "within_window"
+    # Past it, inside the longer window some platforms give a human agent.
+    EXTENDED_AGENT = "extended_agent_window"
+
+
+# Reads an outbound attachment's bytes, at most the given size: (content, content type). The
+# domain supplies it for platforms that take media by upload, not by URL (X); it raises
+# DeliveryError when the file cannot be read or is too large.
+MediaReader = Callable[[int], tuple[bytes, str]]
+
+
+@dataclass(frozen=True)
+class OutboundAttachment(IncomingAttachment):
+    read: MediaReader | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -216,9 +286,8 @@ class OutboundMessage:
     conversation_kind: str = "dm"
     attachments: tuple[IncomingAttachment, ...] = ()
     quick_replies: tuple[str, ...] = ()
-    # From the reply policy: e.g. Meta "RESPONSE" or ("MESSAGE_TAG", "HUMAN_AGENT").
-    messaging_type: str = ""
-    tag: str = ""
+    # From the reply policy: the window the send relies on (a SendWindow value).
+    window: str = SendWindow.NONE
     reply_to_external_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -227,6 +296,18 @@ class OutboundMessage:
 class SendResult:
     external_id: str
     thread_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one polling pass found, and where the next pass starts (kept by the domain on the
+    account as ``poll_cursor``)."""
+
+    events: list[Event]
+    cursor: dict[str, Any]
+    # Why the pass ended early without raising (raising would lose what it found and, on X, a
+    # refresh token already spent); shown on the account.
+    problem: str = ""
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -238,7 +319,7 @@ class PlatformRules:
 
     # Free reply window after the contact's last window-opening event; None: no window.
     reply_window: timedelta | None = None
-    # Extended window for human agents (Meta HUMAN_AGENT tag) when the account enables it.
+    # Extended window for human agents (Meta's human-agent tag) when the account enables it.
     human_agent_window: timedelta | None = None
     max_text_length: int = 10_000
     attachments_per_message: int = 1
@@ -285,9 +366,9 @@ class Connector:
         """Send one message; raise DeliveryError on failure."""
         raise DeliveryError(f"{self.platform} cannot send messages", permanent=True)
 
-    def poll(self, account: PlatformAccount) -> list[Event]:
-        """Fetch what arrived since the account's cursor (accounts without webhooks)."""
-        return []
+    def poll(self, account: PlatformAccount) -> PollResult:
+        """Fetch what arrived since the account's ``poll_cursor`` (accounts without webhooks)."""
+        return PollResult(events=[], cursor=dict(account.poll_cursor or {}))
 
     def polls(self, account: PlatformAccount) -> bool:
         """Whether this account is kept up to date by polling."""

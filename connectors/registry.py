@@ -1,4 +1,5 @@
-"""Platform name → connector instance. A new platform adds one line here."""
+"""Platform name → connector instance, and login name → OAuth provider. A new platform adds one
+line here (two if it has a login)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import cache
 from django.utils.module_loading import import_string
 
 from connectors.base import Connector
+from connectors.oauth import OAuthProvider
 
 CONNECTORS: dict[str, str] = {
     "sandbox": "connectors.sandbox.connector.SandboxConnector",
@@ -28,3 +30,20 @@ def get_connector(platform: str) -> Connector:
 
 def platforms() -> list[str]:
     return list(CONNECTORS)
+
+
+# The logins the settings area offers, in the order it shows them.
+OAUTH_PROVIDERS: dict[str, str] = {
+    "facebook": "connectors.meta.oauth.FacebookLogin",
+    "x": "connectors.x.oauth.XLogin",
+    "linkedin": "connectors.linkedin.oauth.LinkedInLogin",
+}
+
+
+@cache
+def get_oauth_provider(name: str) -> OAuthProvider:
+    try:
+        path = OAUTH_PROVIDERS[name]
+    except KeyError:
+        raise LookupError(f"no OAuth provider {name!r}") from None
+    return import_string(path)()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 
@@ -204,9 +205,11 @@ def receive(
     return HttpResponse("ok", content_type="text/plain")
 
 
-def enqueue_processing() -> None:
-    """After commit, make sure an ingest pass will run (one pending pass takes every body)."""
-    from inbox import triggers
-    from inbox.tasks import process_webhooks
+# Sent after commit once a body is archived. Connectors do not know who ingests it: the inbox
+# connects its ingest pass here (``inbox.apps``).
+webhook_archived = Signal()
 
-    transaction.on_commit(lambda: triggers.request(process_webhooks))
+
+def enqueue_processing() -> None:
+    """After commit, say that a body is waiting (the inbox makes sure an ingest pass runs)."""
+    transaction.on_commit(lambda: webhook_archived.send(sender=WebhookEvent))

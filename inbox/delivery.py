@@ -14,10 +14,12 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from connectors.base import DeliveryError, IncomingAttachment, OutboundMessage
+from connectors.base import DeliveryError, OutboundAttachment, OutboundMessage
 from connectors.registry import get_connector
 from inbox import services
+from inbox.media import upload_reader
 from inbox.models import ContactIdentity, ConversationEvent, Message, PlatformAccount
+from inbox.send_refusals import clear_send_refusal, remember_send_refusal
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,17 @@ def outbound_for(message: Message) -> OutboundMessage:
         thread_external_id=conversation.external_thread_id,
         conversation_kind=conversation.kind,
         attachments=tuple(
-            IncomingAttachment(kind=a.kind, url=a.url, content_type=a.content_type, name=a.name)
+            OutboundAttachment(
+                kind=a.kind,
+                url=a.url,
+                content_type=a.content_type,
+                name=a.name,
+                read=upload_reader(a.url, a),
+            )
             for a in message.attachments.all()
         ),
         quick_replies=tuple(message.metadata.get("quick_replies") or ()),
-        messaging_type=message.metadata.get("messaging_type", ""),
-        tag=message.metadata.get("tag", ""),
+        window=message.metadata.get("window", ""),
         reply_to_external_id=message.reply_to.external_id if message.reply_to else None,
         metadata=message.metadata,
     )
@@ -81,9 +88,12 @@ def deliver(message_id: int) -> str | None:
     if account.status == PlatformAccount.Status.NEEDS_REAUTH:
         _park(message, "Waiting: the account needs re-authorisation by an admin.")
         return Message.Status.QUEUED
+    outbound = outbound_for(message)
     try:
-        result = get_connector(account.platform).send(account, outbound_for(message))
+        result = get_connector(account.platform).send(account, outbound)
     except DeliveryError as exc:
+        if exc.code == "dm_refused":
+            remember_send_refusal(account=account, outbound=outbound, reason=exc.reason)
         return _failed_attempt(message, account, exc)
     except Exception as exc:  # noqa: BLE001 - a connector bug is retried, then reported
         log.exception("send of message %s crashed", message_id)
@@ -97,6 +107,7 @@ def deliver(message_id: int) -> str | None:
         error="",
     )
     message.status, message.external_id = Message.Status.SENT, result.external_id
+    clear_send_refusal(account=account, outbound=outbound)
     if result.thread_external_id and not message.conversation.external_thread_id:
         type(message.conversation).objects.filter(pk=message.conversation_id).update(
             external_thread_id=result.thread_external_id

@@ -21,7 +21,6 @@ from connectors import base as events
 from connectors.base import DeliveryError
 from connectors.registry import get_connector
 from inbox import services
-from inbox.ingest import register_handler
 from inbox.models import (
     ContactIdentity,
     Conversation,
@@ -91,11 +90,6 @@ def request_profiles(account: PlatformAccount, seen: list[events.ContactSeen]) -
             transaction.on_commit(partial(fetch_contact_profile.delay, identity_id))
             requested += 1
     return requested
-
-
-register_handler(events.WindowOpened, open_window)
-# Which profiles are missing does not depend on the order: asked once per batch, at its end.
-register_handler(events.ContactSeen, request_profiles, batch=True, last=True)
 
 
 def fetch_contact_profile(identity_id: int) -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from connectors import base as events
 from connectors.base import PayloadError
 from connectors.registry import get_connector
-from inbox import batch, services
+from inbox import batch, engagement, inbound, services
 from inbox.models import PlatformAccount, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -35,37 +35,41 @@ BATCH_SIZE = 25
 # Archived rows one DELETE of the retention pass removes at most (short locks, bounded WAL).
 PRUNE_CHUNK = 5000
 
+
+def apply_post_activity(*, account: PlatformAccount, event: events.PostActivity) -> None:
+    """Once per activity: its inner event (a comment and what becomes of it) first, so the
+    post's counts land on the conversation it may have opened."""
+    if not inbound.claim_post_activity(account=account, event=event):
+        return
+    if event.inner is not None:
+        apply_to_account(account, [event.inner])
+    inbound.count_post_activity(account=account, event=event)
+
+
 # One event at a time: handler(account=..., event=...).
 HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
-    events.MessageEchoed: services.record_echo,
+    events.MessageEchoed: inbound.record_echo,
     events.MessagesDelivered: services.mark_delivered,
-    events.MessagesRead: services.mark_read,
+    events.MessagesRead: inbound.mark_read,
     events.ReactionChanged: services.apply_reaction,
     events.MessageDeleted: services.delete_message,
     events.MessageEdited: services.edit_message,
     events.AccountRevoked: services.revoke_account,
+    events.WindowOpened: engagement.open_window,
+    events.Typing: inbound.show_typing,
+    events.ParticipantsChanged: inbound.record_participants_change,
+    events.PostActivity: apply_post_activity,
 }
 # A run of consecutive events of one type and account at once: handler(account, [event, ...]).
 BATCH_HANDLERS: dict[type[events.Event], Callable[..., Any]] = {
     events.MessageReceived: services.receive_messages,
+    events.ContactSeen: engagement.request_profiles,
 }
-# Types whose effect does not depend on their order: applied after the others of the batch.
-LAST: set[type[events.Event]] = set()
+# Types whose effect does not depend on their order: applied after the others of the batch
+# (which profiles are missing is asked once per batch, at its end).
+LAST: set[type[events.Event]] = {events.ContactSeen}
 
 Skipped = list[tuple[events.Event, str]]
-
-
-def register_handler(
-    event_type: type[events.Event],
-    handler: Callable[..., Any],
-    *,
-    batch: bool = False,
-    last: bool = False,
-) -> None:
-    """Connectors with events of their own (typing, group joins...) add their handler here."""
-    (BATCH_HANDLERS if batch else HANDLERS)[event_type] = handler
-    if last:
-        LAST.add(event_type)
 
 
 def apply_events(parsed: Iterable[events.Event]) -> Skipped:

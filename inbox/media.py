@@ -19,6 +19,8 @@ from django.core.files.base import ContentFile
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest, Response
 
+from connectors.base import DeliveryError, MediaReader
+from connectors.registry import get_connector
 from inbox.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -204,9 +206,31 @@ def store_attachment_media(attachment_id: int, *, session: requests.Session | No
     return True
 
 
+def upload_reader(url: str, stored: Attachment | None = None) -> MediaReader:
+    """What a connector that takes media by upload (X) reads: an agent's file from Parley's
+    storage (no HTTP round trip to ourselves), any other URL within the media safety limits."""
+
+    def read(max_bytes: int) -> tuple[bytes, str]:
+        if stored is not None and stored.file:
+            if stored.file.size > max_bytes:
+                raise DeliveryError(
+                    f"{stored.name or 'The attachment'} is over the platform's "
+                    f"{max_bytes // (1024 * 1024)} MB limit.",
+                    permanent=True,
+                )
+            with stored.file.open("rb") as handle:
+                content = handle.read()
+            content_type = stored.content_type or mimetypes.guess_type(stored.name)[0] or ""
+            return content, content_type or "application/octet-stream"
+        try:
+            return download(url, max_bytes=max_bytes)
+        except (MediaRefused, requests.RequestException) as exc:
+            raise DeliveryError(f"The attachment could not be read: {exc}", permanent=True)
+
+    return read
+
+
 def _platform_session(attachment: Attachment) -> requests.Session | None:
     """The connector's credentialed session for platforms whose media needs one (X)."""
-    from connectors.registry import get_connector
-
     account = attachment.message.account
     return get_connector(account.platform).media_session(account)

@@ -1,8 +1,8 @@
 """Platform rules applied to one reply, before anything is queued.
 
 The connector declares its rules as data (``connectors.base.PlatformRules``); this module reads
-them for a conversation and says whether a reply may go, how (Meta's messaging type and tag),
-and what the composer should tell the agent.
+them for a conversation and says whether a reply may go, in which window (a neutral
+``SendWindow`` the connector maps to its wire terms), and what the composer should tell the agent.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from connectors.base import SendWindow
 from connectors.registry import get_connector
 from inbox.models import Contact, Conversation, Message, PlatformAccount
+from inbox.send_refusals import send_warning
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,8 @@ class ReplyPolicy:
     code: str = "ok"
     # A sentence for the agent: why it is refused, or how it will be sent.
     detail: str = ""
-    messaging_type: str = ""
-    tag: str = ""
+    # The window the reply relies on; the connector says it in the platform's terms.
+    window: SendWindow = SendWindow.NONE
     # When the current window closes (None: no window, or already closed).
     window_closes_at: datetime | None = None
 
@@ -65,8 +67,8 @@ def reply_policy(
     if rules.reply_window is None:
         # A platform without a window can still refuse (X: the contact's DM settings); a refusal
         # remembered on the conversation is what the composer says.
-        warning = (conversation.metadata or {}).get("send_warning") or {}
-        if isinstance(warning, dict) and warning.get("detail"):
+        warning = send_warning(conversation)
+        if warning is not None:
             return ReplyPolicy(
                 True, code=str(warning.get("code") or "ok"), detail=warning["detail"]
             )
@@ -90,7 +92,7 @@ def reply_policy(
         return ReplyPolicy(
             True,
             detail=f"{name} window closes in {_duration((closes - now).total_seconds())}.",
-            messaging_type="RESPONSE",
+            window=SendWindow.WITHIN,
             window_closes_at=closes,
         )
     human_window = rules.human_agent_window
@@ -104,8 +106,7 @@ def reply_policy(
                     f"Outside the {_duration(rules.reply_window.total_seconds())} window: sent with"
                     f" the human-agent tag (closes in {_duration((closes - now).total_seconds())})."
                 ),
-                messaging_type="MESSAGE_TAG",
-                tag="HUMAN_AGENT",
+                window=SendWindow.EXTENDED_AGENT,
                 window_closes_at=closes,
             )
         if sender_kind != Message.SenderKind.AGENT:

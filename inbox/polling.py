@@ -27,10 +27,14 @@ def poll_accounts(*, account_id: int | None = None) -> dict[int, str]:
             continue
         try:
             with transaction.atomic():
-                found = connector.poll(account)
-                apply_events(found)
-                PlatformAccount.objects.filter(pk=account.pk).update(last_polled_at=timezone.now())
-            outcomes[account.pk] = f"{len(found)} events"
+                result = connector.poll(account)
+                apply_events(result.events)
+                # The cursor is saved with the events it covers: both or neither.
+                done = {"poll_cursor": result.cursor, "last_polled_at": timezone.now()}
+                if result.problem:
+                    done["last_error"] = result.problem
+                PlatformAccount.objects.filter(pk=account.pk).update(**done)
+            outcomes[account.pk] = f"{len(result.events)} events"
         except DeliveryError as exc:
             PlatformAccount.objects.filter(pk=account.pk).update(last_error=exc.reason)
             outcomes[account.pk] = f"failed: {exc.reason}"

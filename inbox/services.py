@@ -747,8 +747,7 @@ def queue_reply(
         is_promotional=is_promotional,
         metadata={
             **(metadata or {}),
-            "messaging_type": policy.messaging_type,
-            "tag": policy.tag,
+            "window": str(policy.window),
             "quick_replies": list(quick_replies),
         },
         now=now,

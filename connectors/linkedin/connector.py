@@ -33,7 +33,6 @@ from connectors.base import (
     decode_json,
 )
 from connectors.linkedin import parser
-from connectors.linkedin import services as li_services
 from inbox.models import Message, Platform, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -48,8 +47,6 @@ CHALLENGE_CODE = re.compile(
 # account option `api_version` overrides it when LinkedIn sunsets this one.
 API_VERSION = "202510"
 RESTLI_VERSION = "2.0.0"
-
-li_services.register()
 
 
 def challenge_response(secret: str, code: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ mentions become comment conversations (one per post); likes and shares are only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +18,20 @@ from connectors.base import (
     MessageReceived,
     PayloadError,
     Person,
+    PostActivity,
     decode_json,
 )
 
 PLATFORM = "linkedin"
-COUNTED = {"LIKE", "SHARE"}
+# The post counter each action moves (PostActivity.counter, step).
+COUNTERS = {
+    "LIKE": ("likes", 1),
+    "SHARE": ("shares", 1),
+    "COMMENT": ("comments", 1),
+    "ADMIN_COMMENT": ("comments", 1),
+    "COMMENT_DELETE": ("comments", -1),
+    "SHARE_MENTION": ("mentions", 1),
+}
 KNOWN_ACTIONS = {
     "LIKE",
     "COMMENT",
@@ -33,19 +41,6 @@ KNOWN_ACTIONS = {
     "COMMENT_EDIT",
     "COMMENT_DELETE",
 }
-
-
-@dataclass(frozen=True)
-class LinkedInNotificationEvent(Event):
-    """One notification: applied once per ``notification_id``. ``inner`` is the conversation
-    event it carries (None for likes and shares, which are only counted on the post)."""
-
-    notification_id: str
-    action: str
-    post_urn: str
-    post_text: str = ""
-    actor_urn: str = ""
-    inner: Event | None = None
 
 
 def member(urn: str) -> Person:
@@ -92,7 +87,7 @@ def _activity(item: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _notification(item: dict[str, Any]) -> LinkedInNotificationEvent | None:
+def _notification(item: dict[str, Any]) -> PostActivity | None:
     action = str(item["action"])
     if action not in KNOWN_ACTIONS:
         return None
@@ -131,22 +126,27 @@ def _notification(item: dict[str, Any]) -> LinkedInNotificationEvent | None:
         inner = MessageEchoed(
             **common,
             external_id=activity_urn,
+            # The Page's own comment: filed under the post's conversation, if there is one.
             recipient=Person(platform_user_id=""),
             text=text,
             thread_external_id=post,
             kind="comment",
             metadata={"linkedin_action": action, "comment_urn": activity_urn},
+            returns_client_ref=False,
         )
     elif action == "COMMENT_EDIT":
         inner = MessageEdited(**common, external_id=activity_urn, text=text)
     elif action == "COMMENT_DELETE":
         inner = MessageDeleted(**common, external_id=activity_urn)
-    return LinkedInNotificationEvent(
+    counter, step = COUNTERS.get(action, ("", 0))
+    return PostActivity(
         **common,
-        notification_id=str(item["notificationId"]),
+        activity_id=str(item["notificationId"]),
+        post_external_id=post,
         action=action,
-        post_urn=post,
+        counter=counter,
+        step=step,
         post_text=post_text,
-        actor_urn=author,
+        actor_external_id=author,
         inner=inner,
     )

@@ -7,17 +7,24 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
 
-import inbox.engagement  # noqa: F401 - registers the handlers of WindowOpened and ContactSeen
 from connectors.base import (
     Connector,
     DeliveryError,
     Event,
     OutboundMessage,
     SendResult,
+    SendWindow,
 )
 from connectors.meta import graph, parsing, webhook
 from inbox.models import PlatformAccount
 
+# The reply policy's window → the Send API's messaging type (and tag). A send with no window
+# (a platform rule the policy did not need) goes as a response, Meta's default for replies.
+MESSAGING_TYPES: dict[SendWindow, dict[str, str]] = {
+    SendWindow.NONE: {"messaging_type": "RESPONSE"},
+    SendWindow.WITHIN: {"messaging_type": "RESPONSE"},
+    SendWindow.EXTENDED_AGENT: {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"},
+}
 # Send API attachment types (Attachment.Kind → Meta); others go as files.
 ATTACHMENT_TYPES = {"image": "image", "video": "video", "audio": "audio", "sticker": "image"}
 # Meta allows 10 audio/video sends per second per account (300 for everything else).
@@ -95,10 +102,7 @@ class MetaConnector(Connector):
         if not message.recipient_id:
             raise DeliveryError("This conversation has no recipient.", permanent=True)
         envelope: dict[str, Any] = {"recipient": {"id": message.recipient_id}}
-        messaging_type = message.messaging_type or "RESPONSE"
-        envelope["messaging_type"] = messaging_type
-        if messaging_type == "MESSAGE_TAG":
-            envelope["tag"] = message.tag or "HUMAN_AGENT"
+        envelope.update(MESSAGING_TYPES[SendWindow(message.window)])
         if message.reply_to_external_id:
             envelope["reply_to"] = {"mid": message.reply_to_external_id}
         # A Send API message carries text or one attachment: attachments go first, each its

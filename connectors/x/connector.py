@@ -9,11 +9,9 @@ Account set-up: ``connect_account x --external-id USER_ID --credential access_to
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
 import time
 from typing import Any
-from urllib.parse import urlparse
 
 import requests
 from django.conf import settings
@@ -24,15 +22,17 @@ from connectors.base import (
     Connector,
     DeliveryError,
     Event,
+    IncomingAttachment,
+    OutboundAttachment,
     OutboundMessage,
     PayloadError,
     PlatformRules,
+    PollResult,
     SendResult,
     WebhookRejected,
     decode_json,
 )
 from connectors.x import client, parser
-from connectors.x import services as x_services
 from inbox.models import Platform, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
 MAX_GROUP_PEOPLE = 50
 # Pages fetched in one polling pass; the rest waits for the next pass (15 requests / 15 min).
 MAX_PAGES_PER_POLL = 5
-
-x_services.register()
 
 
 def crc_response(secret: str, crc_token: str) -> dict[str, str]:
@@ -141,7 +139,7 @@ class XConnector(Connector):
     def polls(self, account: PlatformAccount) -> bool:
         return (account.options or {}).get("mode") == "polling"
 
-    def poll(self, account: PlatformAccount) -> list[Event]:
+    def poll(self, account: PlatformAccount) -> PollResult:
         """New DM events since the cursor, newest page first.
 
         Cursor (``poll_cursor``): ``since_id`` — newest event id fully seen; ``resume_token`` and
@@ -151,12 +149,13 @@ class XConnector(Connector):
         cursor = dict(account.poll_cursor or {})
         now = time.time()
         if float(cursor.get("wait_until") or 0) > now:
-            return []
+            return PollResult(events=[], cursor=cursor)
         cursor.pop("wait_until", None)
         since = cursor.get("since_id")
         token = cursor.get("resume_token")
         top = cursor.get("run_top_id")
         found: list[Event] = []
+        problem = ""
         pages = 0
         finished = False
         token_before = (account.credentials or {}).get("access_token")
@@ -171,8 +170,8 @@ class XConnector(Connector):
                     raise
                 # The token was refreshed in this pass: raising would roll the new (rotated)
                 # token back with the pass, and X has already spent the old refresh token. So the
-                # pass ends here, keeping what it found, and the error is written down instead.
-                PlatformAccount.objects.filter(pk=account.pk).update(last_error=exc.reason)
+                # pass ends here, keeping what it found, and the error is reported instead.
+                problem = exc.reason
                 log.warning("polling X account %s stopped: %s", account.pk, exc.reason)
                 break
             pages += 1
@@ -202,9 +201,7 @@ class XConnector(Connector):
             cursor["resume_token"] = token
             if top is not None:
                 cursor["run_top_id"] = top
-        PlatformAccount.objects.filter(pk=account.pk).update(poll_cursor=cursor)
-        account.poll_cursor = cursor
-        return found
+        return PollResult(events=found, cursor=cursor, problem=problem)
 
     # --- Sending ------------------------------------------------------------------------------
 
@@ -238,28 +235,13 @@ class XConnector(Connector):
         payload = body
         if new_group is not None:
             payload = {"conversation_type": "Group", "participant_ids": new_group, "message": body}
-        try:
-            response = client.call(account, "POST", path, json=payload)
-        except DeliveryError as exc:
-            if exc.code == "dm_refused":
-                x_services.remember_send_refusal(
-                    account=account,
-                    recipient_id=None
-                    if thread and parser.is_group_thread(thread)
-                    else message.recipient_id,
-                    thread_id=thread,
-                    reason=exc.reason,
-                )
-            raise
+        # A 403 (the contact's DM settings) is DeliveryError(code="dm_refused"): the domain
+        # remembers it for the composer.
+        response = client.call(account, "POST", path, json=payload)
         data = response.json().get("data") or {}
         event_id = data.get("dm_event_id")
         if not event_id:
             raise DeliveryError("X accepted the DM but returned no event id.", permanent=False)
-        x_services.clear_send_refusal(
-            account=account,
-            recipient_id=message.recipient_id if not parser.is_group_thread(thread) else None,
-            thread_id=thread,
-        )
         return SendResult(
             external_id=str(event_id),
             thread_external_id=str(data.get("dm_conversation_id") or thread or "") or None,
@@ -282,22 +264,17 @@ class XConnector(Connector):
             )
         return others
 
-    def _media_id(self, account: PlatformAccount, attachment) -> str:
-        """X takes media by upload, not by URL: an agent's file is read from Parley's storage;
-        any other URL is fetched within the media safety limits."""
+    def _media_id(self, account: PlatformAccount, attachment: IncomingAttachment) -> str:
+        """X takes media by upload, not by URL: the bytes come from the reader the domain put on
+        the attachment (an agent's file from storage, any other URL within the media limits)."""
         if attachment.metadata.get("media_id"):
             return str(attachment.metadata["media_id"])
-        limit = self.rules.max_attachment_bytes
-        own = _own_outbound_file(attachment.url, limit)
-        if own is not None:
-            content, content_type = own
-        else:
-            from inbox.media import MediaRefused, download
-
-            try:
-                content, content_type = download(attachment.url, max_bytes=limit)
-            except (MediaRefused, requests.RequestException) as exc:
-                raise DeliveryError(f"The attachment could not be read: {exc}", permanent=True)
+        read = attachment.read if isinstance(attachment, OutboundAttachment) else None
+        if read is None:
+            raise DeliveryError(
+                "The attachment could not be read: no media reader.", permanent=True
+            )
+        content, content_type = read(self.rules.max_attachment_bytes)
         return client.upload_dm_media(account, content, content_type)
 
     # --- Media and identity -------------------------------------------------------------------
@@ -336,30 +313,3 @@ def _single_account_secret() -> str:
         for account in PlatformAccount.objects.filter(platform=Platform.X)
     } - {""}
     return secrets.pop() if len(secrets) == 1 else ""
-
-
-def _own_outbound_file(url: str, limit: int) -> tuple[bytes, str] | None:
-    """The bytes of an attachment an agent uploaded to Parley, when ``url`` is Parley's own
-    signed outbound-media link (no HTTP round trip to ourselves)."""
-    from django.urls import Resolver404, resolve
-
-    from inbox.composer import attachment_for_token
-
-    try:
-        match = resolve(urlparse(url).path)
-    except Resolver404:
-        return None
-    if match.view_name != "inbox:outbound-media":
-        return None
-    found = attachment_for_token(match.kwargs.get("token", ""))
-    if found is None or not found.file:
-        return None
-    if found.file.size > limit:
-        raise DeliveryError(
-            f"{found.name or 'The attachment'} is over X's {limit // (1024 * 1024)} MB limit.",
-            permanent=True,
-        )
-    with found.file.open("rb") as handle:
-        content = handle.read()
-    content_type = found.content_type or mimetypes.guess_type(found.name)[0] or ""
-    return content, content_type or "application/octet-stream"

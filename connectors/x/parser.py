@@ -18,16 +18,14 @@ from connectors.base import (
     AccountRevoked,
     Event,
     IncomingAttachment,
+    MessageEchoed,
     MessageReceived,
+    MessagesRead,
+    ParticipantsChanged,
     PayloadError,
     Person,
+    Typing,
     decode_json,
-)
-from connectors.x.events import (
-    ParticipantsChanged,
-    TypingStarted,
-    XMessageEchoed,
-    XMessagesRead,
 )
 
 log = logging.getLogger(__name__)
@@ -233,7 +231,7 @@ def _parse_aaa(data: dict[str, Any], account_id: str) -> list[Event]:
         if sender == account_id:
             continue
         parsed.append(
-            TypingStarted(
+            Typing(
                 platform=PLATFORM,
                 account_external_id=account_id,
                 timestamp=from_ms(item["created_timestamp"]),
@@ -248,13 +246,13 @@ def _parse_aaa(data: dict[str, Any], account_id: str) -> list[Event]:
             continue
         last = str(item.get("last_read_event_id") or "")
         parsed.append(
-            XMessagesRead(
+            MessagesRead(
                 platform=PLATFORM,
                 account_external_id=account_id,
                 timestamp=from_ms(item["created_timestamp"]),
                 counterpart_id=sender,
                 watermark=snowflake_time(last),
-                last_read_event_id=last,
+                up_to_external_id=last,
             )
         )
     return parsed
@@ -289,7 +287,10 @@ def _message_create(item: dict[str, Any], account_id: str, users: dict[str, Any]
         "metadata": metadata,
     }
     if sender == account_id:
-        return XMessageEchoed(**common, recipient=person_v1(recipient, users))
+        # X hands back no client reference: see MessageEchoed.returns_client_ref.
+        return MessageEchoed(
+            **common, recipient=person_v1(recipient, users), returns_client_ref=False
+        )
     return MessageReceived(**common, sender=person_v1(sender, users))
 
 
@@ -337,6 +338,7 @@ def _dm_event(
             joined=kind == "ParticipantsJoin",
             participants=tuple(person_v2(str(p), users) for p in item.get("participant_ids") or []),
             by=person_v2(sender, users) if sender else None,
+            metadata={"x_event": kind},
         )
     if kind != "MessageCreate" or not sender:
         return None
@@ -381,7 +383,10 @@ def _dm_event(
         other = ""
         if thread and not group:
             other = next((p for p in thread.split("-") if p != account_id), "")
-        return XMessageEchoed(
-            **common, recipient=person_v2(other, users) if other else Person(platform_user_id="")
+        # A group DM names no single recipient: the domain files it under the group's thread.
+        return MessageEchoed(
+            **common,
+            recipient=person_v2(other, users) if other else Person(platform_user_id=""),
+            returns_client_ref=False,
         )
     return MessageReceived(**common, sender=person_v2(sender, users))

@@ -1,97 +1,51 @@
-"""Connecting accounts through the platforms' own login: Facebook Login (Page and its linked
-Instagram account), X OAuth 2.0 with PKCE, LinkedIn OAuth.
+"""Connecting accounts through the platforms' own login (Facebook Login for a Page and its
+linked Instagram account, X OAuth 2.0 with PKCE, LinkedIn OAuth): the state machine they share.
+What each platform's login does lives in ``connectors/<platform>/oauth.py``
+(``connectors.oauth.OAuthProvider``).
 
 The flow: ``start`` makes a single-use ``state`` bound to the admin, with an expiry, and returns
 the provider's authorisation URL. The provider sends the admin back to the callback with a
 ``code``; ``complete_callback`` consumes the state (a replay, an expired state or another user's
-is refused), exchanges the code server-side and stores what it got — encrypted — on the state
-row. The admin picks the Page / organisation, and ``finish`` creates or updates the account.
-Tokens travel only between Parley and the provider's token endpoint: never in a URL Parley
-makes, a page, or a log line.
-
-Provider URLs are settings (``META_OAUTH_*``, ``X_OAUTH_*``, ``LINKEDIN_OAUTH_*`` and the API
-base URLs), so tests run the whole flow against a local provider.
+is refused), has the provider exchange the code server-side and stores what it got — encrypted
+— on the state row. The admin picks the Page / organisation, and ``finish`` creates or updates
+the account and records it in the audit log.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets as secrets_module
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connectors import http
-from connectors.base import DeliveryError
+from connectors.oauth import AccountGrant, OAuthError, OAuthProvider
+from connectors.registry import CONNECTORS, OAUTH_PROVIDERS, get_oauth_provider
 from inbox.accounts import connect_account
-from inbox.models import OAuthState, Platform, PlatformAccount, User
-from inbox.settings_area import audit
+from inbox.models import OAuthState, PlatformAccount, User
+from inbox.settings_area import audit, health
 
 log = logging.getLogger(__name__)
 
-PROVIDERS = ("facebook", "x", "linkedin")
-PROVIDER_LABELS = {"facebook": "Facebook Login", "x": "X", "linkedin": "LinkedIn"}
+__all__ = ["OAuthError", "PROVIDERS", "PROVIDER_FOR_PLATFORM", "PROVIDER_LABELS"]
+
+PROVIDERS = tuple(OAUTH_PROVIDERS)
+PROVIDER_LABELS = {name: get_oauth_provider(name).label for name in PROVIDERS}
 # The login that (re)connects an account of each platform.
 PROVIDER_FOR_PLATFORM = {
-    Platform.MESSENGER: "facebook",
-    Platform.INSTAGRAM: "facebook",
-    Platform.X: "x",
-    Platform.LINKEDIN: "linkedin",
+    platform: name for name in PROVIDERS for platform in get_oauth_provider(name).platforms
 }
-FACEBOOK_SCOPES = (
-    "pages_show_list,pages_messaging,pages_manage_metadata,pages_read_engagement,"
-    "instagram_basic,instagram_manage_messages,instagram_manage_comments,business_management"
-)
-X_SCOPES = "dm.read dm.write tweet.read users.read offline.access"
-LINKEDIN_SCOPES = "r_organization_social w_organization_social rw_organization_admin"
-LINKEDIN_VERSION = "202409"
-# Messenger webhook fields a connected Page is subscribed to.
-PAGE_SUBSCRIBED_FIELDS = (
-    "messages,message_echoes,message_deliveries,message_reads,message_reactions,"
-    "message_edits,messaging_postbacks,messaging_referrals,feed"
-)
-
-
-class OAuthError(Exception):
-    """The flow cannot go on; the message is for the admin (never contains a token)."""
-
-
-@dataclass(frozen=True)
-class Choice:
-    """Something the admin may connect: a Page (with its Instagram account), an X account, a
-    LinkedIn organisation."""
-
-    key: str
-    name: str
-    detail: str = ""
 
 
 def configured(provider: str) -> bool:
     """Whether the app credentials for this provider are set."""
-    if provider == "facebook":
-        return bool(settings.META_APP_ID and settings.META_APP_SECRET)
-    if provider == "x":
-        return bool(settings.X_CLIENT_ID)
-    if provider == "linkedin":
-        return bool(settings.LINKEDIN_CLIENT_ID and settings.LINKEDIN_CLIENT_SECRET)
-    return False
+    return provider in OAUTH_PROVIDERS and get_oauth_provider(provider).configured()
 
 
 # --- state ------------------------------------------------------------------------------------
-
-
-def _pkce_pair() -> tuple[str, str]:
-    verifier = secrets_module.token_urlsafe(64)[:96]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    return verifier, challenge.rstrip(b"=").decode()
 
 
 def start(*, user: User, provider: str, redirect_uri: str) -> str:
@@ -104,28 +58,7 @@ def start(*, user: User, provider: str, redirect_uri: str) -> str:
             "(see docs/admin.md)."
         )
     state = secrets_module.token_urlsafe(32)
-    stored: dict[str, Any] = {}
-    params: dict[str, str] = {
-        "response_type": "code",
-        "redirect_uri": redirect_uri,
-        "state": state,
-    }
-    if provider == "facebook":
-        base = settings.META_OAUTH_DIALOG_URL
-        params |= {"client_id": settings.META_APP_ID, "scope": FACEBOOK_SCOPES}
-    elif provider == "x":
-        verifier, challenge = _pkce_pair()
-        stored["code_verifier"] = verifier
-        base = settings.X_OAUTH_AUTHORIZE_URL
-        params |= {
-            "client_id": settings.X_CLIENT_ID,
-            "scope": X_SCOPES,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    else:
-        base = settings.LINKEDIN_OAUTH_AUTHORIZE_URL
-        params |= {"client_id": settings.LINKEDIN_CLIENT_ID, "scope": LINKEDIN_SCOPES}
+    url, stored = get_oauth_provider(provider).authorization(state=state, redirect_uri=redirect_uri)
     now = timezone.now()
     OAuthState.objects.create(
         state=state,
@@ -137,7 +70,7 @@ def start(*, user: User, provider: str, redirect_uri: str) -> str:
     )
     # Old, unfinished attempts hold tokens: drop them once they cannot be used any more.
     OAuthState.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()
-    return f"{base}?{urlencode(params)}"
+    return url
 
 
 def consume_state(*, user: User, provider: str, state: str) -> OAuthState:
@@ -175,39 +108,6 @@ def pending(*, user: User, pk: int) -> OAuthState:
     return row
 
 
-# --- provider calls ---------------------------------------------------------------------------
-
-
-def _classify(response: requests.Response) -> DeliveryError:
-    """OAuth and Graph errors in words (``error_description``, Graph's ``error.message``)."""
-    detail = ""
-    try:
-        body = response.json()
-        error = body.get("error")
-        if isinstance(error, dict):
-            detail = str(error.get("message") or "")
-        else:
-            detail = str(body.get("error_description") or error or body.get("detail") or "")
-    except ValueError:
-        pass
-    return DeliveryError(
-        f"The provider refused (HTTP {response.status_code}){': ' + detail if detail else ''}.",
-        permanent=True,
-        code=str(response.status_code),
-        auth=response.status_code in (400, 401),
-    )
-
-
-def _call(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-    try:
-        response = http.request(method, url, classify=_classify, **kwargs)
-        return response.json()
-    except DeliveryError as exc:
-        raise OAuthError(exc.reason) from exc
-    except ValueError as exc:
-        raise OAuthError("The provider answered with something that is not JSON.") from exc
-
-
 def complete_callback(*, user: User, provider: str, params: dict[str, str]) -> OAuthState:
     """Handle the provider's redirect: check the state, exchange the code, list the choices."""
     row = consume_state(user=user, provider=provider, state=params.get("state", ""))
@@ -217,169 +117,15 @@ def complete_callback(*, user: User, provider: str, params: dict[str, str]) -> O
     code = params.get("code", "")
     if not code:
         raise OAuthError("The provider sent no authorisation code.")
-    redirect_uri = row.secrets.get("redirect_uri", "")
-    if provider == "facebook":
-        stored, choices = _facebook(code, redirect_uri)
-    elif provider == "x":
-        stored, choices = _x(code, redirect_uri, row.secrets.get("code_verifier", ""))
-    else:
-        stored, choices = _linkedin(code, redirect_uri)
-    if not choices:
-        raise OAuthError(_nothing_found(provider))
-    row.secrets = stored
-    row.choices = [c.__dict__ for c in choices]
+    grant = get_oauth_provider(provider).exchange(
+        code=code, redirect_uri=row.secrets.get("redirect_uri", ""), kept=row.secrets
+    )
+    if not grant.choices:
+        raise OAuthError(get_oauth_provider(provider).nothing_found)
+    row.secrets = grant.secrets
+    row.choices = [c.__dict__ for c in grant.choices]
     row.save(update_fields=["secrets", "choices"])
     return row
-
-
-def _nothing_found(provider: str) -> str:
-    return {
-        "facebook": "This Facebook user manages no Page that Parley was allowed to use.",
-        "x": "X did not say which account signed in.",
-        "linkedin": "This LinkedIn member administers no organisation.",
-    }[provider]
-
-
-def _facebook(code: str, redirect_uri: str) -> tuple[dict, list[Choice]]:
-    token = _call(
-        "POST",
-        settings.META_OAUTH_TOKEN_URL,
-        data={
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "redirect_uri": redirect_uri,
-            "code": code,
-        },
-    )
-    user_token = token.get("access_token")
-    if not user_token:
-        raise OAuthError("Facebook returned no access token.")
-    # The code gives a short-lived user token, and Page tokens made from it die with it (about
-    # an hour). Exchanged for a long-lived one first, the Page tokens do not expire.
-    long_lived = _call(
-        "POST",
-        settings.META_OAUTH_TOKEN_URL,
-        data={
-            "grant_type": "fb_exchange_token",
-            "client_id": settings.META_APP_ID,
-            "client_secret": settings.META_APP_SECRET,
-            "fb_exchange_token": user_token,
-        },
-    )
-    user_token = long_lived.get("access_token") or user_token
-    pages: list[dict[str, Any]] = []
-    url: str | None = f"{settings.META_GRAPH_URL}/me/accounts"
-    params: dict[str, str] | None = {
-        "fields": "id,name,access_token,instagram_business_account{id,username,name}",
-        "limit": "100",
-    }
-    for _ in range(10):  # at most 1 000 Pages
-        body = _call("GET", url, params=params, headers={"Authorization": f"Bearer {user_token}"})
-        pages.extend(p for p in body.get("data") or [] if p.get("id") and p.get("access_token"))
-        url = (body.get("paging") or {}).get("next")
-        if not url:
-            break
-        params = None  # the next URL carries its own query
-    stored = {"pages": {}, "instagram": {}}
-    choices = []
-    for page in pages:
-        page_id = str(page["id"])
-        instagram = page.get("instagram_business_account") or {}
-        stored["pages"][page_id] = {
-            "name": page.get("name") or page_id,
-            "token": page["access_token"],
-        }
-        detail = ""
-        if instagram.get("id"):
-            username = instagram.get("username") or instagram.get("name") or instagram["id"]
-            stored["instagram"][page_id] = {"id": str(instagram["id"]), "name": username}
-            detail = f"Instagram @{username}"
-        choices.append(Choice(key=page_id, name=page.get("name") or page_id, detail=detail))
-    return stored, choices
-
-
-def _x(code: str, redirect_uri: str, verifier: str) -> tuple[dict, list[Choice]]:
-    auth = (settings.X_CLIENT_ID, settings.X_CLIENT_SECRET) if settings.X_CLIENT_SECRET else None
-    token = _call(
-        "POST",
-        settings.X_OAUTH_TOKEN_URL,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-            "client_id": settings.X_CLIENT_ID,
-        },
-        auth=auth,
-    )
-    access = token.get("access_token")
-    if not access:
-        raise OAuthError("X returned no access token.")
-    me = (
-        _call(
-            "GET",
-            f"{settings.X_API_URL}/2/users/me",
-            headers={"Authorization": f"Bearer {access}"},
-        ).get("data")
-        or {}
-    )
-    if not me.get("id"):
-        return {}, []
-    expires = token.get("expires_in")
-    stored = {
-        "access_token": access,
-        "refresh_token": token.get("refresh_token", ""),
-        "expires_at": (
-            (timezone.now() + timedelta(seconds=int(expires))).isoformat() if expires else ""
-        ),
-        "name": me.get("name") or me.get("username") or me["id"],
-    }
-    name = f"@{me['username']}" if me.get("username") else me.get("name", me["id"])
-    return {"accounts": {str(me["id"]): stored}}, [
-        Choice(key=str(me["id"]), name=name, detail=me.get("name", ""))
-    ]
-
-
-def _linkedin(code: str, redirect_uri: str) -> tuple[dict, list[Choice]]:
-    token = _call(
-        "POST",
-        settings.LINKEDIN_OAUTH_TOKEN_URL,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "client_id": settings.LINKEDIN_CLIENT_ID,
-            "client_secret": settings.LINKEDIN_CLIENT_SECRET,
-        },
-    )
-    access = token.get("access_token")
-    if not access:
-        raise OAuthError("LinkedIn returned no access token.")
-    headers = {
-        "Authorization": f"Bearer {access}",
-        "LinkedIn-Version": LINKEDIN_VERSION,
-        "X-Restli-Protocol-Version": "2.0.0",
-    }
-    acls = _call(
-        "GET",
-        f"{settings.LINKEDIN_API_URL}/rest/organizationAcls",
-        params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"},
-        headers=headers,
-    )
-    stored: dict[str, Any] = {"token": access, "refresh_token": token.get("refresh_token", "")}
-    choices = []
-    for element in acls.get("elements") or []:
-        urn = str(element.get("organization") or element.get("organizationTarget") or "")
-        org_id = urn.rsplit(":", 1)[-1]
-        if not org_id:
-            continue
-        org = _call(
-            "GET", f"{settings.LINKEDIN_API_URL}/rest/organizations/{org_id}", headers=headers
-        )
-        name = org.get("localizedName") or urn
-        stored.setdefault("names", {})[urn] = name
-        choices.append(Choice(key=urn, name=name, detail=urn))
-    return stored, choices
 
 
 # --- finishing --------------------------------------------------------------------------------
@@ -394,84 +140,49 @@ def finish(
     row = pending(user=user, pk=pk)
     if key not in {c["key"] for c in row.choices}:
         raise OAuthError("That choice was not offered. Start connecting again.")
-    made: list[tuple[str, str, str, dict[str, str]]] = []
-    if row.provider == "facebook":
-        page = row.secrets["pages"][key]
-        made.append((Platform.MESSENGER, key, page["name"], {"page_access_token": page["token"]}))
-        instagram = row.secrets.get("instagram", {}).get(key)
-        if instagram and include_instagram:
-            made.append(
-                (
-                    Platform.INSTAGRAM,
-                    instagram["id"],
-                    f"@{instagram['name']}",
-                    {"access_token": page["token"], "page_id": key},
-                )
-            )
-    elif row.provider == "x":
-        found = row.secrets["accounts"][key]
-        name = next(c["name"] for c in row.choices if c["key"] == key)
-        made.append(
-            (
-                Platform.X,
-                key,
-                name,
-                {
-                    "access_token": found["access_token"],
-                    "refresh_token": found["refresh_token"],
-                    # The key the X connector reads to refresh before expiry.
-                    "expires_at": found["expires_at"],
-                },
-            )
-        )
-    else:
-        made.append(
-            (
-                Platform.LINKEDIN,
-                key,
-                row.secrets.get("names", {}).get(key, key),
-                {
-                    "access_token": row.secrets["token"],
-                    "refresh_token": row.secrets.get("refresh_token", ""),
-                },
-            )
-        )
+    provider = get_oauth_provider(row.provider)
+    made = provider.accounts(row.secrets, row.choices, key, extras=include_instagram)
     accounts = []
-    for platform, external_id, name, credentials in made:
+    for grant in made:
         existed = PlatformAccount.objects.filter(
-            platform=platform, external_id=external_id
+            platform=grant.platform, external_id=grant.external_id
         ).exists()
-        account = _connect(platform, external_id, name, credentials, teams)
+        account = _connect(grant, teams)
         audit.record(
             actor=user,
             action="account.reconnected" if existed else "account.connected",
             target=account,
-            credential_keys=credentials.keys(),
+            credential_keys=grant.credentials.keys(),
             extra={"via": PROVIDER_LABELS[row.provider]},
         )
         accounts.append(account)
     # The tokens now live (encrypted) on the accounts; the state row keeps none.
     OAuthState.objects.filter(pk=row.pk).update(completed_at=timezone.now(), secrets={})
-    from inbox.settings_area.health import forget_banner
-
-    transaction.on_commit(forget_banner)
-    if row.provider == "facebook":
-        page = row.secrets["pages"][key]
-        transaction.on_commit(lambda: subscribe_page(key, page["token"]))
+    transaction.on_commit(health.forget_banner)
+    grant_secrets = row.secrets
+    transaction.on_commit(lambda: _after_connect(provider, grant_secrets, key, made[0]))
     return accounts
 
 
-def _connect(
-    platform: str, external_id: str, name: str, credentials: dict[str, str], teams: list[str]
-) -> PlatformAccount:
-    from connectors.registry import CONNECTORS
+def _after_connect(
+    provider: OAuthProvider, grant: dict[str, Any], key: str, first: AccountGrant
+) -> None:
+    """The provider's set-up once connected (Meta: the Page's webhook subscription). A failure
+    is reported on the account, not raised: the connection itself is made."""
+    problem = provider.after_connect(grant, key)
+    if problem:
+        PlatformAccount.objects.filter(
+            platform=first.platform, external_id=first.external_id
+        ).update(last_error=problem)
 
-    if platform in CONNECTORS:
+
+def _connect(grant: AccountGrant, teams: list[str]) -> PlatformAccount:
+    if grant.platform in CONNECTORS:
         account, _ = connect_account(
-            platform=platform,
-            external_id=external_id,
-            name=name,
-            settings=credentials,
+            platform=grant.platform,
+            external_id=grant.external_id,
+            name=grant.name,
+            settings=grant.credentials,
             teams=teams,
         )
         account.disconnected_at = None
@@ -480,32 +191,12 @@ def _connect(
     # The platform's connector is not installed yet: keep the account and its token, so it
     # works as soon as the connector lands (same fields connect_account would set).
     account, _ = PlatformAccount.objects.get_or_create(
-        platform=platform, external_id=external_id, defaults={"name": name}
+        platform=grant.platform, external_id=grant.external_id, defaults={"name": grant.name}
     )
-    account.name = name
-    account.credentials = {**(account.credentials or {}), **credentials}
+    account.name = grant.name
+    account.credentials = {**(account.credentials or {}), **grant.credentials}
     account.status = PlatformAccount.Status.CONNECTED
     account.last_error = ""
     account.disconnected_at = None
     account.save()
     return account
-
-
-def subscribe_page(page_id: str, page_token: str) -> str:
-    """Subscribe the app to the Page's Messenger webhooks (Meta sends nothing otherwise).
-    A failure is reported on the account, not raised: the connection itself is made."""
-    try:
-        http.request(
-            "POST",
-            f"{settings.META_GRAPH_URL}/{page_id}/subscribed_apps",
-            data={"subscribed_fields": PAGE_SUBSCRIBED_FIELDS},
-            headers={"Authorization": f"Bearer {page_token}"},
-            classify=_classify,
-        )
-        return "subscribed"
-    except DeliveryError as exc:
-        PlatformAccount.objects.filter(platform=Platform.MESSENGER, external_id=page_id).update(
-            last_error=f"Could not subscribe the Page to webhooks: {exc.reason}"
-        )
-        log.warning("subscribing page %s to webhooks failed: %s", page_id, exc.reason)
-        return "failed"

@@ -17,6 +17,7 @@ from tests.factories import UserFactory
 from tests.fakes import linkedin as linkedin_fake
 from tests.fakes import meta as meta_fake
 from tests.fakes import x as x_fake
+from tests.fakes.server import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +181,23 @@ def test_unconfigured_provider_says_so(client, admin_user, settings):
     response = client.post(reverse("settings:oauth_start", args=["facebook"]), follow=True)
     assert "not configured" in response.content.decode()
     assert not OAuthState.objects.exists()
+
+
+def test_a_page_that_cannot_be_subscribed_to_webhooks_says_so_on_its_account(
+    client, admin_user, fake_platforms, django_capture_on_commit_callbacks
+):
+    fake_platforms.script(
+        "POST",
+        rf"/{meta_fake.PAGE_ID}/subscribed_apps$",
+        Reply(403, {"error": {"message": "Missing pages_manage_metadata"}}),
+    )
+    client.force_login(admin_user)
+    choose_url = client.get(authorize(client, "facebook"))["Location"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(choose_url, {"choice": meta_fake.PAGE_ID})
+
+    # Connected all the same; the admin reads why no webhook will come.
+    messenger = PlatformAccount.objects.get(platform="messenger", external_id=meta_fake.PAGE_ID)
+    assert messenger.last_error.startswith("Could not subscribe the Page to webhooks")
+    assert "Missing pages_manage_metadata" in messenger.last_error

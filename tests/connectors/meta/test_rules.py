@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.base import SendWindow
 from inbox import engagement, services
 from inbox.models import Conversation, Message
 from inbox.policy import reply_policy
@@ -37,7 +38,7 @@ def test_inside_24_hours_is_a_response(conversation, sender_kind):
     policy = _policy(conversation, timedelta(hours=23, minutes=59), sender_kind=sender_kind)
 
     assert policy.allowed
-    assert (policy.messaging_type, policy.tag) == ("RESPONSE", "")
+    assert policy.window == SendWindow.WITHIN
     assert policy.window_closes_at == LAST_INBOUND + timedelta(hours=24)
     assert "closes in 1 min" in policy.detail
 
@@ -49,7 +50,7 @@ def test_between_24_hours_and_7_days_a_human_uses_the_tag_when_enabled(conversat
     policy = _policy(conversation, timedelta(days=3))
 
     assert policy.allowed
-    assert (policy.messaging_type, policy.tag) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    assert policy.window == SendWindow.EXTENDED_AGENT
     assert policy.window_closes_at == LAST_INBOUND + timedelta(days=7)
 
 
@@ -100,7 +101,7 @@ def test_window_reopened_by_a_later_message_counts_from_then(conversation, agent
     message = services.queue_reply(
         conversation=conversation, author=agent, text="Hi", now=later + timedelta(hours=1)
     )
-    assert message.metadata["messaging_type"] == "RESPONSE"
+    assert message.metadata["window"] == SendWindow.WITHIN
 
 
 def test_a_business_cannot_start_the_conversation(account, agent):

@@ -1,8 +1,7 @@
 """The X parser on shapes the fixtures do not cover (no database)."""
 
-from connectors.base import MessageReceived
+from connectors.base import MessageEchoed, MessageReceived
 from connectors.x import parser
-from connectors.x.events import XMessageEchoed
 
 ACCOUNT = "1366009876543210496"
 
@@ -78,7 +77,7 @@ def test_the_accounts_own_group_dm_is_an_echo_without_a_single_recipient():
         ]
     }
     (event,) = parser.parse_dm_events(page, ACCOUNT)
-    assert isinstance(event, XMessageEchoed)
+    assert isinstance(event, MessageEchoed) and not event.returns_client_ref
     assert event.kind == "group" and event.recipient.platform_user_id == ""
 
 

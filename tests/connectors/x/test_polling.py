@@ -316,3 +316,15 @@ def test_a_403_on_lookup_names_a_permission_not_a_dm_refusal(polling_account, x_
 
     assert outcome.startswith("failed: X refused the request (HTTP 403)")
     assert "dm.read" in outcome
+
+
+def test_the_connector_returns_the_cursor_and_the_domain_keeps_it(polling_account, x_api):
+    load_page(PAGE)
+
+    result = get_connector("x").poll(polling_account)
+
+    # The connector only speaks the platform: nothing written yet.
+    assert len(result.events) == 3 and result.cursor == {"since_id": "1879234567890123456"}
+    polling_account.refresh_from_db()
+    assert polling_account.poll_cursor == {}
+    assert not Message.objects.exists()
