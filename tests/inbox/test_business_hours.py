@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from inbox.business_hours import (
     DAYS,
+    HORIZON_DAYS,
     NeverOpen,
     Schedule,
     add_business_seconds,
@@ -100,6 +101,13 @@ def test_a_schedule_that_never_opens_raises():
         add_business_seconds(closed, utc(2026, 1, 1), 60)
 
 
+def test_more_open_time_than_the_horizon_holds_raises():
+    # 15 minutes a week: 5 days of open time would be 9 years away, past the 3-year horizon.
+    quarter_hour = Schedule.from_mapping({"mon": [["09:00", "09:15"]]})
+    with pytest.raises(NeverOpen):
+        add_business_seconds(quarter_hour, utc(2026, 1, 1), 5 * 24 * 3600)
+
+
 @pytest.mark.parametrize(
     "weekly",
     [
@@ -169,36 +177,46 @@ def _inside_open_hours(schedule: Schedule, instant: datetime) -> bool:
     return False
 
 
+def due(schedule: Schedule, start: datetime, seconds: int) -> datetime:
+    """``add_business_seconds``, skipping the draws no schedule could meet: a week open for
+    15 minutes holds 5 days of open time only after the horizon (NeverOpen is right there)."""
+    try:
+        return add_business_seconds(schedule, start, seconds)
+    except NeverOpen:
+        horizon = start + timedelta(days=HORIZON_DAYS)
+        assert business_seconds_between(schedule, start, horizon) < seconds
+        assume(False)
+        raise
+
+
 @PROPERTY
 @given(schedules(), instants, durations)
 def test_due_time_is_never_in_closed_hours(schedule, start, seconds):
-    due = add_business_seconds(schedule, start, seconds)
-    assert due > start
+    due_at = due(schedule, start, seconds)
+    assert due_at > start
     # Holidays have no intervals at all, so this also says "never on a holiday".
-    assert _inside_open_hours(schedule, due)
+    assert _inside_open_hours(schedule, due_at)
 
 
 @PROPERTY
 @given(schedules(), instants, durations)
 def test_adding_then_measuring_gives_the_duration_back(schedule, start, seconds):
-    due = add_business_seconds(schedule, start, seconds)
-    assert business_seconds_between(schedule, start, due) == pytest.approx(seconds, abs=1e-6)
+    due_at = due(schedule, start, seconds)
+    assert business_seconds_between(schedule, start, due_at) == pytest.approx(seconds, abs=1e-6)
 
 
 @PROPERTY
 @given(schedules(), instants, st.integers(min_value=0, max_value=3 * 24 * 3600), durations)
 def test_due_time_is_monotonic_in_the_start(schedule, start, shift, seconds):
     later = start + timedelta(seconds=shift)
-    assert add_business_seconds(schedule, start, seconds) <= add_business_seconds(
-        schedule, later, seconds
-    )
+    assert due(schedule, start, seconds) <= due(schedule, later, seconds)
 
 
 @PROPERTY
 @given(schedules(), instants, durations, durations)
 def test_due_time_is_monotonic_in_the_duration(schedule, start, a, b):
     low, high = sorted((a, b))
-    assert add_business_seconds(schedule, start, low) <= add_business_seconds(schedule, start, high)
+    assert due(schedule, start, low) <= due(schedule, start, high)
 
 
 @PROPERTY
