@@ -2,7 +2,8 @@
 
 With no broker (no ``REDIS_URL``) tasks run eagerly in the process that enqueues them and
 there is no Celery beat, so the one ASGI process serving Parley runs ``PERIODIC_TASKS`` itself:
-``parley.asgi`` starts this scheduler on the ASGI lifespan's startup and stops it on shutdown.
+``parley.asgi`` starts this scheduler on the ASGI lifespan's startup and stops it on shutdown
+(uvicorn sends the lifespan; daphne does not, so serve the embedded default with uvicorn).
 With a broker, beat runs the schedule exactly once for the deployment and this stays off: a
 scheduler in every web process would multiply it.
 

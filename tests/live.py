@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from django.conf import settings
+
+from parley.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -166,8 +169,6 @@ def live_server_process(_live_server_session, transactional_db) -> LiveProcess:
 
 def start_celery_worker(env: dict[str, str], name: str, log_name: str = "celery-worker"):
     """A Celery worker process consuming every queue (node ``name``), answering pings."""
-    from parley.celery import app
-
     log = _log(log_name)
     process = subprocess.Popen(
         [
@@ -208,8 +209,6 @@ def stop_process(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def _celery_worker_session(django_db_setup, fake_platforms_session):
-    import redis
-
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # stale tasks of an earlier run
     process = start_celery_worker(process_env(), f"test-{os.getpid()}")
     yield process
