@@ -206,6 +206,9 @@ def receive_messages(
                 fresh.setdefault(event.external_id, event)
         if fresh:
             stored.update(_store_inbound(account, list(fresh.values())))
+            # Stored by another worker at the same moment: ``_insert_messages`` left them out.
+            if missing := [key for key in fresh if key not in stored]:
+                stored.update(_existing_messages(account, missing))
         return [stored[event.external_id] for event in received]
 
 

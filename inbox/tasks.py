@@ -7,7 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from inbox import availability, delivery, ingest, media, services, triggers
-from inbox.models import WebhookEvent
+from inbox.models import Message, WebhookEvent
+from parley import scheduler
 
 
 # The outcome is kept on the WebhookEvent row; no result is stored (publishing one is a Redis
@@ -40,15 +41,15 @@ def refresh_report_metrics() -> int:
 @shared_task(acks_late=True)
 def deliver_message(message_id: int) -> str | None:
     status = delivery.deliver(message_id)
-    if status == "queued" and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from inbox.models import Message
-
-        due = (
-            Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
-        )
-        if due is not None:
-            # Retries are short (minutes at most); longer waits are picked up by the sweep.
-            deliver_message.apply_async((message_id,), eta=due)
+    if status != "queued":
+        return status
+    due = Message.objects.filter(pk=message_id).values_list("next_attempt_at", flat=True).first()
+    if due is not None and settings.CELERY_TASK_ALWAYS_EAGER:
+        # No broker: this process's scheduler retries it when due (without one, the sweep).
+        scheduler.call_at(due, deliver_message, message_id)
+    elif due is not None:
+        # Retries are short (minutes at most); longer waits are picked up by the sweep.
+        deliver_message.apply_async((message_id,), eta=due)
     return status
 
 

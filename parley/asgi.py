@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP (pages, API, webhooks, static files) and websockets in one process."""
 
+import asyncio
 import gc
 import os
 
@@ -15,6 +16,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 
 from inbox.routing import websocket_urlpatterns  # noqa: E402
+from parley import scheduler  # noqa: E402
 
 WEBHOOKS_PREFIX = "/webhooks/"
 
@@ -45,9 +47,24 @@ async def http_application(scope, receive, send) -> None:
     await app(scope, receive, send)
 
 
+async def lifespan_application(scope, receive, send) -> None:
+    """The server's start and stop (uvicorn's ASGI lifespan): without a broker this process
+    runs the periodic schedule itself (``parley.scheduler``); with one, beat does."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            scheduler.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await asyncio.to_thread(scheduler.stop)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter(
     {
         "http": http_application,
+        "lifespan": lifespan_application,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

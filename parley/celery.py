@@ -31,8 +31,8 @@ def _check_connections(task=None, **kwargs) -> None:
         close_old_connections()
 
 
-# Every periodic task of Parley, in one place. `manage.py run_demo` runs the same list in-process
-# for the embedded default, which has no beat.
+# Every periodic task of Parley, in one place. Beat runs it once for a deployment with a broker;
+# the embedded default has none, and its ASGI process runs the same list (parley.scheduler).
 PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "reports-sync-sla": ("inbox.tasks.reports_sync_sla", 60.0),
     # Kicked after each write; this catches a kick whose task was lost.

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from django.conf import settings
+
+from parley.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -126,8 +129,6 @@ def start_uvicorn(env: dict[str, str], log_name: str = "uvicorn") -> LiveProcess
             str(port),
             "--log-level",
             "warning",
-            "--lifespan",
-            "off",
         ],
         cwd=ROOT,
         env=env,
@@ -166,14 +167,9 @@ def live_server_process(_live_server_session, transactional_db) -> LiveProcess:
     return _live_server_session
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, fake_platforms_session):
-    import redis
-
-    from parley.celery import app
-
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # stale tasks of an earlier run
-    log = _log("celery-worker")
+def start_celery_worker(env: dict[str, str], name: str, log_name: str = "celery-worker"):
+    """A Celery worker process consuming every queue (node ``name``), answering pings."""
+    log = _log(log_name)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -192,20 +188,29 @@ def _celery_worker_session(django_db_setup, fake_platforms_session):
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"test-{os.getpid()}@%h",
+            f"{name}@%h",
         ],
         cwd=ROOT,
-        env=process_env(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 40
-    while not app.control.ping(timeout=0.5):
+    while not any(name in node for reply in app.control.ping(timeout=0.5) for node in reply):
         if process.poll() is not None or time.monotonic() > deadline:
             _stop(process)
-            raise RuntimeError(
-                f"celery worker did not start; see {ARTIFACTS / 'celery-worker.log'}"
-            )
+            raise RuntimeError(f"celery worker did not start; see {ARTIFACTS / f'{log_name}.log'}")
+    return process
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, fake_platforms_session):
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # stale tasks of an earlier run
+    process = start_celery_worker(process_env(), f"test-{os.getpid()}")
     yield process
     _stop(process)
 

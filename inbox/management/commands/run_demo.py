@@ -1,22 +1,18 @@
-"""`make run`: the demo organisation, the ASGI server, simulated customers, periodic tasks."""
+"""`make run`: the demo organisation, the ASGI server (which runs the periodic tasks itself when
+there is no broker), simulated customers."""
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
-import time
 
 import uvicorn
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
+from chatbot import demo as chatbot_demo
 from connectors.sandbox import simulator
 from inbox.accounts import connect_account, create_or_update_user
 from inbox.models import PlatformAccount, SavedReply
-from parley.celery import PERIODIC_TASKS
-
-log = logging.getLogger(__name__)
 
 DEMO_USERS = [
     ("admin", "admin", "parley-admin", "Alex Admin"),
@@ -62,24 +58,8 @@ def seed_demo() -> list[tuple[int, str]]:
         accounts.append((account.pk, secret))
     for shortcut, title, text in DEMO_SAVED_REPLIES:
         SavedReply.objects.get_or_create(shortcut=shortcut, defaults={"title": title, "text": text})
-    from chatbot import demo as chatbot_demo
-
     chatbot_demo.seed(PlatformAccount.objects.get(pk=accounts[0][0]))
     return accounts
-
-
-def run_periodic_tasks(stop: threading.Event) -> None:
-    """The embedded default has no Celery beat: run the same schedule in a thread."""
-    next_run = {name: time.monotonic() + seconds for name, (_, seconds) in PERIODIC_TASKS.items()}
-    while not stop.wait(1.0):
-        now = time.monotonic()
-        for name, (path, seconds) in PERIODIC_TASKS.items():
-            if now >= next_run[name]:
-                next_run[name] = now + seconds
-                try:
-                    import_string(path)()
-                except Exception:
-                    log.exception("periodic task %s failed", name)
 
 
 class Command(BaseCommand):
@@ -102,7 +82,6 @@ class Command(BaseCommand):
             + "Press Ctrl+C to stop.\n"
         )
         stop = threading.Event()
-        threading.Thread(target=run_periodic_tasks, args=(stop,), daemon=True).start()
         if not options["no_simulator"]:
             threading.Thread(
                 target=simulator.run_forever,
@@ -116,7 +95,8 @@ class Command(BaseCommand):
                 host=options["host"],
                 port=options["port"],
                 log_level="warning",
-                lifespan="off",
+                # The lifespan starts the periodic schedule when there is no broker (parley.asgi).
+                lifespan="on",
             )
         finally:
             stop.set()
