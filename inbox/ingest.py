@@ -142,27 +142,34 @@ def _process_batch() -> int:
     except Exception:
         # One body breaking the batch must not hold up the others: each on its own.
         log.exception("ingest batch of webhooks %s failed; applying them one by one", claimed)
+        # The rollback released the rows: each is claimed again, as another pass may take it.
         for pk in claimed:
-            process_webhook(pk)
+            process_webhook(pk, waiting=True)
         return len(claimed)
 
 
-def process_webhook(webhook_id: int) -> str:
+def process_webhook(webhook_id: int, *, waiting: bool = False) -> str:
     """Parse and apply one archived webhook, whatever its outcome so far (a replay after a
-    parser fix). Safe to run again: handlers are idempotent."""
-    webhook = WebhookEvent.objects.select_related("account").filter(pk=webhook_id).first()
-    if webhook is None:
-        return "missing"
-    if webhook.signature_valid is False:
-        return "rejected"
-    try:
-        with transaction.atomic():
-            outcomes = _apply([webhook])
-    except Exception as exc:
-        # Kept with its error for a replay once the cause is fixed; the task does not retry.
-        log.exception("webhook %s failed", webhook_id)
-        outcomes = {webhook_id: (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")}
-    _record(outcomes)
+    parser fix); with ``waiting``, only if it is still waiting and no other pass holds it, as a
+    batch claims its rows (else "missing": that pass applies it, or did). Its row stays locked
+    until its outcome is stored. Safe to run again: handlers are idempotent."""
+    with transaction.atomic():
+        rows = WebhookEvent.objects.select_for_update(skip_locked=waiting, of=("self",))
+        if waiting:
+            rows = rows.filter(outcome=WebhookEvent.Outcome.RECEIVED)
+        webhook = rows.select_related("account").filter(pk=webhook_id).first()
+        if webhook is None:
+            return "missing"
+        if webhook.signature_valid is False:
+            return "rejected"
+        try:
+            with transaction.atomic():
+                outcomes = _apply([webhook])
+        except Exception as exc:
+            # Kept with its error for a replay once the cause is fixed; the task does not retry.
+            log.exception("webhook %s failed", webhook_id)
+            outcomes = {webhook_id: (WebhookEvent.Outcome.FAILED, f"{type(exc).__name__}: {exc}")}
+        _record(outcomes)
     return outcomes[webhook_id][0]
 
 
