@@ -53,7 +53,7 @@ def test_every_login_is_a_provider_and_names_the_platforms_it_connects():
 
 @pytest.mark.django_db
 def test_queued_messages_from_before_keep_their_window(account):
-    migration = importlib.import_module("inbox.migrations.0015_r-connectors_neutral_send_windows")
+    migration = importlib.import_module("inbox.migrations.0015_neutral_send_windows")
     conversation = ConversationFactory(account=account)
     outbound = {"direction": Message.Direction.OUTBOUND, "conversation": conversation}
     tagged = MessageFactory(
