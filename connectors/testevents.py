@@ -58,6 +58,8 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 TEST_SENDER_ID = "parley-test-sender"
+# X user ids are numbers (its 1:1 thread ids sort them); no X user has id 0.
+X_TEST_SENDER_ID = "0"
 TEST_SENDER_NAME = "Parley test"
 
 
@@ -162,14 +164,14 @@ def _x(account: PlatformAccount, text: str) -> SignedDelivery:
                     "created_timestamp": str(int(time.time() * 1000)),
                     "message_create": {
                         "target": {"recipient_id": account.external_id},
-                        "sender_id": TEST_SENDER_ID,
+                        "sender_id": X_TEST_SENDER_ID,
                         "message_data": {"text": text, "entities": {"urls": []}},
                     },
                 }
             ],
             "users": {
-                TEST_SENDER_ID: {
-                    "id": TEST_SENDER_ID,
+                X_TEST_SENDER_ID: {
+                    "id": X_TEST_SENDER_ID,
                     "name": TEST_SENDER_NAME,
                     "screen_name": "parley_test",
                 }
