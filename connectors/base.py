@@ -8,7 +8,7 @@ types below and turns an ``OutboundMessage`` into the platform's send call. Noth
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import requests
-    from django.http import HttpRequest, HttpResponse
 
     from inbox.models import PlatformAccount
 
@@ -72,6 +71,40 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.code = code
         self.auth = auth
+
+
+# --- Webhooks: what a connector tells the entrance -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a signature check found: whether a secret matched, and for which accounts
+    (external ids; ``None``: every account, the app-wide secret matched)."""
+
+    valid: bool
+    accounts: frozenset[str] | None = None
+
+
+UNSIGNED = Verdict(valid=False)
+
+
+@dataclass(frozen=True)
+class HandshakeReply:
+    """The answer to a platform's GET verification of its webhook URL, as it expects it."""
+
+    body: str
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A webhook POST as its connector reads it, before the entrance archives it."""
+
+    # The registry name that parses the body (Meta's one endpoint serves two platforms).
+    source: str
+    # The account the archive row points at; None for a batch naming several, or none known.
+    account: PlatformAccount | None
+    verdict: Verdict
 
 
 # --- Normalized inbound events ----------------------------------------------------------------
@@ -354,8 +387,28 @@ class Connector:
     # the account's options (readable) instead of its encrypted credentials.
     option_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        """Answer the platform's webhook request (handshake, or verify + archive + enqueue)."""
+    # What the platform's webhook URL answers: POST deliveries, and GET where the platform
+    # verifies the URL with a handshake first.
+    webhook_methods: ClassVar[tuple[str, ...]] = ("POST",)
+
+    def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
+        """The reply to the platform's GET handshake (Meta ``hub.*``, X CRC, LinkedIn
+        ``challengeCode``); WebhookRejected when the request is not a valid one."""
+        raise WebhookRejected(405, "POST only")
+
+    def inspect_webhook(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        payload: dict[str, Any] | None,
+        *,
+        account_id: int | None,
+    ) -> Inspection:
+        """Check a webhook POST's signature over the raw ``body`` with every secret that may
+        have signed it, and name its account. ``payload`` is the body's JSON object (None when
+        it is not one: the entrance archives it and answers 400 once the signature holds);
+        ``account_id`` comes from the URL (the sandbox); ``headers`` match any case. Reads,
+        never writes: the entrance archives and answers."""
         raise WebhookRejected(405, f"{self.platform} has no webhook")
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:

@@ -18,6 +18,15 @@ CONNECTORS: dict[str, str] = {
     "instagram": "connectors.instagram.connector.InstagramConnector",
 }
 
+# Webhook endpoints (`/webhooks/<name>/`) → the connector that reads their deliveries:
+# Messenger's serves Meta's one endpoint for Instagram too (the body's `object` says which).
+WEBHOOK_ENDPOINTS: dict[str, str] = {
+    "sandbox": "sandbox",
+    "x": "x",
+    "linkedin": "linkedin",
+    "meta": "messenger",
+}
+
 
 @cache
 def get_connector(platform: str) -> Connector:
@@ -26,6 +35,13 @@ def get_connector(platform: str) -> Connector:
     except KeyError:
         raise LookupError(f"no connector for platform {platform!r}") from None
     return import_string(path)()
+
+
+def webhook_connector(endpoint: str) -> Connector:
+    try:
+        return get_connector(WEBHOOK_ENDPOINTS[endpoint])
+    except KeyError:
+        raise LookupError(f"no webhook endpoint {endpoint!r}") from None
 
 
 def platforms() -> list[str]:

@@ -1,6 +1,6 @@
 """Signed webhook deliveries as the platforms send them: the settings area's "send a test
-event" and ``manage.py send_webhook_fixture`` both go through the real webhook path (signature
-check, archive, ingest, inbox).
+event" hands one to the webhook entrance (``inbox.webhooks.receive``: signature check, archive,
+ingest, inbox) and ``manage.py send_webhook_fixture`` POSTs a fixture to a running server.
 
 ``ENDPOINTS`` is the one table of where each platform posts and how it signs.
 """
@@ -58,6 +58,8 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 TEST_SENDER_ID = "parley-test-sender"
+# X user ids are numbers (its 1:1 thread ids sort them); no X user has id 0.
+X_TEST_SENDER_ID = "0"
 TEST_SENDER_NAME = "Parley test"
 
 
@@ -67,9 +69,25 @@ class TestEventUnavailable(Exception):
 
 @dataclass(frozen=True)
 class SignedDelivery:
-    path: str
+    """A webhook request as the platform makes it, for the entrance's ``receive()``."""
+
+    # The webhook endpoint (`/webhooks/<platform>/`) and, for the sandbox, its account.
+    platform: str
     body: bytes
     headers: dict[str, str]
+    account_id: int | None = None
+
+
+def _delivery(
+    platform: str, body: bytes, signature: dict[str, str], account_id: int | None = None
+) -> SignedDelivery:
+    headers = {
+        **signature,
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "User-Agent": "Parley settings test event",
+    }
+    return SignedDelivery(platform, body, headers, account_id)
 
 
 def build(account: PlatformAccount, *, text: str) -> SignedDelivery:
@@ -94,10 +112,8 @@ def _sandbox(account: PlatformAccount, text: str) -> SignedDelivery:
             "timestamp": int(time.time() * 1000),
         }
     ).encode()
-    return SignedDelivery(
-        path=f"/webhooks/sandbox/{account.pk}/",
-        body=body,
-        headers={sandbox.SIGNATURE_HEADER: sandbox.sign(secret, body)},
+    return _delivery(
+        "sandbox", body, {sandbox.SIGNATURE_HEADER: sandbox.sign(secret, body)}, account.pk
     )
 
 
@@ -128,8 +144,7 @@ def _meta(account: PlatformAccount, text: str) -> SignedDelivery:
             ],
         }
     ).encode()
-    endpoint = ENDPOINTS["meta"]
-    return SignedDelivery(path=endpoint.path, body=body, headers=endpoint.sign(secret, body))
+    return _delivery("meta", body, ENDPOINTS["meta"].sign(secret, body))
 
 
 def _x(account: PlatformAccount, text: str) -> SignedDelivery:
@@ -149,22 +164,21 @@ def _x(account: PlatformAccount, text: str) -> SignedDelivery:
                     "created_timestamp": str(int(time.time() * 1000)),
                     "message_create": {
                         "target": {"recipient_id": account.external_id},
-                        "sender_id": TEST_SENDER_ID,
+                        "sender_id": X_TEST_SENDER_ID,
                         "message_data": {"text": text, "entities": {"urls": []}},
                     },
                 }
             ],
             "users": {
-                TEST_SENDER_ID: {
-                    "id": TEST_SENDER_ID,
+                X_TEST_SENDER_ID: {
+                    "id": X_TEST_SENDER_ID,
                     "name": TEST_SENDER_NAME,
                     "screen_name": "parley_test",
                 }
             },
         }
     ).encode()
-    endpoint = ENDPOINTS["x"]
-    return SignedDelivery(path=endpoint.path, body=body, headers=endpoint.sign(secret, body))
+    return _delivery("x", body, ENDPOINTS["x"].sign(secret, body))
 
 
 BUILDERS = {

@@ -20,12 +20,6 @@ def process_webhooks() -> int:
     return ingest.process_waiting()
 
 
-def request_ingest_pass(**_signal: object) -> None:
-    """A webhook body was archived (``connectors.webhooks.webhook_archived``): make sure an
-    ingest pass will run; one pending pass takes every body waiting."""
-    triggers.request(process_webhooks)
-
-
 @shared_task(ignore_result=True)
 def refresh_report_metrics() -> int:
     """The report metrics' refresh pass (conversations marked stale by the services)."""

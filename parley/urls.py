@@ -9,7 +9,7 @@ urlpatterns = [
     path("admin/login/", signin.admin_login),
     path("admin/", admin.site.urls),
     path("csp-report/", csp_report, name="csp_report"),
-    path("webhooks/", include("connectors.urls")),
+    path("webhooks/", include("inbox.webhook_urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("", include("inbox.reports.urls")),

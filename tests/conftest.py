@@ -3,6 +3,7 @@ an ASGI server process, a Celery worker process and headless Chromium — for li
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
@@ -34,6 +35,23 @@ from tests.factories import AccountFactory, TeamFactory, UserFactory  # noqa: E4
 
 # The real stack (live_server_process, celery_worker_process, chromium) lives in tests/live.py.
 pytest_plugins = ["tests.live"]
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_event_loop_outside_browser_tests(request):
+    """Once a browser test has started Playwright's sync API (one per session), its event loop
+    stays marked as running in the test thread, and Django's test client cannot call an async
+    view (the webhook entrance) through ``async_to_sync``. A test that does not drive the
+    browser runs without that mark; Playwright's loop is idle meanwhile."""
+    loop = asyncio._get_running_loop()
+    if loop is None or "chromium" in request.fixturenames:
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(loop)
 
 
 @pytest.fixture(scope="session")

@@ -11,26 +11,28 @@ Account set-up: ``connect_account linkedin --external-id urn:li:organization:ID
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from connectors import http, webhooks
 from connectors.base import (
     Connector,
     DeliveryError,
     Event,
+    HandshakeReply,
+    Inspection,
     OutboundMessage,
-    PayloadError,
     PlatformRules,
     SendResult,
+    Verdict,
     WebhookRejected,
-    decode_json,
 )
 from connectors.linkedin import parser
 from inbox.models import Message, Platform, PlatformAccount
@@ -55,7 +57,7 @@ def challenge_response(secret: str, code: str) -> dict[str, str]:
 
 def check_signature(
     signature: str | None, body: bytes, candidates: list[webhooks.Signer]
-) -> webhooks.Verdict:
+) -> Verdict:
     """``X-LI-Signature``: the one documented reading (REFERENCE §7), the bare hex
     HMAC-SHA256 of ``"hmacsha256=" + body``. The undocumented readings (the body alone, the
     prefix in the header) are not accepted: the body-alone one made the challenge answer —
@@ -122,55 +124,39 @@ class LinkedInConnector(Connector):
 
     # --- Webhooks -----------------------------------------------------------------------------
 
-    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET":
-            webhooks.limit_per_address(
-                request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE
-            )
-            code = request.GET.get("challengeCode")
-            if not code:
-                raise WebhookRejected(400, "challengeCode missing")
-            if not CHALLENGE_CODE.fullmatch(code):
-                # LinkedIn sends a UUID; signing anything else would sign text of our caller's.
-                log.warning("LinkedIn challenge refused: challengeCode is not a UUID")
-                raise WebhookRejected(400, "challengeCode is not a UUID")
-            # LinkedIn wants the answer within 3 s: settings first, no query when set.
-            secret = settings.LINKEDIN_CLIENT_SECRET or _single_account_secret()
-            if not secret:
-                raise WebhookRejected(503, "LINKEDIN_CLIENT_SECRET is not configured")
-            # The settings area shows the validation was seen; recorded by a task, off this path.
-            from inbox.settings_area.health import record_handshake_later
+    webhook_methods = ("GET", "POST")
 
-            record_handshake_later("linkedin")
-            return JsonResponse(challenge_response(secret, code))
-        if request.method != "POST":
-            raise WebhookRejected(405, "GET (challenge) or POST only")
-        body = webhooks.read_body(request)
-        organizations: list[str] = []
-        try:
-            data = decode_json(body)
-            if isinstance(data, dict):
-                organizations = parser.notification_accounts(data)
-        except PayloadError:
-            pass  # archived and answered 400 by receive() after the signature check
-        accounts = (
-            list(
-                PlatformAccount.objects.filter(
-                    platform=self.platform, external_id__in=organizations
-                )
-            )
-            if organizations
-            else []
-        )
-        # One organisation named: the archive row points at it.
-        account = accounts[0] if len(organizations) == 1 and accounts else None
+    def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
+        """The URL validation: ``challengeResponse`` = hex HMAC of the code with the secret."""
+        code = query.get("challengeCode")
+        if not code:
+            raise WebhookRejected(400, "challengeCode missing")
+        if not CHALLENGE_CODE.fullmatch(code):
+            # LinkedIn sends a UUID; signing anything else would sign text of our caller's.
+            log.warning("LinkedIn challenge refused: challengeCode is not a UUID")
+            raise WebhookRejected(400, "challengeCode is not a UUID")
+        # LinkedIn wants the answer within 3 s: settings first, no query when set.
+        secret = settings.LINKEDIN_CLIENT_SECRET or _single_account_secret()
+        if not secret:
+            raise WebhookRejected(503, "LINKEDIN_CLIENT_SECRET is not configured")
+        return HandshakeReply(json.dumps(challenge_response(secret, code)), "application/json")
+
+    def inspect_webhook(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        payload: dict[str, Any] | None,
+        *,
+        account_id: int | None,
+    ) -> Inspection:
+        organizations = parser.notification_accounts(payload) if payload else []
+        accounts = webhooks.named_accounts(self.platform, organizations)
         candidates = webhooks.signers(settings.LINKEDIN_CLIENT_SECRET, accounts, "client_secret")
-        signature = request.headers.get(SIGNATURE_HEADER)
-        return webhooks.receive(
-            request,
-            source="linkedin",
-            account=account,
-            verify=lambda raw: check_signature(signature, raw, candidates),
+        return Inspection(
+            source=self.platform,
+            # One organisation named: the archive row points at it.
+            account=accounts[0] if len(organizations) == 1 and accounts else None,
+            verdict=check_signature(headers.get(SIGNATURE_HEADER), body, candidates),
         )
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:

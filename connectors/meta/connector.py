@@ -3,14 +3,15 @@ actions and the identity check. Subclasses set the platform, rules and Graph pat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-from django.http import HttpRequest, HttpResponse
 
 from connectors.base import (
     Connector,
     DeliveryError,
     Event,
+    HandshakeReply,
+    Inspection,
     OutboundMessage,
     SendResult,
     SendWindow,
@@ -44,8 +45,21 @@ class MetaConnector(Connector):
 
     # --- inbound -------------------------------------------------------------------------------
 
-    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        return webhook.handle(request)
+    # Messenger and Instagram share one endpoint (`/webhooks/meta/`): the body says which.
+    webhook_methods = ("GET", "POST")
+
+    def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
+        return webhook.handshake(query)
+
+    def inspect_webhook(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        payload: dict[str, Any] | None,
+        *,
+        account_id: int | None,
+    ) -> Inspection:
+        return webhook.inspect(headers, body, payload)
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
         # The body says which platform and which accounts (object, entry[].id).

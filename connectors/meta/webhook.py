@@ -3,22 +3,23 @@
 GET is the subscription handshake. POST is verified with ``X-Hub-Signature-256`` over the raw
 body bytes (never re-serialised JSON: Meta signs its own ``\\u00e4``-style escapes) against
 ``META_APP_SECRET`` or the ``app_secret`` of an account named in the body (Instagram-Login apps
-sign with the Instagram app secret), archived, and enqueued; an account's own secret speaks only
-for the accounts it is set on (the ingest pass drops other entries). ``object`` picks the
-platform and ``entry[].id`` the account; ids Parley does not know are archived and reported, and
-Meta still gets its 200 (otherwise it retries and, after an hour, unsubscribes the app).
+sign with the Instagram app secret); an account's own secret speaks only for the accounts it is
+set on (the ingest pass drops other entries). ``object`` picks the platform and ``entry[].id``
+the account; ids Parley does not know are archived and reported, and Meta still gets its 200
+(otherwise it retries and, after an hour, unsubscribes the app).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 
 from connectors import webhooks
-from connectors.base import PayloadError, WebhookRejected, decode_json
+from connectors.base import HandshakeReply, Inspection, WebhookRejected
 from connectors.meta.parsing import entry_ids, platform_of
 from inbox.models import Platform, PlatformAccount
 
@@ -31,14 +32,6 @@ META_PLATFORMS = (Platform.MESSENGER, Platform.INSTAGRAM)
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Hub-Signature-256`` value for a body (for tests, the benchmark, replay tools)."""
     return "sha256=" + webhooks.hmac_sha256(secret, body)
-
-
-def handle(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return handshake(request)
-    if request.method != "POST":
-        raise WebhookRejected(405, "GET or POST only")
-    return receive(request)
 
 
 def _token_matches(token: str) -> bool:
@@ -55,53 +48,32 @@ def _token_matches(token: str) -> bool:
     return matched
 
 
-def handshake(request: HttpRequest) -> HttpResponse:
-    webhooks.limit_per_address(request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
-    mode = request.GET.get("hub.mode")
-    token = request.GET.get("hub.verify_token", "")
-    challenge = request.GET.get("hub.challenge")
-    if mode != "subscribe" or challenge is None:
+def handshake(query: Mapping[str, str]) -> HandshakeReply:
+    challenge = query.get("hub.challenge")
+    if query.get("hub.mode") != "subscribe" or challenge is None:
         raise WebhookRejected(400, "not a subscription handshake")
-    if not _token_matches(token):
+    if not _token_matches(query.get("hub.verify_token", "")):
         log.warning("Meta webhook handshake refused: wrong verify token")
         raise WebhookRejected(403, "verify token mismatch")
-    # The settings area shows that the callback URL is set up (never raises).
-    from inbox.settings_area.health import record_handshake
-
-    record_handshake(Platform.MESSENGER)
     # The challenge goes back exactly as received, as plain text (not JSON).
-    return HttpResponse(challenge, content_type="text/plain")
+    return HandshakeReply(challenge)
 
 
-def receive(request: HttpRequest) -> HttpResponse:
-    body = webhooks.read_body(request)
-    try:
-        data = decode_json(body)
-    except PayloadError:
-        data = None  # receive() archives it and answers 400 once the signature is checked
-    platform, ids = None, []
-    if isinstance(data, dict):
-        platform = platform_of(data)
-        ids = entry_ids(data)
-    accounts = (
-        list(PlatformAccount.objects.filter(platform=platform, external_id__in=set(ids)))
-        if platform and ids
-        else []
-    )
+def inspect(headers: Mapping[str, str], body: bytes, payload: dict[str, Any] | None) -> Inspection:
+    platform = platform_of(payload) if payload else None
+    ids = entry_ids(payload) if payload else []
+    accounts = webhooks.named_accounts(platform, ids)
+    unknown = sorted(set(ids) - {a.external_id for a in accounts})
+    if unknown:
+        log.warning("Meta webhook for unknown %s account(s) %s", platform, unknown)
     # A page's own app secret speaks for the pages it is set on, not for every entry[].
     candidates = webhooks.signers(settings.META_APP_SECRET, accounts, "app_secret")
-    signature = request.headers.get(SIGNATURE_HEADER)
-    unknown = sorted(set(ids) - {a.external_id for a in accounts})
-    response = webhooks.receive(
-        request,
+    return Inspection(
         # The registry name of the platform parses it; bodies of no known object are kept
         # under Messenger (the parser reads `object` again and ignores them).
         source=platform or Platform.MESSENGER,
         # One account named: the archive row points at it; a batch for several stays unlinked
         # (each event carries its own entry id).
         account=accounts[0] if len(accounts) == 1 and not unknown else None,
-        verify=lambda raw: webhooks.check_signature(signature, raw, candidates),
+        verdict=webhooks.check_signature(headers.get(SIGNATURE_HEADER), body, candidates),
     )
-    if unknown:
-        log.warning("Meta webhook for unknown %s account(s) %s archived", platform, unknown)
-    return response

@@ -15,10 +15,9 @@ Optional keys: ``"type"`` — ``"message"`` (the default), ``"delivery"`` or ``"
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-
-from django.http import HttpRequest, HttpResponse
 
 from connectors import webhooks
 from connectors.base import (
@@ -26,6 +25,7 @@ from connectors.base import (
     DeliveryError,
     Event,
     IncomingAttachment,
+    Inspection,
     MessageReceived,
     MessagesDelivered,
     MessagesRead,
@@ -61,20 +61,23 @@ class SandboxConnector(Connector):
         reactions=False,
     )
 
-    def handle_webhook(self, request: HttpRequest, *, account_id: int) -> HttpResponse:
-        if request.method != "POST":
-            raise WebhookRejected(405, "POST only")
+    def inspect_webhook(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        payload: dict[str, Any] | None,
+        *,
+        account_id: int | None,
+    ) -> Inspection:
+        # The URL names the account (`/webhooks/sandbox/<account id>/`); only its secret signs.
         account = PlatformAccount.objects.filter(pk=account_id, platform=self.platform).first()
         if account is None:
-            webhooks.read_body(request)  # still refuse oversized bodies first
             raise WebhookRejected(404, "unknown sandbox account")
         candidates = webhooks.signers("", [account], "secret")
-        signature = request.headers.get(SIGNATURE_HEADER)
-        return webhooks.receive(
-            request,
-            source="sandbox",
+        return Inspection(
+            source=self.platform,
             account=account,
-            verify=lambda body: webhooks.check_signature(signature, body, candidates),
+            verdict=webhooks.check_signature(headers.get(SIGNATURE_HEADER), body, candidates),
         )
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:

@@ -8,21 +8,24 @@ Account set-up: ``connect_account x --external-id USER_ID --credential access_to
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from connectors import webhooks
 from connectors.base import (
     Connector,
     DeliveryError,
     Event,
+    HandshakeReply,
     IncomingAttachment,
+    Inspection,
     OutboundAttachment,
     OutboundMessage,
     PayloadError,
@@ -79,42 +82,11 @@ class XConnector(Connector):
 
     # --- Webhooks -----------------------------------------------------------------------------
 
-    def handle_webhook(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        if request.method == "GET":
-            return self._crc(request)
-        if request.method != "POST":
-            raise WebhookRejected(405, "GET (CRC) or POST only")
-        body = webhooks.read_body(request)
-        account_ids: list[str] = []
-        try:
-            data = decode_json(body)
-            if isinstance(data, dict):
-                account_ids = parser.webhook_account_ids(data)
-        except PayloadError:
-            pass  # receive() archives it and answers 400 once the signature is checked
-        accounts = (
-            list(
-                PlatformAccount.objects.filter(platform=self.platform, external_id__in=account_ids)
-            )
-            if account_ids
-            else []
-        )
-        # The archive row points at the subscribed account (the first the body names).
-        account = next((a for a in accounts if a.external_id == account_ids[0]), None)
-        candidates = webhooks.signers(settings.X_CONSUMER_SECRET, accounts, "consumer_secret")
-        signature = request.headers.get(SIGNATURE_HEADER)
-        return webhooks.receive(
-            request,
-            source="x",
-            account=account,
-            verify=lambda raw: webhooks.check_signature(
-                signature, raw, candidates, encoding="base64"
-            ),
-        )
+    webhook_methods = ("GET", "POST")
 
-    def _crc(self, request: HttpRequest) -> HttpResponse:
-        webhooks.limit_per_address(request, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
-        token = request.GET.get("crc_token")
+    def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
+        """The CRC: ``response_token`` = HMAC of X's token with the consumer secret."""
+        token = query.get("crc_token")
         if not token:
             raise WebhookRejected(400, "crc_token missing")
         if not CRC_TOKEN.fullmatch(token) or _parses_as_json(token):
@@ -125,11 +97,27 @@ class XConnector(Connector):
         secret = settings.X_CONSUMER_SECRET or _single_account_secret()
         if not secret:
             raise WebhookRejected(503, "X_CONSUMER_SECRET is not configured")
-        # The settings area shows the handshake was seen; recorded by a task, off this path.
-        from inbox.settings_area.health import record_handshake_later
+        return HandshakeReply(json.dumps(crc_response(secret, token)), "application/json")
 
-        record_handshake_later("x")
-        return JsonResponse(crc_response(secret, token))
+    def inspect_webhook(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        payload: dict[str, Any] | None,
+        *,
+        account_id: int | None,
+    ) -> Inspection:
+        account_ids = parser.webhook_account_ids(payload) if payload else []
+        accounts = webhooks.named_accounts(self.platform, account_ids)
+        candidates = webhooks.signers(settings.X_CONSUMER_SECRET, accounts, "consumer_secret")
+        return Inspection(
+            source=self.platform,
+            # The archive row points at the subscribed account (the first the body names).
+            account=next((a for a in accounts if a.external_id == account_ids[0]), None),
+            verdict=webhooks.check_signature(
+                headers.get(SIGNATURE_HEADER), body, candidates, encoding="base64"
+            ),
+        )
 
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
         return parser.parse_webhook(body)

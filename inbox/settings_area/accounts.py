@@ -3,25 +3,20 @@ event, webhook archive and replay. Each change is audited (credential names, nev
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from connectors import testevents
 from connectors.base import DeliveryError
 from connectors.registry import CONNECTORS, get_connector
-from inbox import ingest, services
+from inbox import ingest, services, webhooks
 from inbox.accounts import connect_account
 from inbox.delivery import resume_account
 from inbox.models import Platform, PlatformAccount, Team, User, WebhookEvent
@@ -195,55 +190,25 @@ def check_connection(*, actor: User | None, account: PlatformAccount) -> CheckRe
 
 
 def send_test_event(*, actor: User, account: PlatformAccount, text: str = "") -> WebhookEvent:
-    """POST a signed sample event to our own webhook endpoint, in-process: the same view,
-    signature check, archive and ingest queue as a platform's delivery (without a network hop
-    from the server to itself)."""
+    """Hand a signed sample event to the webhook entrance, in-process: the same signature
+    check, archive and ingest queue as a platform's delivery (without a network hop from the
+    server to itself)."""
     text = text or f"Test event from Parley settings ({timezone.now():%H:%M:%S})"
     try:
         delivery = testevents.build(account, text=text)
     except testevents.TestEventUnavailable as exc:
         raise ActionRefused(str(exc)) from exc
-    try:
-        match = resolve(delivery.path)
-    except Resolver404 as exc:
-        raise ActionRefused(
-            f"Parley has no webhook endpoint {delivery.path}: the connector is not installed."
-        ) from exc
-    before = WebhookEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    request = _webhook_request(delivery)
-    view = match.func
-    if asyncio.iscoroutinefunction(view):
-        # An async webhook view (Meta's): run it to completion from this sync code; its sync
-        # part comes back to this thread, so the same connection and transaction are used.
-        view = async_to_sync(view)
-    response = view(request, *match.args, **match.kwargs)
-    archived = WebhookEvent.objects.filter(pk__gt=before, body=delivery.body).order_by("id").first()
-    if response.status_code != 200 or archived is None:
-        raise ActionRefused(
-            f"The webhook endpoint answered {response.status_code}: "
-            f"{response.content.decode(errors='replace')[:200]}"
-        )
+    answer = webhooks.receive(
+        delivery.platform,
+        delivery.headers,
+        delivery.body,
+        account_id=delivery.account_id,
+        remote_addr="127.0.0.1",  # the server itself
+    )
+    if answer.status != 200 or answer.archived_id is None:
+        raise ActionRefused(f"The webhook endpoint answered {answer.status}: {answer.body[:200]}")
     audit.record(actor=actor, action="account.test_event_sent", target=account)
-    return archived
-
-
-def _webhook_request(delivery: testevents.SignedDelivery) -> HttpRequest:
-    request = HttpRequest()
-    request.method = "POST"
-    request.path = request.path_info = delivery.path
-    request.META = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(delivery.body)),
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_USER_AGENT": "Parley settings test event",
-        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in delivery.headers.items()},
-    }
-    request._stream = io.BytesIO(delivery.body)
-    request._read_started = False
-    return request
+    return WebhookEvent.objects.get(pk=answer.archived_id)
 
 
 # --- webhook archive --------------------------------------------------------------------------

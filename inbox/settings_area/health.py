@@ -309,7 +309,7 @@ def _duration(delta: timedelta) -> str:
 
 
 def record_handshake(platform: str, account: PlatformAccount | None = None) -> None:
-    """Connectors call this when a platform's verification handshake succeeded (Meta
+    """The webhook entrance calls this when a verification handshake succeeded (Meta
     ``hub.challenge``, X CRC, LinkedIn ``challengeCode``). Never raises: the handshake's answer
     matters more than this bookkeeping."""
     source = WEBHOOK_SOURCE.get(platform, platform)

@@ -1,0 +1,189 @@
+"""The one webhook entrance: every platform's deliveries and handshakes, whether they come over
+HTTP (``inbox.webhook_views``) or from the settings area's test event.
+
+``receive()`` does what every webhook needs the same way — the size limit, the per-address
+limits on handshakes and rejected requests, the archive row, the answer — and the platform's
+connector does the platform's part: it answers its handshake, names the account a body is for
+and checks the signature, and writes nothing. The raw body is archived before the platform gets
+its answer (nothing sent is lost); parsing happens after commit in ``inbox.ingest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.datastructures import CaseInsensitiveMapping
+from django_ratelimit.core import get_usage
+
+from connectors.base import Connector, PayloadError, WebhookRejected, decode_json
+from connectors.registry import webhook_connector
+from connectors.webhooks import kept_headers
+from inbox import triggers
+from inbox.models import WebhookEvent
+from inbox.settings_area import health
+from inbox.tasks import process_webhooks
+from parley.celery import app as celery_app
+
+log = logging.getLogger(__name__)
+
+# Of a body no secret vouches for, only this much is kept (with its size and SHA-256).
+UNSIGNED_KEPT_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the platform is told."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # The archive row of a delivery (None for handshakes and for refusals not kept).
+    archived_id: int | None = None
+
+    @classmethod
+    def refusal(cls, exc: WebhookRejected) -> Answer:
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+        return cls(exc.status, exc.reason, headers=headers)
+
+
+def receive(
+    platform: str,
+    headers: Mapping[str, str],
+    body: bytes = b"",
+    *,
+    method: str = "POST",
+    query: Mapping[str, str] | None = None,
+    account_id: int | None = None,
+    remote_addr: str = "unknown",
+) -> Answer:
+    """Answer one webhook request to ``/webhooks/<platform>/`` (``meta`` for Messenger and
+    Instagram; the sandbox's ``account_id`` is in its URL).
+
+    GET is the platform's handshake, limited per source address (``WEBHOOK_HANDSHAKE_RATE``)
+    and recorded for the settings area. A POST is archived whatever its fate: a bad signature
+    answers 403 and keeps only what helps an investigation (headers, size, hash, the first KB) —
+    an unsigned POST must not be a way to fill the disk — and past ``WEBHOOK_REJECTED_RATE`` per
+    source address it is not kept at all (429). A signed body that is not a JSON object answers
+    400, kept with the reason. A good one answers 200 once its row is saved, and an ingest pass
+    is requested after commit; it applies nothing to accounts the signing secret does not speak
+    for.
+    """
+    try:
+        connector = webhook_connector(platform)
+    except LookupError:
+        return Answer(404, "no such webhook")
+    try:
+        if method not in connector.webhook_methods:
+            raise WebhookRejected(405, f"{' or '.join(connector.webhook_methods)} only")
+        if method == "GET":
+            return _handshake(platform, connector, query or {}, remote_addr)
+        return _delivery(connector, headers, body, account_id, remote_addr)
+    except WebhookRejected as exc:
+        return Answer.refusal(exc)
+
+
+def refuse_oversized(platform: str, size: int) -> None:
+    """413 for a body over ``WEBHOOK_MAX_BODY_BYTES`` (the view checks the declared length
+    before it reads the body)."""
+    if size > settings.WEBHOOK_MAX_BODY_BYTES:
+        log.warning("webhook %s refused: %s bytes", platform, size)
+        raise WebhookRejected(413, "body too large")
+
+
+def _handshake(
+    platform: str, connector: Connector, query: Mapping[str, str], remote_addr: str
+) -> Answer:
+    _limit_per_address(remote_addr, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
+    reply = connector.answer_handshake(query)
+    _record_handshake(platform)
+    return Answer(200, reply.body, reply.content_type)
+
+
+def _record_handshake(platform: str) -> None:
+    """The settings area shows that the callback URL is set up. A worker records it, off the
+    answer's path (X and LinkedIn re-check often and want a fast answer); with no worker (the
+    embedded default runs tasks in-process) this process records it once the request's work
+    commits — at once, outside a transaction."""
+    if celery_app.conf.task_always_eager:
+        transaction.on_commit(lambda: health.record_handshake(platform))
+    else:
+        health.record_handshake_later(platform)
+
+
+def _delivery(
+    connector: Connector,
+    headers: Mapping[str, str],
+    body: bytes,
+    account_id: int | None,
+    remote_addr: str,
+) -> Answer:
+    refuse_oversized(connector.platform, len(body))
+    if not isinstance(headers, CaseInsensitiveMapping):
+        headers = CaseInsensitiveMapping(headers)
+    # Parsed once here; the connector reads whose body it is, the ingest pass the rest.
+    try:
+        payload = decode_json(body)
+        malformed = "" if isinstance(payload, dict) else "not a JSON object"
+    except PayloadError as exc:
+        payload, malformed = None, str(exc)
+    inspection = connector.inspect_webhook(
+        headers, body, None if malformed else payload, account_id=account_id
+    )
+    archived = WebhookEvent(
+        source=inspection.source,
+        account=inspection.account,
+        headers=kept_headers(headers),
+        body=body,
+        body_size=len(body),
+        signature_valid=inspection.verdict.valid,
+    )
+    if not inspection.verdict.valid:
+        _limit_per_address(remote_addr, group="rejected", rate=settings.WEBHOOK_REJECTED_RATE)
+        archived.body = body[:UNSIGNED_KEPT_BYTES]
+        archived.body_sha256 = hashlib.sha256(body).hexdigest()
+        archived.outcome = WebhookEvent.Outcome.REJECTED
+        archived.error = "signature missing or wrong"
+        archived.save()
+        log.warning(
+            "webhook %s rejected: bad signature (archived as %s)", archived.source, archived.pk
+        )
+        raise WebhookRejected(403, "invalid signature")
+    accounts = inspection.verdict.accounts
+    archived.signed_for = None if accounts is None else sorted(accounts)
+    if malformed:
+        archived.outcome = WebhookEvent.Outcome.FAILED
+        archived.error = f"malformed JSON: {malformed}"
+        archived.save()
+        log.warning("webhook %s: malformed JSON (archived as %s)", archived.source, archived.pk)
+        raise WebhookRejected(400, "malformed JSON")
+    archived.save()  # one autocommitted INSERT: archived before the answer
+    # One pending ingest pass takes every body waiting.
+    transaction.on_commit(lambda: triggers.request(process_webhooks))
+    return Answer(200, "ok", archived_id=archived.pk)
+
+
+def _limit_per_address(remote_addr: str, *, group: str, rate: str) -> None:
+    """Count this request against ``rate`` (``"30/m"``) for its source address, in the shared
+    cache (so every web process counts together); 429 with Retry-After once over it. Behind a
+    proxy the server must put the client's address there (uvicorn ``--proxy-headers
+    --forwarded-allow-ips``)."""
+    usage = get_usage(
+        None,
+        group=f"webhooks-{group}",
+        key=lambda _group, _request: remote_addr,
+        rate=rate,
+        increment=True,
+    )
+    if usage and usage["should_limit"]:
+        log.warning("webhook: %s limit (%s) reached by %s", group, rate, remote_addr)
+        raise WebhookRejected(
+            429, f"too many {group} requests from this address", retry_after=usage["time_left"]
+        )
