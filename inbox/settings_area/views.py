@@ -104,7 +104,7 @@ def account_test_event(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             f"Test event sent through the webhook (delivery #{archived.pk}). "
             "It appears in the inbox as a message from the test sender "
-            f"“{testevents.TEST_SENDER_NAME}” ({testevents.TEST_SENDER_ID}).",
+            f"“{testevents.TEST_SENDER_NAME}”.",
         )
     return redirect("settings:account", pk=pk)
 
