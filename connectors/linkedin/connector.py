@@ -142,7 +142,7 @@ class LinkedInConnector(Connector):
             if not secret:
                 raise WebhookRejected(503, "LINKEDIN_CLIENT_SECRET is not configured")
             # The settings area shows the validation was seen; recorded by a task, off this path.
-            from inbox.settings_area.health import record_handshake_later
+            from inbox.settings_area.tasks import record_handshake_later
 
             record_handshake_later("linkedin")
             return JsonResponse(challenge_response(secret, code))

@@ -128,7 +128,7 @@ class XConnector(Connector):
         if not secret:
             raise WebhookRejected(503, "X_CONSUMER_SECRET is not configured")
         # The settings area shows the handshake was seen; recorded by a task, off this path.
-        from inbox.settings_area.health import record_handshake_later
+        from inbox.settings_area.tasks import record_handshake_later
 
         record_handshake_later("x")
         return JsonResponse(crc_response(secret, token))

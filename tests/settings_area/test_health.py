@@ -13,6 +13,7 @@ from inbox import services
 from inbox.models import PlatformAccount, WebhookEvent
 from inbox.polling import poll_accounts
 from inbox.settings_area import health
+from inbox.settings_area import tasks as settings_tasks
 from inbox.settings_area.accounts import check_connection
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
 from tests.fakes import meta as meta_fake
@@ -180,7 +181,7 @@ def test_record_handshake_later_records_nothing_without_a_broker(account):
     test checks the real worker records it)."""
     from inbox.models import WebhookHandshake
 
-    health.record_handshake_later("x")
+    settings_tasks.record_handshake_later("x")
     assert not WebhookHandshake.objects.exists()
 
 
