@@ -202,9 +202,9 @@ def sla_due_soon_q(now: datetime | None = None) -> Q | None:
 # --- Search -----------------------------------------------------------------------------------
 
 
-def search_q(user: User, query: str) -> Q:
-    """Conversations whose contact name, a participant's username or a message matches.
-    PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
+def search_q(query: str) -> Q:
+    """Conversations whose contact name, a participant's username or a (not deleted) message
+    matches ``query``: the one search of the list, the API and anything else. PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
     prefixes of the last word); SQLite: a plain substring match."""
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -321,7 +321,7 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
     if filters.sla_breached:
         conversations = conversations.filter(sla_status="breached")
     if filters.q:
-        conversations = conversations.filter(search_q(user, filters.q))
+        conversations = conversations.filter(search_q(filters.q))
     if filters.sort == "waiting":
         conversations = conversations.filter(waiting_since__isnull=False)
     return conversations

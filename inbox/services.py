@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from connectors import base as events
@@ -956,13 +956,3 @@ def set_priority(*, conversation: Conversation, priority: int, actor: User | Non
     from inbox import sla
 
     sla.on_conditions_changed(conversation)
-
-
-def search_filter(query: str) -> Q:
-    """Conversations whose contact or messages match ``query`` (a simple, portable filter; the
-    dashboard may use PostgreSQL full-text search where available)."""
-    return (
-        Q(contact__name__icontains=query)
-        | Q(participants__username__icontains=query)
-        | Q(messages__text__icontains=query)
-    )
