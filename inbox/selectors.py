@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_datetime
 from inbox import presence
 from inbox.access import visible_accounts, visible_conversations
 from inbox.models import (
+    Contact,
     ContactIdentity,
     Conversation,
     ConversationEvent,
@@ -485,6 +486,28 @@ def thread_page(
     items += [ThreadItem("note", n, n.created_at) for n in notes]
     items.sort(key=lambda item: (item.at, item.kind == "note", item.obj.pk))
     return items, (newest[0].pk if more else None)
+
+
+def latest_dm_thread(
+    account: PlatformAccount,
+    *,
+    contact: Contact | int | None = None,
+    platform_user_id: str | None = None,
+) -> Conversation | None:
+    """The contact's latest DM thread on the account, named by the contact or by their platform
+    user id: where a message without a platform thread id lands, what a reaction reopens, where
+    an outreach or a private reply to a comment goes. The newest one wins (a merge of contacts
+    can leave two)."""
+    threads = Conversation.objects.select_related("account", "contact").filter(
+        account=account, kind=Conversation.Kind.DM
+    )
+    if contact is not None:
+        threads = threads.filter(contact=contact)
+    if platform_user_id is not None:
+        threads = threads.filter(
+            participants__account=account, participants__platform_user_id=platform_user_id
+        )
+    return threads.order_by("-id").first()
 
 
 def other_conversations(user: User, conversation: Conversation) -> QuerySet[Conversation]:

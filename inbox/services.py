@@ -36,6 +36,7 @@ from inbox.models import (
     User,
 )
 from inbox.policy import reply_policy
+from inbox.selectors import latest_dm_thread
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,7 @@ def find_or_open_conversation(
     if thread_external_id:
         conversation = query.filter(external_thread_id=thread_external_id).first()
     else:
-        conversation = (
-            query.filter(contact=identity.contact, kind=kind, external_thread_id__isnull=True)
-            .order_by("-id")
-            .first()
-        )
+        conversation = latest_dm_thread(account, contact=identity.contact)
     if conversation is not None:
         return conversation, False
     try:
