@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -178,24 +177,16 @@ def pending(*, user: User, pk: int) -> OAuthState:
 # --- provider calls ---------------------------------------------------------------------------
 
 
-def _classify(response: requests.Response) -> DeliveryError:
-    """OAuth and Graph errors in words (``error_description``, Graph's ``error.message``)."""
-    detail = ""
-    try:
-        body = response.json()
-        error = body.get("error")
-        if isinstance(error, dict):
-            detail = str(error.get("message") or "")
-        else:
-            detail = str(body.get("error_description") or error or body.get("detail") or "")
-    except ValueError:
-        pass
-    return DeliveryError(
-        f"The provider refused (HTTP {response.status_code}){': ' + detail if detail else ''}.",
-        permanent=True,
-        code=str(response.status_code),
-        auth=response.status_code in (400, 401),
-    )
+# OAuth and Graph errors in words (``error_description``, Graph's ``error.message``); 400 and
+# 401 are a refused code or token.
+_classify = http.ErrorRules(
+    name="The provider",
+    auth_statuses=frozenset({400, 401}),
+    auth_reason="The provider refused (HTTP {status}){suffix}.",
+    rate_limit_reason="The provider is busy (HTTP {status}): try again in a minute.",
+    temporary_reason="The provider is busy (HTTP {status}): try again in a minute.",
+    refused=http.ErrorCase("{status}", "The provider refused (HTTP {status}){suffix}."),
+)
 
 
 def _call(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
