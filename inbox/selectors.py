@@ -493,13 +493,16 @@ def latest_dm_thread(
     *,
     contact: Contact | int | None = None,
     platform_user_id: str | None = None,
+    kind: str = Conversation.Kind.DM,
 ) -> Conversation | None:
     """The contact's latest DM thread on the account, named by the contact or by their platform
     user id: where a message without a platform thread id lands, what a reaction reopens, where
     an outreach or a private reply to a comment goes. The newest one wins (a merge of contacts
-    can leave two)."""
+    can leave two). Platforms that number their threads (X) are found by that number too, so an
+    outreach continues the thread the customer's replies arrive in; ``kind`` asks for another
+    kind of thread without a platform number."""
     threads = Conversation.objects.select_related("account", "contact").filter(
-        account=account, kind=Conversation.Kind.DM
+        account=account, kind=kind
     )
     if contact is not None:
         threads = threads.filter(contact=contact)

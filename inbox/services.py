@@ -151,7 +151,7 @@ def find_or_open_conversation(
     if thread_external_id:
         conversation = query.filter(external_thread_id=thread_external_id).first()
     else:
-        conversation = latest_dm_thread(account, contact=identity.contact)
+        conversation = latest_dm_thread(account, contact=identity.contact, kind=kind)
     if conversation is not None:
         return conversation, False
     try:
