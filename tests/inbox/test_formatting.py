@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from inbox.formatting import duration
 from inbox.policy import _duration as window
@@ -34,3 +35,13 @@ def test_the_composer_and_the_reports_read_durations_through_it():
     assert window(timedelta(hours=23, minutes=59).total_seconds()) == "23 h 59 min"
     assert report_figure(1234) == "20.6 min"
     assert report_figure(None) == "–"
+
+
+@pytest.mark.django_db
+def test_an_agents_zone_does_not_outlive_the_request(client, agent, settings):
+    agent.time_zone = "Asia/Tokyo"
+    agent.save()
+    client.force_login(agent)
+
+    assert client.get("/").status_code == 200
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
