@@ -15,8 +15,6 @@ import secrets as secrets_module
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import requests
-
 from connectors import http
 from connectors.base import DeliveryError
 
@@ -99,24 +97,16 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge.rstrip(b"=").decode()
 
 
-def classify(response: requests.Response) -> DeliveryError:
-    """OAuth and Graph errors in words (``error_description``, Graph's ``error.message``)."""
-    detail = ""
-    try:
-        body = response.json()
-        error = body.get("error")
-        if isinstance(error, dict):
-            detail = str(error.get("message") or "")
-        else:
-            detail = str(body.get("error_description") or error or body.get("detail") or "")
-    except ValueError:
-        pass
-    return DeliveryError(
-        f"The provider refused (HTTP {response.status_code}){': ' + detail if detail else ''}.",
-        permanent=True,
-        code=str(response.status_code),
-        auth=response.status_code in (400, 401),
-    )
+# OAuth and Graph errors in words (``error_description``, Graph's ``error.message``); 400 and
+# 401 are a refused code or token.
+classify = http.ErrorRules(
+    name="The provider",
+    auth_statuses=frozenset({400, 401}),
+    auth_reason="The provider refused (HTTP {status}){suffix}.",
+    rate_limit_reason="The provider is busy (HTTP {status}): try again in a minute.",
+    temporary_reason="The provider is busy (HTTP {status}): try again in a minute.",
+    refused=http.ErrorCase("{status}", "The provider refused (HTTP {status}){suffix}."),
+)
 
 
 def call(method: str, url: str, **kwargs: Any) -> dict[str, Any]:

@@ -27,11 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    from inbox.models import BusinessHours
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead the arithmetic looks for an open interval before deciding there is none
@@ -203,7 +200,16 @@ def next_open(hours: Schedule | None, at: datetime) -> datetime:
     return add_business_seconds(hours, at, 0)
 
 
-def schedule_from_model(hours: BusinessHours | None) -> Schedule | None:
+class HoursRecord(Protocol):
+    """What the arithmetic reads of a stored schedule (``inbox.models.BusinessHours``); a
+    protocol, so the models can build on this module without it importing them."""
+
+    weekly: Any
+    time_zone: str
+    holidays: Any  # a manager of rows with a ``date``
+
+
+def schedule_from_model(hours: HoursRecord | None) -> Schedule | None:
     """The arithmetic's view of a BusinessHours row, with its holidays; None stays None."""
     if hours is None:
         return None

@@ -30,6 +30,7 @@ from inbox.models import (
     User,
 )
 from inbox.policy import reply_policy
+from inbox.selectors import latest_dm_thread
 from inbox.triggers import shared_cache
 
 log = logging.getLogger(__name__)
@@ -44,23 +45,9 @@ TYPING_REFRESH_SECONDS = 10
 # --- Inbound handlers -------------------------------------------------------------------------
 
 
-def _dm_conversation(account: PlatformAccount, platform_user_id: str) -> Conversation | None:
-    return (
-        Conversation.objects.filter(
-            account=account,
-            kind=Conversation.Kind.DM,
-            external_thread_id__isnull=True,
-            participants__account=account,
-            participants__platform_user_id=platform_user_id,
-        )
-        .order_by("-id")
-        .first()
-    )
-
-
 def open_window(*, account: PlatformAccount, event: events.WindowOpened) -> bool:
     """A reaction or a referral reopens the reply window of the contact's DM thread."""
-    conversation = _dm_conversation(account, event.by.platform_user_id)
+    conversation = latest_dm_thread(account, platform_user_id=event.by.platform_user_id)
     if conversation is None:
         log.info("window-opening %s from unknown contact ignored", event.reason)
         return False
@@ -290,17 +277,7 @@ def queue_private_reply(
     )
     if identity is None:
         raise services.ReplyRefused("no_recipient", "The comment's author is unknown.")
-    dm = (
-        Conversation.objects.select_related("account", "contact")
-        .filter(
-            account=account,
-            contact=identity.contact,
-            kind=Conversation.Kind.DM,
-            external_thread_id__isnull=True,
-        )
-        .order_by("-id")
-        .first()
-    )
+    dm = latest_dm_thread(account, contact=identity.contact)
     if dm is None:
         dm = Conversation.objects.create(
             account=account,

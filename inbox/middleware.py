@@ -10,7 +10,8 @@ from django.utils import timezone
 
 class AgentTimeZoneMiddleware:
     """Django's documented way: activate the user's zone for the request, so templates and
-    forms read and write local times in it."""
+    forms read and write local times in it; deactivated after, so the zone never outlives its
+    request in the thread (tests and task code that run there next)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

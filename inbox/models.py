@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from inbox.business_hours import Schedule, schedule_from_model
 from inbox.crypto import EncryptedJSONField
 
 
@@ -988,20 +989,14 @@ class BusinessHours(models.Model):
         return f"{self.name} ({self.time_zone})"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from inbox.business_hours import Schedule
-
         try:
             Schedule.from_mapping(self.weekly or {}, time_zone=self.time_zone)
         except (ValueError, TypeError, KeyError) as exc:
             raise ValidationError({"weekly": str(exc)})
 
     @property
-    def schedule(self):
+    def schedule(self) -> Schedule | None:
         """The arithmetic's view (inbox.business_hours.Schedule), holidays included."""
-        from inbox.business_hours import schedule_from_model
-
         return schedule_from_model(self)
 
 

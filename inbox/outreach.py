@@ -27,6 +27,7 @@ from inbox.models import (
     PlatformAccount,
     User,
 )
+from inbox.selectors import latest_dm_thread
 from inbox.services import ReplyRefused
 
 
@@ -119,12 +120,7 @@ def send_to_many(
         result.messages.append(_queue_group(account, ready, text, author, is_promotional, result))
         return result
     for contact, identity in ready:
-        conversation = (
-            Conversation.objects.select_related("account", "contact")
-            .filter(account=account, contact=contact, kind=Conversation.Kind.DM)
-            .order_by("-last_activity_at", "-id")
-            .first()
-        )
+        conversation = latest_dm_thread(account, contact=contact)
         if conversation is None and not rules.business_can_initiate:
             result.refused.append(
                 Refusal(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from connectors.base import SendWindow
 from connectors.registry import get_connector
+from inbox.formatting import duration
 from inbox.models import Contact, Conversation, Message, PlatformAccount
 from inbox.send_refusals import send_warning
 
@@ -31,14 +32,8 @@ class ReplyPolicy:
 
 
 def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+    """A window in two units ("3 h 12 min"): the agent plans by it."""
+    return duration(seconds, parts=2)
 
 
 def reply_policy(

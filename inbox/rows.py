@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from inbox.formatting import ago, initials, short_since, time_ago, when
 from inbox.models import Conversation
-from inbox.templatetags.parley import ago, initials, short_since, time_ago, when
 
 
 def _side(c: Conversation) -> str:

@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_datetime
 from inbox import presence
 from inbox.access import visible_accounts, visible_conversations
 from inbox.models import (
+    Contact,
     ContactIdentity,
     Conversation,
     ConversationEvent,
@@ -202,9 +203,9 @@ def sla_due_soon_q(now: datetime | None = None) -> Q | None:
 # --- Search -----------------------------------------------------------------------------------
 
 
-def search_q(user: User, query: str) -> Q:
-    """Conversations whose contact name, a participant's username or a message matches.
-    PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
+def search_q(query: str) -> Q:
+    """Conversations whose contact name, a participant's username or a (not deleted) message
+    matches ``query``: the one search of the list, the API and anything else. PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
     prefixes of the last word); SQLite: a plain substring match."""
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -321,7 +322,7 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
     if filters.sla_breached:
         conversations = conversations.filter(sla_status="breached")
     if filters.q:
-        conversations = conversations.filter(search_q(user, filters.q))
+        conversations = conversations.filter(search_q(filters.q))
     if filters.sort == "waiting":
         conversations = conversations.filter(waiting_since__isnull=False)
     return conversations
@@ -485,6 +486,31 @@ def thread_page(
     items += [ThreadItem("note", n, n.created_at) for n in notes]
     items.sort(key=lambda item: (item.at, item.kind == "note", item.obj.pk))
     return items, (newest[0].pk if more else None)
+
+
+def latest_dm_thread(
+    account: PlatformAccount,
+    *,
+    contact: Contact | int | None = None,
+    platform_user_id: str | None = None,
+    kind: str = Conversation.Kind.DM,
+) -> Conversation | None:
+    """The contact's latest DM thread on the account, named by the contact or by their platform
+    user id: where a message without a platform thread id lands, what a reaction reopens, where
+    an outreach or a private reply to a comment goes. The newest one wins (a merge of contacts
+    can leave two). Platforms that number their threads (X) are found by that number too, so an
+    outreach continues the thread the customer's replies arrive in; ``kind`` asks for another
+    kind of thread without a platform number."""
+    threads = Conversation.objects.select_related("account", "contact").filter(
+        account=account, kind=kind
+    )
+    if contact is not None:
+        threads = threads.filter(contact=contact)
+    if platform_user_id is not None:
+        threads = threads.filter(
+            participants__account=account, participants__platform_user_id=platform_user_id
+        )
+    return threads.order_by("-id").first()
 
 
 def other_conversations(user: User, conversation: Conversation) -> QuerySet[Conversation]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from connectors import base as events
@@ -36,6 +36,7 @@ from inbox.models import (
     User,
 )
 from inbox.policy import reply_policy
+from inbox.selectors import latest_dm_thread
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,7 @@ def find_or_open_conversation(
     if thread_external_id:
         conversation = query.filter(external_thread_id=thread_external_id).first()
     else:
-        conversation = (
-            query.filter(contact=identity.contact, kind=kind, external_thread_id__isnull=True)
-            .order_by("-id")
-            .first()
-        )
+        conversation = latest_dm_thread(account, contact=identity.contact, kind=kind)
     if conversation is not None:
         return conversation, False
     try:
@@ -958,13 +955,3 @@ def set_priority(*, conversation: Conversation, priority: int, actor: User | Non
     from inbox import sla
 
     sla.on_conditions_changed(conversation)
-
-
-def search_filter(query: str) -> Q:
-    """Conversations whose contact or messages match ``query`` (a simple, portable filter; the
-    dashboard may use PostgreSQL full-text search where available)."""
-    return (
-        Q(contact__name__icontains=query)
-        | Q(participants__username__icontains=query)
-        | Q(messages__text__icontains=query)
-    )

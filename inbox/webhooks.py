@@ -25,9 +25,8 @@ from connectors.registry import webhook_connector
 from connectors.webhooks import kept_headers
 from inbox import triggers
 from inbox.models import WebhookEvent
-from inbox.settings_area import health
+from inbox.settings_area import tasks as settings_tasks
 from inbox.tasks import process_webhooks
-from parley.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +102,9 @@ def _handshake(
 ) -> Answer:
     _limit_per_address(remote_addr, group="handshake", rate=settings.WEBHOOK_HANDSHAKE_RATE)
     reply = connector.answer_handshake(query)
-    _record_handshake(platform)
+    # The settings area shows the callback URL is set up (recorded off this answer's path).
+    settings_tasks.record_handshake_later(platform)
     return Answer(200, reply.body, reply.content_type)
-
-
-def _record_handshake(platform: str) -> None:
-    """The settings area shows that the callback URL is set up. A worker records it, off the
-    answer's path (X and LinkedIn re-check often and want a fast answer); with no worker (the
-    embedded default runs tasks in-process) this process records it once the request's work
-    commits — at once, outside a transaction."""
-    if celery_app.conf.task_always_eager:
-        transaction.on_commit(lambda: health.record_handshake(platform))
-    else:
-        health.record_handshake_later(platform)
 
 
 def _delivery(

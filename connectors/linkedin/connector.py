@@ -67,42 +67,27 @@ def check_signature(
     )
 
 
-def classify(response: requests.Response) -> DeliveryError:
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    detail = str(body.get("message") or "") if isinstance(body, dict) else ""
-    suffix = f" ({detail[:300]})" if detail else ""
-    if status == 429 or status >= 500:
-        return DeliveryError(
-            f"LinkedIn is busy (HTTP {status}); Parley will retry.",
-            permanent=False,
-            retry_after=http.retry_after_seconds(response),
-            code=str(status),
-        )
-    if status == 401:
-        return DeliveryError(
-            f"LinkedIn refused the access token{suffix}: reconnect the organisation.",
-            permanent=True,
-            auth=True,
-            code="401",
-        )
-    if status == 403:
-        return DeliveryError(
+# LinkedIn's errors as data for connectors.http.classify.
+classify = http.ErrorRules(
+    name="LinkedIn",
+    auth_reason="LinkedIn refused the access token{suffix}: reconnect the organisation.",
+    rate_limit_kind="{status}",
+    rate_limit_reason="LinkedIn is busy (HTTP {status}); Parley will retry.",
+    cases=(
+        http.ErrorCase(
+            "403",
             "LinkedIn refused the comment: the token needs w_organization_social and an "
-            f"administrator of the Page{suffix}.",
-            permanent=True,
-            code="403",
-        )
-    if status == 404:
-        return DeliveryError(
-            f"LinkedIn no longer has this post or comment{suffix}.", permanent=True, code="404"
-        )
-    return DeliveryError(
-        f"LinkedIn refused the comment (HTTP {status}){suffix}.", permanent=True, code=str(status)
-    )
+            "administrator of the Page{suffix}.",
+            statuses=frozenset({403}),
+        ),
+        http.ErrorCase(
+            "404",
+            "LinkedIn no longer has this post or comment{suffix}.",
+            statuses=frozenset({404}),
+        ),
+    ),
+    refused=http.ErrorCase("{status}", "LinkedIn refused the comment (HTTP {status}){suffix}."),
+)
 
 
 class LinkedInConnector(Connector):

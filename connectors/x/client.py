@@ -8,7 +8,7 @@ Errors come back in two shapes: RFC 7807 problem documents (``{"title", "detail"
 from __future__ import annotations
 
 import logging
-import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -33,18 +33,6 @@ MEDIA_FIELDS = "media_key,type,url,preview_image_url,variants,width,height"
 USER_FIELDS = "id,name,username,profile_image_url,verified"
 TWEET_FIELDS = "id,text,author_id,created_at"
 
-# Legacy (v1.1-style) error codes that mean "this person does not take DMs from you".
-DM_REFUSED_CODES = {
-    349: "the recipient does not accept messages from this account",
-    150: "the recipient does not follow this account",
-    476: "the recipient accepts message requests only from verified accounts",
-}
-
-DM_REFUSED_REASON = (
-    "X refused this DM (HTTP 403): the recipient's settings may not accept messages from this "
-    "account, or one of you blocked the other"
-)
-
 
 def base_url() -> str:
     return settings.X_API_URL.rstrip("/")
@@ -59,12 +47,8 @@ def auth_headers(account) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def rate_limit_wait(response: requests.Response, *, now: float | None = None) -> float | None:
-    """Seconds until ``x-rate-limit-reset`` (epoch seconds), if X said when."""
-    reset = response.headers.get("x-rate-limit-reset", "")
-    if not reset.strip().isdigit():
-        return None
-    return max(0.0, int(reset) - (now if now is not None else time.time()))
+# Seconds until ``x-rate-limit-reset`` (epoch seconds), if X said when.
+rate_limit_wait = http.reset_wait("x-rate-limit-reset")
 
 
 def rate_limit_exhausted(response: requests.Response) -> bool:
@@ -72,81 +56,67 @@ def rate_limit_exhausted(response: requests.Response) -> bool:
     return remaining.strip().isdigit() and int(remaining) == 0
 
 
-def error_text(response: requests.Response) -> tuple[str, list[int]]:
-    """A readable summary of either error shape, and any legacy error codes in it."""
-    try:
-        body = response.json()
-    except ValueError:
-        return (response.text or "").strip()[:300], []
-    if not isinstance(body, dict):
-        return str(body)[:300], []
-    parts: list[str] = []
-    codes: list[int] = []
-    detail = body.get("detail") or body.get("title")
-    if isinstance(detail, str) and detail:
-        parts.append(detail)
-    for item in body.get("errors") or []:
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("code"), int):
-            codes.append(item["code"])
-        message = item.get("message") or item.get("detail")
-        if isinstance(message, str) and message and message not in parts:
-            parts.append(message)
-    return "; ".join(parts)[:300], codes
+DM_REFUSED = (
+    "X refused this DM (HTTP 403): the recipient's settings may not accept messages from this "
+    "account, or one of you blocked the other, or the account's token lacks the dm.write "
+    "permission{suffix}."
+)
 
 
-def classify(response: requests.Response) -> DeliveryError:
-    status = response.status_code
-    text, codes = error_text(response)
-    suffix = f" ({text})" if text else ""
-    if status == 429 or 88 in codes:
-        wait = rate_limit_wait(response)
-        return DeliveryError(
-            f"X rate limit reached; Parley will retry when it resets{suffix}.",
-            permanent=False,
-            retry_after=wait if wait is not None else http.retry_after_seconds(response),
-            code="rate_limited",
-        )
-    if status >= 500:
-        return DeliveryError(
-            f"X is unavailable (HTTP {status}); Parley will retry.",
-            permanent=False,
-            code=str(status),
-        )
-    if status == 401:
-        return DeliveryError(
-            f"X refused the account's access token{suffix}: reconnect the account.",
-            permanent=True,
-            auth=True,
-            code="401",
-        )
-    if status == 403 and not _is_dm_send(response):
-        return DeliveryError(
-            f"X refused the request (HTTP 403){suffix}: the account's token may lack a "
+def _dm_refused(reason: str, codes: frozenset[int] = frozenset()) -> http.ErrorCase:
+    """A 403 to a DM send: the recipient does not take DMs from this account."""
+    return http.ErrorCase(
+        "dm_refused",
+        reason,
+        statuses=frozenset({403}),
+        codes=codes,
+        method="POST",
+        url_part="/2/dm_conversations",
+    )
+
+
+# X's errors as data for connectors.http.classify.
+classify = http.ErrorRules(
+    name="X",
+    auth_reason="X refused the account's access token{suffix}: reconnect the account.",
+    rate_limit_codes=frozenset({88}),
+    rate_limit_reason="X rate limit reached; Parley will retry when it resets{suffix}.",
+    rate_limit_wait=rate_limit_wait,
+    temporary_reason="X is unavailable (HTTP {status}); Parley will retry.",
+    cases=(
+        # Legacy (v1.1-style) codes that say why.
+        _dm_refused(
+            "X refused this DM: the recipient does not accept messages from this account.",
+            frozenset({349}),
+        ),
+        _dm_refused(
+            "X refused this DM: the recipient does not follow this account.", frozenset({150})
+        ),
+        _dm_refused(
+            "X refused this DM: the recipient accepts message requests only from verified "
+            "accounts.",
+            frozenset({476}),
+        ),
+        _dm_refused(DM_REFUSED),
+        http.ErrorCase(
+            "403",
+            "X refused the request (HTTP 403){suffix}: the account's token may lack a "
             "permission (dm.read, users.read, media.write) or the app's access level.",
-            permanent=True,
-            code="403",
-        )
-    if status == 403:
-        known = [DM_REFUSED_CODES[c] for c in codes if c in DM_REFUSED_CODES]
-        if known:
-            reason = f"X refused this DM: {known[0]}."
-        else:
-            reason = f"{DM_REFUSED_REASON}, or the account's token lacks the dm.write permission{suffix}."
-        return DeliveryError(reason, permanent=True, code="dm_refused")
-    return DeliveryError(
-        f"X refused the request (HTTP {status}){suffix}.", permanent=True, code=str(status)
-    )
-
-
-def _is_dm_send(response: requests.Response) -> bool:
-    request = response.request
-    return bool(
-        request is not None
-        and request.method == "POST"
-        and "/2/dm_conversations" in str(request.url or "")
-    )
+            statuses=frozenset({403}),
+        ),
+    ),
+)
+# A refused token refresh needs the account reconnected, whatever the status says.
+refresh_refused = replace(
+    classify,
+    auth_statuses=frozenset(),
+    cases=(),
+    refused=http.ErrorCase(
+        "refresh_refused",
+        "X refused to refresh the account's access token: reconnect the account.",
+        auth=True,
+    ),
+)
 
 
 def call(
@@ -217,7 +187,7 @@ def refresh_token(account) -> None:
         response = http.request(
             "POST",
             settings.X_OAUTH_TOKEN_URL,
-            classify=_refresh_refused,
+            classify=refresh_refused,
             data={
                 "grant_type": "refresh_token",
                 "refresh_token": credentials["refresh_token"],
@@ -238,17 +208,6 @@ def refresh_token(account) -> None:
         locked.credentials = credentials
         locked.save(update_fields=["credentials"])
         account.credentials = credentials
-
-
-def _refresh_refused(response: requests.Response) -> DeliveryError:
-    if response.status_code == 429 or response.status_code >= 500:
-        return classify(response)
-    return DeliveryError(
-        "X refused to refresh the account's access token: reconnect the account.",
-        permanent=True,
-        auth=True,
-        code="refresh_refused",
-    )
 
 
 def dm_events_page(account, *, pagination_token: str | None = None) -> requests.Response:

@@ -21,7 +21,7 @@ from inbox.api.serializers import (
 )
 from inbox.live import event_payload
 from inbox.models import ContactIdentity, ConversationEvent, Message
-from inbox.selectors import MAX_QUERY, BadFilter, parse_status
+from inbox.selectors import MAX_QUERY, BadFilter, parse_status, search_q
 
 
 class Pagination(CursorPagination):
@@ -100,10 +100,7 @@ class ConversationList(generics.ListAPIView):
         if len(query) > MAX_QUERY:
             raise ValidationError({"q": f"at most {MAX_QUERY} characters"})
         if query:
-            matching = visible_conversations(self.request.user).filter(
-                services.search_filter(query)
-            )
-            conversations = conversations.filter(pk__in=matching.values("pk"))
+            conversations = conversations.filter(search_q(query))
         return conversations.prefetch_related(
             Prefetch(
                 "participants",

@@ -14,12 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import (
@@ -47,6 +45,12 @@ from inbox.models import (
     VolumeHour,
 )
 from inbox.reports import rollups
+from inbox.reports.filters import (
+    DEFAULT_PRESET,
+    ReportFilters,
+    dimensions,
+    organisation_time_zone,
+)
 
 PRESETS = {
     "today": "Today",
@@ -59,8 +63,6 @@ GROUPS = ("hour", "day", "week")
 # Periods of up to this many days are shown hour by hour (a day or two as one or two points
 # says nothing); longer ones by day or week.
 HOURLY_MAX_DAYS = 2
-# The default period.
-DEFAULT_PRESET = "7d"
 # A chart needs at least this many periods with figures to show a trend: with one it would draw
 # a lone spike, so the page says there is too little data instead.
 MIN_CHART_POINTS = 2
@@ -72,59 +74,6 @@ MAX_DAYS = 366 * 2
 
 class BadFilter(ValueError):
     """A report parameter that cannot be used; its message is shown to the user."""
-
-
-@dataclass(frozen=True)
-class ReportFilters:
-    start: datetime  # inclusive, aware
-    end: datetime  # exclusive, aware
-    tz: ZoneInfo
-    group_by: str = "day"
-    preset: str = DEFAULT_PRESET
-    platform: str | None = None
-    account_id: int | None = None
-    team_id: int | None = None
-    agent_id: int | None = None
-    label_id: int | None = None
-    # The accounts the viewer may see; None: every account (admins).
-    account_ids: tuple[int, ...] | None = None
-
-    def previous(self) -> ReportFilters:
-        """The period of the same length just before this one: as many local days, when the
-        period is whole days (a change of daylight saving time makes a day 23 or 25 hours)."""
-        days = (self.last_day - self.first_day).days + 1
-        start = datetime.combine(self.first_day - timedelta(days=days), time.min, tzinfo=self.tz)
-        if self.start != datetime.combine(self.first_day, time.min, tzinfo=self.tz):
-            start = self.start - (self.end - self.start)
-        return replace(self, start=start, end=self.start)
-
-    @property
-    def first_day(self) -> date:
-        return self.start.astimezone(self.tz).date()
-
-    @property
-    def last_day(self) -> date:
-        return (self.end.astimezone(self.tz) - timedelta(microseconds=1)).date()
-
-    def as_params(self) -> dict[str, str]:
-        """Query parameters that give these filters back (links, CSV exports)."""
-        params = {
-            "range": self.preset,
-            "group": self.group_by,
-            "tz": self.tz.key,
-        }
-        if self.preset == "custom":
-            params["from"] = self.first_day.isoformat()
-            params["to"] = self.last_day.isoformat()
-        for name in ("platform", "account_id", "team_id", "agent_id", "label_id"):
-            value = getattr(self, name)
-            if value is not None:
-                params[name.removesuffix("_id")] = str(value)
-        return params
-
-
-def organisation_time_zone() -> str:
-    return getattr(settings, "ORGANISATION_TIME_ZONE", None) or settings.TIME_ZONE
 
 
 def _int(params, name: str) -> int | None:
@@ -205,32 +154,16 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
 # --- Base row sets ------------------------------------------------------------------------------
 
 
-def _dimensions(qs: QuerySet, f: ReportFilters, *, agent_field: str = "agent_id") -> QuerySet:
-    if f.account_ids is not None:
-        qs = qs.filter(account_id__in=f.account_ids)
-    if f.platform:
-        qs = qs.filter(platform=f.platform)
-    if f.account_id is not None:
-        qs = qs.filter(account_id=f.account_id)
-    if f.team_id is not None:
-        qs = qs.filter(team_id=f.team_id)
-    if f.agent_id is not None:
-        qs = qs.filter(**{agent_field: f.agent_id})
-    if f.label_id is not None:
-        qs = qs.filter(conversation__labels=f.label_id)
-    return qs
-
-
 def openings(f: ReportFilters) -> QuerySet[ConversationMetric]:
     """Openings that began in the period."""
     qs = ConversationMetric.objects.filter(opened_at__gte=f.start, opened_at__lt=f.end)
-    return _dimensions(qs, f)
+    return dimensions(qs, f)
 
 
 def resolutions(f: ReportFilters) -> QuerySet[ConversationMetric]:
     """Openings resolved in the period."""
     qs = ConversationMetric.objects.filter(resolved_at__gte=f.start, resolved_at__lt=f.end)
-    return _dimensions(qs, f)
+    return dimensions(qs, f)
 
 
 def replies(f: ReportFilters, sender_kind: str = Message.SenderKind.AGENT) -> QuerySet:
@@ -238,12 +171,12 @@ def replies(f: ReportFilters, sender_kind: str = Message.SenderKind.AGENT) -> Qu
     qs = ReplyMetric.objects.filter(
         replied_at__gte=f.start, replied_at__lt=f.end, sender_kind=sender_kind
     )
-    return _dimensions(qs, f)
+    return dimensions(qs, f)
 
 
 def volume(f: ReportFilters) -> QuerySet[VolumeHour]:
     qs = VolumeHour.objects.filter(hour__gte=f.start, hour__lt=f.end)
-    return _dimensions(qs, f)
+    return dimensions(qs, f)
 
 
 # --- Percentiles --------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -57,9 +57,7 @@ from inbox.models import (
     RollupState,
     VolumeHour,
 )
-
-if TYPE_CHECKING:
-    from inbox.reports.queries import ReportFilters
+from inbox.reports.filters import ReportFilters, dimensions, organisation_time_zone
 
 # --- Histograms ---------------------------------------------------------------------------------
 
@@ -224,9 +222,7 @@ def collect(
     def scope(qs: QuerySet) -> QuerySet:
         if f is None:
             return qs
-        from inbox.reports.queries import _dimensions
-
-        return _dimensions(qs, f)
+        return dimensions(qs, f)
 
     openings = scope(ConversationMetric.objects.filter(opened_at__gte=start, opened_at__lt=end))
     if "openings" not in sources:
@@ -349,8 +345,6 @@ LOOKBACK = timedelta(minutes=5)
 
 
 def organisation_tz() -> ZoneInfo:
-    from inbox.reports.queries import organisation_time_zone
-
     return ZoneInfo(organisation_time_zone())
 
 

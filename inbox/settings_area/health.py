@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.registry import get_connector
+from inbox.formatting import duration
 from inbox.models import Message, PlatformAccount, WebhookEvent, WebhookHandshake
 
 log = logging.getLogger(__name__)
@@ -257,8 +258,9 @@ def _health(
         if silent_for > allowed:
             return result(
                 State.WEBHOOK_SILENT,
-                f"No webhook for {_duration(silent_for)}; events usually arrive every "
-                f"{_duration(usual_gap)}. Check the webhook subscription on the platform.",
+                f"No webhook for {duration(silent_for.total_seconds(), decimals=1)}; events "
+                f"usually arrive every {duration(usual_gap.total_seconds())}. Check the webhook "
+                "subscription on the platform.",
             )
     return result(State.CONNECTED)
 
@@ -292,17 +294,6 @@ def _in_words(error: str) -> str:
     if "190" in error or "expired" in lowered or "invalid oauth" in lowered:
         return f"The access token is invalid or expired: connect the account again. ({error})"
     return error
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 # --- Webhook handshakes -----------------------------------------------------------------------
@@ -353,21 +344,3 @@ def first_signed_delivery(account: PlatformAccount) -> WebhookEvent | None:
         .order_by("received_at", "id")
         .first()
     )
-
-
-def record_handshake_later(platform: str, account_id: int | None = None) -> None:
-    """``record_handshake`` from a Celery task, for handshakes answered without touching the
-    database (X's CRC, LinkedIn's challenge). Never raises: a broker hiccup loses only this
-    bookkeeping. Without a broker (the embedded default runs tasks in-process) nothing is
-    recorded: the answer's path stays free of queries, and a platform cannot reach a machine
-    running the embedded default anyway."""
-    try:
-        from inbox.settings_area.tasks import record_handshake as task
-        from parley.celery import app
-
-        if app.conf.task_always_eager:
-            log.debug("%s handshake not recorded: no task broker", platform)
-            return
-        task.delay(platform, account_id)
-    except Exception:  # noqa: BLE001 - the handshake's answer matters more
-        log.exception("could not queue the %s handshake record", platform)

@@ -1,16 +1,16 @@
-"""Template helpers of the agent pages: safe links in customer text, short durations."""
+"""Template helpers of the agent pages: safe links in customer text, times and durations."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from django import template
-from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from inbox import undo
+from inbox.formatting import ago, initials, short_since, time_ago, when
+from inbox.rows import row_html
 
 register = template.Library()
 
@@ -58,80 +58,17 @@ def safe_links(text: str) -> SafeString:
     return mark_safe("".join(parts).replace("\n", "<br>"))  # noqa: S308 - every part escaped
 
 
-# One way to write times, here and in static/js/times.js (which keeps them fresh on the page):
-# "Nov 23, 17:05" ("Nov 23, 2025, 17:05" in another year), "just now" / "4 min ago" /
-# "in 3 h", and "4 min" for how long something has waited.
-
-
-@register.filter
-def when(value: datetime | date | None) -> str:
-    """The date and time, in the server's time zone: "Nov 23, 17:05"; a date: "Nov 23"."""
-    if not value:
-        return ""
-    this_year = timezone.localdate().year
-    if not isinstance(value, datetime):
-        return f"{value:%b} {value.day}" + (f", {value.year}" if value.year != this_year else "")
-    local = timezone.localtime(value)
-    # strftime, not Django's dateformat: a tenth of the cost (the list renders many rows).
-    year = f", {local.year}" if local.year != this_year else ""
-    return f"{local:%b} {local.day}{year}, {local:%H:%M}"
-
-
-@register.filter
-def short_since(value: datetime | None) -> str:
-    """ "4 min", "3 h", "2 d" since ``value``: how long something has waited."""
-    if not value:
-        return ""
-    seconds = max(0, int((timezone.now() - value).total_seconds()))
-    if seconds < 60:
-        return "<1 min"
-    return _span(seconds)
-
-
-def _span(seconds: int) -> str:
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
-@register.filter
-def ago(value: datetime | None) -> str:
-    """ "just now", "4 min ago", "in 3 h": ``value`` relative to now."""
-    if not value:
-        return ""
-    seconds = int((timezone.now() - value).total_seconds())
-    if abs(seconds) < 60:
-        return "just now"
-    return f"{_span(seconds)} ago" if seconds > 0 else f"in {_span(-seconds)}"
-
-
-@register.filter
-def time_ago(value: datetime | None) -> SafeString:
-    """A ``<time>`` that reads "4 min ago", titled with the date; static/js/times.js keeps
-    its text current while the page stays open."""
-    if not value:
-        return mark_safe("")
-    return format_html(
-        '<time datetime="{}" data-ago title="{}">{}</time>',
-        value.isoformat(),
-        when(value),
-        ago(value),
-    )
-
-
-@register.filter
-def initials(name: str) -> str:
-    words = [w for w in (name or "?").split() if w]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
+# One way to write times and durations (inbox/formatting.py), registered for the templates.
+register.filter("when", when)
+register.filter("short_since", short_since)
+register.filter("ago", ago)
+register.filter("time_ago", time_ago)
+register.filter("initials", initials)
 
 
 @register.simple_tag
 def conversation_row(conversation) -> SafeString:
     """One inbox list row (built in Python for speed: inbox.rows)."""
-    from inbox.rows import row_html
-
     return row_html(conversation)
 
 

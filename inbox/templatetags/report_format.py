@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from django import template
 
+from inbox import formatting
+
 register = template.Library()
 
 
 @register.filter
 def duration(seconds: float | None) -> str:
     """1234 → "20.6 min"; None → "–"."""
-    if seconds is None:
-        return "–"
-    seconds = float(seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.1f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return "–" if seconds is None else formatting.duration(seconds, decimals=1)
 
 
 @register.filter

@@ -1,5 +1,5 @@
-// One way to write times, the same as the server's (inbox/templatetags/parley.py: `when`,
-// `ago`): "Nov 23, 17:05" ("Nov 23, 2025, 17:05" in another year) in the server's time zone,
+// One way to write times, the same as the server's (inbox/formatting.py: `when`, `ago`,
+// `duration`): "Nov 23, 17:05" ("Nov 23, 2025, 17:05" in another year) in the server's time zone,
 // and "just now" / "4 min ago" / "in 3 h". Keeps every <time data-ago> current while the page
 // stays open, and after htmx swaps new ones in.
 (function () {

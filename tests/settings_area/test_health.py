@@ -13,6 +13,7 @@ from inbox import services
 from inbox.models import PlatformAccount, WebhookEvent
 from inbox.polling import poll_accounts
 from inbox.settings_area import health
+from inbox.settings_area import tasks as settings_tasks
 from inbox.settings_area.accounts import check_connection
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
 from tests.fakes import meta as meta_fake
@@ -175,13 +176,19 @@ def test_record_handshake_counts_and_never_raises(account):
     health.record_handshake("x", account=object())  # not an account: logged, not raised
 
 
-def test_record_handshake_later_records_nothing_without_a_broker(account):
-    """Eager tasks would put queries on the CRC's path: nothing is recorded then (the live
-    test checks the real worker records it)."""
+def test_record_handshake_later_records_after_commit_without_a_broker(
+    account, django_capture_on_commit_callbacks
+):
+    """No query on the CRC's path: without a broker the handshake is recorded once the request's
+    work commits (the live test checks the real worker records it)."""
     from inbox.models import WebhookHandshake
 
-    health.record_handshake_later("x")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        settings_tasks.record_handshake_later("x")
     assert not WebhookHandshake.objects.exists()
+    for callback in callbacks:
+        callback()
+    assert WebhookHandshake.objects.filter(platform="x").exists()
 
 
 def test_an_x_revoke_webhook_shows_as_needs_reauth_in_the_banner(
