@@ -78,8 +78,9 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     PriorityChanged: (SLA,),
 }
 
-# The order listeners run in for one dispatch: assignment before the chatbot, which reads it.
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, DELIVERY, MEDIA)
+# The order listeners run in for one dispatch: the customer waits for the bot's answer, so its
+# task is enqueued first (the bot reads nothing the others write).
+ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, ASSIGNMENT, SLA, REPORT_METRICS, DELIVERY, MEDIA)
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:

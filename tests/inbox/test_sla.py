@@ -339,6 +339,9 @@ def test_the_pass_is_a_periodic_task_on_the_sla_queue(account, policy, settings,
     assert sla_check_timers.delay().get()["breaches"] == 1
 
 
+# Not a committing test: those run last, after a browser test has left an event loop in this
+# thread, where the channel layer cannot be driven synchronously.
+@pytest.mark.django_db
 def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
     account, policy, clock, django_capture_on_commit_callbacks
 ):
@@ -347,7 +350,8 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    conversation = inbound(account, T0).conversation  # its own events are pushed at commit
+    with django_capture_on_commit_callbacks(execute=True):  # the SLA listener starts the timer
+        conversation = inbound(account, T0).conversation  # (its own events are pushed here)
     async_to_sync(layer.group_add)(f"account.{account.pk}", channel)
     with django_capture_on_commit_callbacks(execute=True):
         sla.check_timers(now=T0 + 61 * MIN)
