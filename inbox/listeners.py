@@ -78,9 +78,9 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     PriorityChanged: (SLA,),
 }
 
-# The order listeners run in for one dispatch: the customer waits for the bot's answer, so its
-# task is enqueued first (the bot reads nothing the others write).
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, ASSIGNMENT, SLA, REPORT_METRICS, DELIVERY, MEDIA)
+# The order listeners run in for one dispatch: someone waits for the bot's answer and for a
+# reply to leave, so those tasks are enqueued first (they read nothing the others write).
+ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:
