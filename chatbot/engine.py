@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process, utils
 from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.registry import get_connector
 from inbox import business_hours as bh
-from inbox import services
+from inbox import services, sla
 from inbox.models import Contact, Conversation, ConversationEvent, Message, Note
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,6 @@ def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
 
 def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
     """The bot's business hours, looked up once per decision (kept on the conversation)."""
-    from inbox import sla
-
     if not hasattr(conversation, "_bot_schedule"):
         hours = bot.business_hours or sla.hours_for(conversation)
         conversation._bot_schedule = bh.schedule_from_model(hours)

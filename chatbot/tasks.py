@@ -6,10 +6,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from chatbot import engine
+from inbox.events import DomainEvent, MessageReceived
+from inbox.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,14 @@ log = logging.getLogger(__name__)
 SWEEP_WINDOW = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_SCAN = 2000
+
+
+def answer_new_messages(events: list[DomainEvent]) -> None:
+    """The chatbot listener (``inbox.listeners``): new customer messages go to the bot on its
+    own queue, one task for the dispatch's messages, once they are committed."""
+    ids = [e.message_id for e in events if isinstance(e, MessageReceived) and not e.is_system]
+    if ids:
+        transaction.on_commit(lambda: answer_messages.delay(ids))
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, ignore_result=True)
@@ -33,8 +43,6 @@ def answer_messages(self, message_ids: list[int]) -> dict[int, str]:
 def sweep_unanswered() -> int:
     """Redis keeps nothing on disk: customer messages of the last minutes without a bot
     decision get their task again. Bounded: the newest SWEEP_SCAN messages only (by id)."""
-    from inbox.models import Message
-
     now = timezone.now()
     recent = (
         Message.objects.filter(
@@ -57,7 +65,5 @@ def sweep_unanswered() -> int:
 
 
 def _oldest_scanned_id() -> int:
-    from inbox.models import Message
-
     ids = list(Message.objects.order_by("-pk").values_list("pk", flat=True)[:SWEEP_SCAN])
     return ids[-1] if ids else 0

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from inbox import batch, presence, services
+from inbox.events import DomainEvent, MessageReceived, StatusChanged
 from inbox.models import Conversation, Team, User
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,31 @@ def candidates(team: Team) -> list[User]:
     return after + before
 
 
+def on_events(events: list[DomainEvent]) -> None:
+    """The assignment listener: a conversation a customer wrote in goes to the next agent of
+    its team, unless its agent keeps it. Returning (the customer came back to a resolved or
+    snoozed conversation: its status change is in the same dispatch), only an agent who is
+    there keeps it. Each conversation is read again under its row lock."""
+    returning = {
+        e.conversation_id
+        for e in events
+        if isinstance(e, StatusChanged)
+        and e.data.get("reason") == services.CUSTOMER_WROTE
+        and e.previous in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
+    }
+    wrote = {
+        e.conversation_id for e in events if isinstance(e, MessageReceived) and not e.is_system
+    }
+    for conversation in (
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account")
+        .filter(pk__in=wrote)
+        .order_by("pk")
+    ):
+        on_inbound(conversation, returning=conversation.pk in returning)
+
+
 def on_inbound(conversation: Conversation, *, returning: bool) -> User | None:
-    """Called by ``services.receive_message`` inside its transaction."""
     if conversation.status != Conversation.Status.OPEN:
         return None
     if conversation.assignee_id is not None and (

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inbox import assignment, live, presence, services
-from inbox.access import account_group, visible_account_ids
+from inbox.access import visible_account_ids
 from inbox.models import Conversation, Team, User, validate_time_zone
 from inbox.settings_area import audit
 
@@ -80,23 +80,7 @@ def announce(user: User, *, here: bool = False) -> None:
     page load, and would flicker on every teammate's screen."""
     here = here or user.pk in presence.online_user_ids()
     status = user.availability if here else presence.OFFLINE
-    # The socket's event shape; live only (no id: a page load shows the current state).
-    payload = {
-        "id": None,
-        "type": "inbox.availability",
-        "conversation": None,
-        "account": None,
-        "data": {
-            "user": user.pk,
-            "name": user.display_name,
-            "availability": user.availability,
-            "status": status,
-        },
-        "at": timezone.now().isoformat(),
-    }
-    groups = [account_group(pk) for pk in visible_account_ids(user)]
-    messages = [(group, payload) for group in groups]
-    transaction.on_commit(lambda: live.send_to_groups(messages))
+    live.to_accounts_on_commit(visible_account_ids(user), live.availability(user, status=status))
 
 
 # --- Requeue ----------------------------------------------------------------------------------

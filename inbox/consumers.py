@@ -18,6 +18,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from inbox import assignment, engagement, presence
 from inbox.access import account_group, user_group, visible_account_ids, visible_conversations
+from inbox.live import channel_message, conversation_group
+from inbox.live import presence as presence_payload
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,6 @@ SOCKET_MAX_FRAME_CHARS = 1024
 SOCKET_REMEMBERED_CONVERSATIONS = 256
 # Closed for sending too much: the page reconnects after its back-off.
 CLOSE_TOO_MANY_MESSAGES = 4429
-
-
-def conversation_group(conversation_id: int) -> str:
-    """The sockets that have one conversation open: viewing and typing notices."""
-    return f"conversation.{conversation_id}"
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -139,19 +136,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # access check), not to everyone on the account.
         await self.channel_layer.group_send(
             conversation_group(conversation),
-            {
-                "type": "inbox.event",
-                "payloads": [
-                    {
-                        "type": "presence",
-                        "state": state,
-                        "conversation": conversation,
-                        "user": self.user.pk,
-                        "name": self.user.first_name or self.user.username,
-                        "hello": hello,
-                    }
-                ],
-            },
+            channel_message([presence_payload(conversation, self.user, state=state, hello=hello)]),
         )
 
     async def inbox_event(self, message: dict) -> None:

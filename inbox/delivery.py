@@ -146,9 +146,6 @@ def _failed_attempt(message: Message, account: PlatformAccount, exc: DeliveryErr
             data={"message": message.pk, "status": Message.Status.FAILED, "error": reason},
         )
         log.info("message %s failed: %s", message.pk, reason)
-        from inbox.reports import metrics as report_metrics
-
-        report_metrics.on_delivery_failed(message)
         return Message.Status.FAILED
     delay = backoff(message.attempts, exc.retry_after)
     Message.objects.filter(pk=message.pk).update(

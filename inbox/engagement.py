@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
@@ -67,14 +68,12 @@ def request_profiles(account: PlatformAccount, seen: list[events.ContactSeen]) -
     identity_ids = ContactIdentity.objects.filter(
         account=account, platform_user_id__in=wanted, profile_fetched_at__isnull=True
     ).values_list("pk", flat=True)
-    from inbox.tasks import fetch_contact_profile
-
     requested = 0
     for identity_id in identity_ids:
         # One fetch in flight per identity, however many messages arrive meanwhile, in
         # whichever worker process they are ingested.
         if shared_cache().add(f"parley:profile-fetch:{identity_id}", 1, 300):
-            transaction.on_commit(partial(fetch_contact_profile.delay, identity_id))
+            transaction.on_commit(partial(fetch_contact_profile_task.delay, identity_id))
             requested += 1
     return requested
 
@@ -143,11 +142,23 @@ def _queue_sender_action(conversation: Conversation, action: str) -> bool:
         or not reply_policy(conversation).allowed
     ):
         return False
-    from inbox.tasks import send_sender_action
-
     pk = conversation.pk
     transaction.on_commit(lambda: send_sender_action.delay(pk, action))
     return True
+
+
+# The tasks live beside what they run (``inbox.tasks`` imports this module); their names and
+# queues (``CELERY_TASK_ROUTES``) are those of ``inbox.tasks``.
+@shared_task(name="inbox.tasks.send_sender_action", ignore_result=True)
+def send_sender_action(conversation_id: int, action: str) -> bool:
+    """Seen / typing indicators: best effort, never retried."""
+    return perform_sender_action(conversation_id, action)
+
+
+@shared_task(name="inbox.tasks.fetch_contact_profile", acks_late=True, ignore_result=True)
+def fetch_contact_profile_task(identity_id: int) -> bool:
+    """A contact's name and picture from the platform, once, off the webhook's path."""
+    return fetch_contact_profile(identity_id)
 
 
 def perform_sender_action(conversation_id: int, action: str) -> bool:

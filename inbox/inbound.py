@@ -17,9 +17,7 @@ from django.db.models.functions import Greatest
 
 from connectors import base as events
 from connectors.models import LinkedInNotification, LinkedInPost
-from inbox import services
-from inbox.access import account_group
-from inbox.live import send_to_group
+from inbox import live, services
 from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -120,15 +118,13 @@ def show_typing(*, account: PlatformAccount, event: events.Typing) -> bool:
     Conversation.objects.filter(pk=conversation.pk).update(
         metadata={**conversation.metadata, "contact_typing_at": at}
     )
-    payload = {
-        "id": None,
-        "type": "inbox.typing",
-        "conversation": conversation.pk,
-        "account": account.pk,
-        "data": {"by": event.by.platform_user_id, "name": event.by.name or event.by.username},
-        "at": at,
-    }
-    transaction.on_commit(lambda: send_to_group(account_group(account.pk), payload))
+    payload = live.typing(
+        conversation,
+        by=event.by.platform_user_id,
+        name=event.by.name or event.by.username,
+        at=event.timestamp,
+    )
+    live.to_accounts_on_commit([account.pk], payload)
     return True
 
 

@@ -583,6 +583,23 @@ class ConversationEvent(models.Model):
         ]
 
 
+class ListenerReceipt(models.Model):
+    """One listener (``inbox.listeners``) handled one domain event: written in the listener's
+    transaction, so a redispatched event (the sweep, a retried task) is not handled twice.
+    Kept only while the sweep may still look at the event (``inbox.listeners.SWEEP_WINDOW``)."""
+
+    event = models.ForeignKey(ConversationEvent, on_delete=models.CASCADE, related_name="+")
+    # The listener's name in ``inbox.listeners.LISTENERS``.
+    listener = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "listener"], name="listener_receipt_event_listener_uniq"
+            )
+        ]
+
+
 class ConversationRead(models.Model):
     """How far one agent has read one conversation (per-agent read state in its own table, like
     Zulip's UserMessage, but one row per agent and conversation instead of per message).

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from inbox.access import user_group
-from inbox.live import send_to_group
+from inbox import live
 from inbox.models import ConversationRead, Message, User
 
 
@@ -29,8 +27,7 @@ def mark_read(*, user: User, conversation_id: int, up_to: int | None = None) -> 
         )
     elif not created:
         return read.last_read_message_id
-    payload = {"type": "inbox.read", "conversation": conversation_id, "data": {"message": up_to}}
-    transaction.on_commit(lambda: send_to_group(user_group(user.pk), payload))
+    live.to_users_on_commit([user.pk], live.read_mark(conversation_id, up_to))
     return up_to
 
 

@@ -1,7 +1,9 @@
 """Every write to the inbox goes through these functions.
 
-Side effects — live events, delivery, the chatbot, SLA timers — are scheduled with
-``transaction.on_commit`` so nothing is pushed or sent for a row that was rolled back.
+Each records what it changed as domain events (``inbox.events``) in its own transaction; the
+followers — live push, assignment, SLA timers, report metrics, the chatbot, delivery, media —
+are listeners (``inbox.listeners``) that react after commit, so nothing is pushed or sent for a
+row that was rolled back, and this module knows none of them.
 Inbound handlers are idempotent on the platform's ids: a redelivered webhook changes nothing.
 """
 
@@ -20,7 +22,7 @@ from django.utils import timezone
 from connectors import base as events
 from connectors.registry import get_connector
 from inbox import batch
-from inbox.live import publish_on_commit
+from inbox import events as domain_events
 from inbox.models import (
     Attachment,
     Contact,
@@ -50,6 +52,10 @@ _DELIVERY_ORDER = [
 ]
 
 
+# The reason on the status change of a conversation its customer brought back by writing.
+CUSTOMER_WROTE = "customer wrote"
+
+
 class ReplyRefused(Exception):
     """A platform rule or an inbox rule refuses this reply; nothing was queued."""
 
@@ -70,17 +76,8 @@ def record_event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ConversationEvent:
-    """Append to the conversation's log and push it live after commit."""
-    event = ConversationEvent.objects.create(
-        conversation=conversation,
-        account_id=conversation.account_id,
-        kind=kind,
-        actor=actor,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
-    publish_on_commit(event)
-    return event
+    """Append to the conversation's log; its listeners react after commit."""
+    return domain_events.record(conversation, kind, actor=actor, data=data, at=at)
 
 
 # --- Contacts and conversations ---------------------------------------------------------------
@@ -191,8 +188,8 @@ def receive_messages(
     account: PlatformAccount, received: Sequence[events.MessageReceived]
 ) -> list[Message]:
     """Store customers' messages to one account, in the order given (platform time): one query
-    per kind of row for the whole batch, then each conversation's upkeep (status, SLA timers,
-    assignment, live event, chatbot, report metrics) once however many of its messages came.
+    per kind of row for the whole batch, each conversation's state once however many of its
+    messages came, and the batch's events in one INSERT (their listeners see them together).
     A platform id already stored, or twice in the batch, gives the same single message.
     Returns the messages in the events' order."""
     with transaction.atomic(), batch.scope():
@@ -324,41 +321,38 @@ def _store_inbound(
             message = created[event.external_id]
             grouped.setdefault(message.conversation_id, []).append((message, event.opens_window))
     logged: list[ConversationEvent] = []
-    from inbox import assignment, sla
-    from inbox.reports import metrics as report_metrics
-
     moved = {pk: _inbound_changes(items[0][0].conversation, items) for pk, items in grouped.items()}
     batch.update_each(Conversation, moved)  # one statement for the batch's conversations
     for pk, items in grouped.items():
         conversation = items[0][0].conversation
-        # Returning: the customer writes again after it was resolved or snoozed
-        # (auto-assignment keeps its agent only if they are online).
+        # Returning: the customer writes again after it was resolved or snoozed (the
+        # assignment listener keeps its agent only if they are online).
         reopened_from = conversation.status if "status" in moved[pk] else None
         for field, value in moved[pk].items():
             setattr(conversation, field, value)
         if reopened_from:
-            record_event(
-                conversation,
-                ConversationEvent.Kind.STATUS_CHANGED,
-                data={"from": reopened_from, "to": conversation.status, "reason": "customer wrote"},
+            logged.append(
+                domain_events.entry(
+                    conversation,
+                    ConversationEvent.Kind.STATUS_CHANGED,
+                    data={
+                        "from": reopened_from,
+                        "to": conversation.status,
+                        "reason": CUSTOMER_WROTE,
+                    },
+                )
             )
         logged += [
-            ConversationEvent(
-                conversation=conversation,
-                account_id=account.pk,
-                kind=ConversationEvent.Kind.MESSAGE_RECEIVED,
+            domain_events.entry(
+                conversation,
+                ConversationEvent.Kind.MESSAGE_RECEIVED,
                 data={"message": message.pk},
-                created_at=message.created_at,
+                at=message.created_at,
             )
             for message, _ in items
         ]
-        returning = reopened_from in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
-        assignment.on_inbound(conversation, returning=returning)
-        sla.on_customer_message(conversation, at=min(m.sent_at for m, _ in items))
-        for message, _ in items:
-            report_metrics.on_inbound(message)
-    publish_on_commit(*ConversationEvent.objects.bulk_create(logged))
-    _schedule_chatbot([m.pk for m in messages])
+    # One INSERT and one dispatch for the batch's events.
+    domain_events.record_many(logged)
     return created
 
 
@@ -421,15 +415,6 @@ def _link_replies(
     batch.update_each(Message, linked)
 
 
-def _schedule_chatbot(message_ids: list[int]) -> None:
-    """The chatbot looks at every new customer message, after commit, on its own queue."""
-    if not message_ids:
-        return
-    from chatbot.tasks import answer_messages
-
-    transaction.on_commit(lambda: answer_messages.delay(message_ids))
-
-
 def _inbound_changes(
     conversation: Conversation, items: list[tuple[Message, bool]]
 ) -> dict[str, Any]:
@@ -464,7 +449,7 @@ def _inbound_changes(
 def _add_attachments(
     items: Iterable[tuple[Message, Iterable[events.IncomingAttachment]]],
 ) -> None:
-    """Attachment rows for these messages (one INSERT); their media fetched after commit."""
+    """Attachment rows for these messages (one INSERT)."""
     rows = []
     for message, attachments in items:
         message.incoming_attachments = list(attachments)
@@ -481,12 +466,8 @@ def _add_attachments(
             )
             for item in message.incoming_attachments
         ]
-    created = Attachment.objects.bulk_create(rows)
-    ids = [a.pk for a in created if a.url and a.store_media]
-    if ids:
-        from inbox.tasks import fetch_attachment_media
-
-        transaction.on_commit(lambda: [fetch_attachment_media.delay(pk) for pk in ids])
+    # Their media is fetched by a listener of the message's event (``inbox.listeners``).
+    Attachment.objects.bulk_create(rows)
 
 
 def _message_by_external_id(account: PlatformAccount, external_id: str | None) -> Message | None:
@@ -547,12 +528,6 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
         ConversationEvent.Kind.MESSAGE_SENT,
         data={"message": message.pk, "outside_parley": True},
     )
-    from inbox import sla
-
-    sla.on_agent_reply(conversation, at=event.timestamp)
-    from inbox.reports import metrics as report_metrics
-
-    report_metrics.on_outbound(message)
     return message
 
 
@@ -765,8 +740,8 @@ def enqueue_outbound(
     event_data: dict[str, Any] | None = None,
     now: datetime,
 ) -> Message:
-    """Store an outbound message whose rules were already checked, and everything that follows
-    from it: the conversation's state, the event, SLA and report upkeep, delivery on commit."""
+    """Store an outbound message whose rules were already checked, with the conversation's
+    state and the event (its listeners deliver it and keep SLA and reports up to date)."""
     message = Message.objects.create(
         conversation=conversation,
         account_id=conversation.account_id,
@@ -801,16 +776,6 @@ def enqueue_outbound(
         data={"message": message.pk, "sender_kind": sender_kind, **(event_data or {})},
         at=now,
     )
-    if sender_kind == Message.SenderKind.AGENT:
-        from inbox import sla
-
-        sla.on_agent_reply(conversation, at=now)
-    from inbox.tasks import deliver_message
-
-    transaction.on_commit(lambda: deliver_message.delay(message.pk))
-    from inbox.reports import metrics as report_metrics
-
-    report_metrics.on_outbound(message)
     return message
 
 
@@ -859,9 +824,6 @@ def assign(
             "team": conversation.team_id,
         },
     )
-    from inbox.reports import metrics as report_metrics
-
-    report_metrics.on_assign(conversation)
     return conversation
 
 
@@ -897,12 +859,6 @@ def change_status(
             "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
         },
     )
-    from inbox import sla
-
-    sla.on_status_change(conversation, previous=previous, at=timezone.now())
-    from inbox.reports import metrics as report_metrics
-
-    report_metrics.on_status_change(conversation)
     return conversation
 
 
@@ -933,9 +889,6 @@ def set_labels(*, conversation: Conversation, labels: Iterable[Label], actor: Us
         actor=actor,
         data={"added": sorted(after - before), "removed": sorted(before - after)},
     )
-    from inbox import sla
-
-    sla.on_conditions_changed(conversation)
 
 
 def set_priority(*, conversation: Conversation, priority: int, actor: User | None) -> None:
@@ -952,6 +905,3 @@ def set_priority(*, conversation: Conversation, priority: int, actor: User | Non
         actor=actor,
         data={"from": previous, "to": priority},
     )
-    from inbox import sla
-
-    sla.on_conditions_changed(conversation)

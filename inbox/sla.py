@@ -12,7 +12,8 @@ by account, priority and label; with ``business_hours_only`` only open business 
 (``inbox.business_hours``). Pending and snoozed time does not count: the clocks pause, and on
 resume every due time moves by the paused (business) time still ahead of it.
 
-The services call the ``on_*`` hooks inside their transaction; the Celery beat task
+The SLA listener (``on_events``, registered in ``inbox.listeners``) calls the ``on_*`` hooks
+after the services' transactions commit; the Celery beat task
 ``inbox.tasks.sla_check_timers`` runs ``check_timers`` every ``CHECK_INTERVAL`` seconds.
 
 Why a periodic pass rather than ETA tasks: due times move (pauses, replies, policy changes), so
@@ -22,12 +23,11 @@ task can vanish. The pass reads the facts from PostgreSQL (one indexed range sca
 ``sla_check_at``), so after any downtime — beat or workers stopped, Redis emptied — its next run
 raises everything that fell due meanwhile, flagged ``late``. Each warning and breach is an
 ``SlaRecord`` (unique per conversation, target, level and run) plus a ``ConversationEvent``
-(pushed live by ``record_event``'s publisher), so repeats and concurrent passes record it once.
+(recorded as a domain event, pushed live by its listener), so repeats and concurrent passes record it once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,14 +37,22 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from inbox import batch
+from inbox import batch, live, services
 from inbox import business_hours as bh
-from inbox.access import account_group
-from inbox.live import event_payload, send_to_groups
+from inbox import events as domain_events
+from inbox.events import (
+    DomainEvent,
+    LabelsChanged,
+    MessageReceived,
+    MessageSent,
+    PriorityChanged,
+    StatusChanged,
+)
 from inbox.models import (
     BusinessHours,
     Conversation,
     ConversationEvent,
+    Message,
     SlaPolicy,
     SlaRecord,
     SlaStatus,
@@ -212,7 +220,54 @@ def _ensure_policy(conversation: Conversation) -> SlaPolicy | None:
     return conversation.sla_policy
 
 
-# --- Hooks called by inbox.services (inside their transaction) ---------------------------------
+# --- The listener -----------------------------------------------------------------------------
+
+
+def on_events(events: list[DomainEvent]) -> None:
+    """The SLA listener: customer messages start timers, agent replies stop them, status
+    changes pause, resume or stop them, labels and priority may change the policy. Each
+    conversation is read again under its row lock (an ingest batch may be writing it)."""
+    conversations = {
+        c.pk: c
+        for c in Conversation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account", "sla_policy")
+        .filter(pk__in={e.conversation_id for e in events})
+        .order_by("pk")
+    }
+    messages = [e for e in events if isinstance(e, MessageReceived | MessageSent)]
+    sent_at = dict(
+        Message.objects.filter(pk__in=[e.message_id for e in messages]).values_list("pk", "sent_at")
+    )
+    customer_wrote: dict[int, datetime] = {}
+    for event in events:
+        if isinstance(event, MessageReceived) and not event.is_system:
+            at = sent_at.get(event.message_id)
+            if at is not None:
+                first = customer_wrote.get(event.conversation_id, at)
+                customer_wrote[event.conversation_id] = min(first, at)
+    started: set[int] = set()
+    for event in events:
+        conversation = conversations.get(event.conversation_id)
+        if conversation is None:
+            continue
+        if isinstance(event, MessageReceived):
+            # Once per conversation, from its earliest new message (the batch's way).
+            if event.conversation_id in customer_wrote and event.conversation_id not in started:
+                started.add(event.conversation_id)
+                on_customer_message(conversation, at=customer_wrote[event.conversation_id])
+        elif isinstance(event, MessageSent):
+            if event.sender_kind == Message.SenderKind.AGENT and event.message_id in sent_at:
+                on_agent_reply(conversation, at=sent_at[event.message_id])
+        elif isinstance(event, StatusChanged):
+            # A customer's return resumes the clocks from their message, above.
+            if event.data.get("reason") != services.CUSTOMER_WROTE:
+                conversation.status = event.status
+                on_status_change(conversation, previous=event.previous, at=event.at)
+        elif isinstance(event, LabelsChanged | PriorityChanged):
+            on_conditions_changed(conversation)
+
+
+# --- Hooks, called by the listener ------------------------------------------------------------
 
 
 def on_customer_message(conversation: Conversation, *, at: datetime) -> None:
@@ -421,12 +476,11 @@ def _raise_due(
                 created_at=now,
             )
         )
-    ConversationEvent.objects.bulk_create(events)
+    domain_events.record_many(events)
     for record, event in zip(fresh, events, strict=True):
         record.event = event
         totals["warnings" if record.level == SlaRecord.Level.WARNING else "breaches"] += 1
     batch.update_each(SlaRecord, {r.pk: {"event_id": r.event.pk} for r in fresh})
-    _publish_many_on_commit(events)
     escalate = []
     for record in fresh:
         conversation = conversations[record.conversation_id]
@@ -436,31 +490,8 @@ def _raise_due(
     return escalate
 
 
-def _publish_many_on_commit(events: list[ConversationEvent]) -> None:
-    """After commit, hand the pass's events to ``inbox.tasks.sla_publish_events`` (queue
-    ``sla``): the pass is not held up by a thousand ``group_send`` calls (≈ 1 ms each), and the
-    events are in PostgreSQL already, so a lost push is caught up by clients over HTTP."""
-    for event in events:
-        json.dumps(event_payload(event))  # fail where a bad event is made, not in the socket
-    ids = [event.pk for event in events]
-    if ids:
-        from inbox.tasks import sla_publish_events
-
-        transaction.on_commit(lambda: sla_publish_events.delay(ids))
-
-
-def publish_events(event_ids: list[int]) -> int:
-    """Push these events to their accounts' groups, in one event loop."""
-    events = ConversationEvent.objects.filter(pk__in=event_ids).order_by("pk")
-    messages = [(account_group(e.account_id), event_payload(e)) for e in events]
-    send_to_groups(messages)
-    return len(messages)
-
-
 def _escalate(conversation: Conversation, policy: SlaPolicy) -> None:
     """What the policy says to do on a breach: raise the priority, reassign, tell managers."""
-    from inbox import services
-
     if (
         policy.escalate_to_priority is not None
         and conversation.priority < policy.escalate_to_priority
@@ -494,14 +525,6 @@ def managers_for(conversation: Conversation) -> list[User]:
 
 def notify_managers(conversation: Conversation, policy: SlaPolicy) -> list[int]:
     """A personal live event (``inbox.sla_escalation``) to each manager's socket, after commit."""
-    from inbox.access import user_group
-
-    payload = {
-        "type": "inbox.sla_escalation",
-        "conversation": conversation.pk,
-        "account": conversation.account_id,
-        "data": {"policy": policy.pk, "policy_name": policy.name},
-    }
     ids = [user.pk for user in managers_for(conversation)]
-    transaction.on_commit(lambda: send_to_groups([(user_group(pk), payload) for pk in ids]))
+    live.to_users_on_commit(ids, live.sla_escalation(conversation, policy))
     return ids

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from inbox import availability, delivery, ingest, media, services, triggers
-from inbox.models import Message, WebhookEvent
+from inbox import (
+    assignment,
+    availability,
+    delivery,
+    ingest,
+    media,
+    polling,
+    services,
+    sla,
+    triggers,
+)
+from inbox.events import DomainEvent, MessageReceived, MessageSent
+from inbox.models import Attachment, Message, WebhookEvent
+from inbox.reports import metrics, rollups
 from parley import scheduler
 
 
@@ -18,18 +31,6 @@ def process_webhooks() -> int:
     """The ingest pass: every archived webhook waiting, in batches (``inbox.ingest``)."""
     triggers.started(process_webhooks)
     return ingest.process_waiting()
-
-
-@shared_task(ignore_result=True)
-def refresh_report_metrics() -> int:
-    """The report metrics' refresh pass (conversations marked stale by the services)."""
-    from inbox.reports import metrics
-
-    triggers.started(refresh_report_metrics)
-    done = metrics.refresh_stale()
-    if done == metrics.REFRESH_PASS_SIZE:
-        triggers.request(refresh_report_metrics)  # more are waiting
-    return done
 
 
 @shared_task(acks_late=True)
@@ -45,6 +46,32 @@ def deliver_message(message_id: int) -> str | None:
         # Retries are short (minutes at most); longer waits are picked up by the sweep.
         deliver_message.apply_async((message_id,), eta=due)
     return status
+
+
+def deliver_queued(events: list[DomainEvent]) -> None:
+    """The delivery listener (``inbox.listeners``): a reply queued in Parley is sent once it
+    is committed (``requeue_stalled_work`` finds one whose task was lost)."""
+    ids = [e.message_id for e in events if isinstance(e, MessageSent) and not e.outside_parley]
+    if ids:
+        transaction.on_commit(lambda: [deliver_message.delay(pk) for pk in ids])
+
+
+def fetch_new_media(events: list[DomainEvent]) -> None:
+    """The media listener: attachments of new messages from the platform (a customer's, or one
+    sent from the platform's own tools) are copied into storage, each in its own task."""
+    messages = [
+        e.message_id
+        for e in events
+        if (isinstance(e, MessageReceived) and not e.is_system)
+        or (isinstance(e, MessageSent) and e.outside_parley)
+    ]
+    ids = list(
+        Attachment.objects.filter(message_id__in=messages, store_media=True, file="")
+        .exclude(url="")
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        transaction.on_commit(lambda: [fetch_attachment_media.delay(pk) for pk in ids])
 
 
 @shared_task(acks_late=True)
@@ -80,16 +107,12 @@ def reopen_snoozed_conversations() -> int:
 
 @shared_task
 def poll_accounts(account_id: int | None = None) -> dict[int, str]:
-    from inbox.polling import poll_accounts as run
-
-    return run(account_id=account_id)
+    return polling.poll_accounts(account_id=account_id)
 
 
 @shared_task
 def fill_assignment_queues() -> int:
     """Hand out queued conversations of auto-assigning teams as agents free up or come online."""
-    from inbox import assignment
-
     return assignment.fill_all_queues()
 
 
@@ -99,44 +122,16 @@ def requeue_from_absent_agents() -> int:
     return availability.requeue_from_absent_agents()
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def fetch_contact_profile(identity_id: int) -> bool:
-    """A contact's name and picture from the platform, once, off the webhook's path."""
-    from inbox import engagement
-
-    return engagement.fetch_contact_profile(identity_id)
-
-
-@shared_task(ignore_result=True)
-def send_sender_action(conversation_id: int, action: str) -> bool:
-    """Seen / typing indicators: best effort, never retried."""
-    from inbox import engagement
-
-    return engagement.perform_sender_action(conversation_id, action)
-
-
 @shared_task
 def sla_check_timers() -> dict[str, int]:
     """The SLA pass (queue ``sla``): raise the warnings and breaches that fell due, including
     everything missed while beat or the workers were down (see inbox/sla.py for why a pass)."""
-    from inbox import sla
-
     return sla.check_timers()
-
-
-@shared_task
-def sla_publish_events(event_ids: list[int]) -> int:
-    """Live pushes of the warnings and breaches a pass recorded (queue ``sla``)."""
-    from inbox import sla
-
-    return sla.publish_events(event_ids)
 
 
 @shared_task
 def reports_sync_sla() -> int:
     """Report metrics take in SLA breaches recorded since their conversation last changed."""
-    from inbox.reports import metrics
-
     return metrics.sync_sla_breaches()
 
 
@@ -144,6 +139,4 @@ def reports_sync_sla() -> int:
 def reports_update_rollups() -> int:
     """Daily report rollups take in the days completed and the openings rewritten since the
     last pass (inbox.reports.rollups.update)."""
-    from inbox.reports import rollups
-
     return rollups.update()

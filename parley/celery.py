@@ -36,7 +36,7 @@ def _check_connections(task=None, **kwargs) -> None:
 PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "reports-sync-sla": ("inbox.tasks.reports_sync_sla", 60.0),
     # Kicked after each write; this catches a kick whose task was lost.
-    "reports-refresh-metrics": ("inbox.tasks.refresh_report_metrics", 30.0),
+    "reports-refresh-metrics": ("inbox.reports.metrics.refresh_report_metrics", 30.0),
     "reports-update-rollups": ("inbox.tasks.reports_update_rollups", 60.0),
     "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
@@ -47,6 +47,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     # SLA warnings and breaches: a pass over due rows rather than ETA tasks (why: inbox/sla.py);
     # a pass also catches up on everything that fell due while beat was down.
     "sla-check-timers": ("inbox.tasks.sla_check_timers", 15.0),
+    # Domain events a durable listener has no receipt for (a lost dispatch) are dispatched again.
+    "listener-sweep": ("inbox.listeners.sweep_unhandled_events", 30.0),
     # Customer messages whose chatbot task was lost (Redis restarted) get it again.
     "chatbot-sweep": ("chatbot.tasks.sweep_unanswered", 60.0),
     # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).

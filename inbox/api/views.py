@@ -19,6 +19,7 @@ from inbox.api.serializers import (
     NoteSerializer,
     ReplyInputSerializer,
 )
+from inbox.events import from_row
 from inbox.live import event_payload
 from inbox.models import ContactIdentity, ConversationEvent, Message
 from inbox.selectors import MAX_QUERY, BadFilter, parse_status, search_q
@@ -181,7 +182,7 @@ class EventList(APIView):
             return Response({"latest": newest or 0})
         after = _int(request.query_params.get("after", "0"), "after")
         events = visible.filter(pk__gt=after).order_by("id")[:500]
-        return Response({"results": [event_payload(e) for e in events]})
+        return Response({"results": [event_payload(from_row(e)) for e in events]})
 
 
 def _int(value: str, name: str) -> int:

@@ -16,9 +16,9 @@ conversation-hour). The definitions are in ``docs/metrics.md``; in short:
   answer does not stop the clock for the human one).
 - **resolution**: opening → resolution. Both wall-clock and in business hours.
 
-How it stays correct: every hook (`on_inbound`, `on_outbound`, `on_status_change`,
-`on_assign`, `on_delivery_failed`) asks for :func:`refresh` of the conversation after the
-write commits (task ``inbox.tasks.refresh_report_metrics``), which recomputes its latest
+How it stays correct: its listener (`on_events`, registered in `inbox.listeners` for messages
+received, sent and failed, status changes and assignments) asks for :func:`refresh` of the
+conversation after the write commits (task ``refresh_report_metrics`` below), which recomputes its latest
 opening (and any opening begun since) from its messages and status events. That is idempotent
 and order-independent: a retried webhook, an out-of-order delivery or a send that fails later
 all give the same rows. It costs a read of the latest opening's messages — a handful of rows —
@@ -33,13 +33,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from inbox import batch
+from inbox import batch, triggers
 from inbox.business_hours import Schedule, business_seconds_between, schedule_from_model
+from inbox.events import DomainEvent, MessageReceived, MessageSent
 from inbox.models import (
     Conversation,
     ConversationEvent,
@@ -49,6 +51,7 @@ from inbox.models import (
     VolumeHour,
 )
 from inbox.reports import sla
+from inbox.sla import hours_for
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +195,6 @@ def schedule_for(conversation: Conversation) -> Schedule | None:
     """The business hours that apply to a conversation — its team's, else its account's, else
     the default (the same choice the SLA timers make) — as a ``business_hours.Schedule``;
     None means around the clock, so business time then equals wall-clock time."""
-    from inbox.sla import hours_for  # imported here: inbox.sla imports the services' world
-
     return schedule_from_model(hours_for(conversation))
 
 
@@ -497,10 +498,18 @@ def _mark_stale(requests: list[tuple[int, datetime]]) -> None:
 
 def kick() -> None:
     """Have the refresh pass run soon, once for every write of the coming seconds."""
-    from inbox import triggers
-    from inbox.tasks import refresh_report_metrics
-
     triggers.request(refresh_report_metrics, delay=REFRESH_DELAY_SECONDS)
+
+
+# Beside what it runs: it is kicked from here (``inbox.tasks`` imports this module).
+@shared_task(ignore_result=True)
+def refresh_report_metrics() -> int:
+    """The report metrics' refresh pass (conversations marked stale by their listener)."""
+    triggers.started(refresh_report_metrics)
+    done = refresh_stale()
+    if done == REFRESH_PASS_SIZE:
+        triggers.request(refresh_report_metrics)  # more are waiting
+    return done
 
 
 def refresh_stale(limit: int = REFRESH_PASS_SIZE) -> int:
@@ -558,25 +567,24 @@ def _refresh_chunk(conversation_ids: list[int]) -> int:
         return len(conversations)
 
 
-def on_inbound(message: Message) -> None:
-    refresh_later(message.conversation_id, since=message.sent_at)
-
-
-def on_outbound(message: Message) -> None:
-    refresh_later(message.conversation_id, since=message.sent_at)
-
-
-def on_delivery_failed(message: Message) -> None:
-    """A reply that failed for good was never an answer: it leaves the metrics."""
-    refresh_later(message.conversation_id)
-
-
-def on_status_change(conversation: Conversation) -> None:
-    refresh_later(conversation.pk)
-
-
-def on_assign(conversation: Conversation) -> None:
-    refresh_later(conversation.pk)
+def on_events(events: list[DomainEvent]) -> None:
+    """The report-metrics listener: the conversations these events changed are marked to be
+    recomputed (one UPDATE for the dispatch), from the platform time of a message that
+    changed them, else now; a failed reply leaves the metrics, it was never an answer."""
+    messages = [
+        e.message_id
+        for e in events
+        if isinstance(e, MessageSent) or (isinstance(e, MessageReceived) and not e.is_system)
+    ]
+    sent_at = dict(Message.objects.filter(pk__in=messages).values_list("pk", "sent_at"))
+    with batch.scope():
+        for event in events:
+            if isinstance(event, MessageReceived) and event.is_system:
+                continue
+            since = None
+            if isinstance(event, MessageReceived | MessageSent):
+                since = sent_at.get(event.message_id)
+            refresh_later(event.conversation_id, since=since)
 
 
 def rebuild(conversation_id: int) -> list[ConversationMetric]:

@@ -17,8 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from inbox.access import user_group
-from inbox.live import send_to_group
+from inbox import live
 from inbox.models import PlatformAccount, Team, User
 from inbox.settings_area import audit
 
@@ -31,14 +30,7 @@ class PeopleError(Exception):
 
 def close_sockets_on_commit(user_ids: Iterable[int], reason: str) -> None:
     """Close the users' open sockets once the change is committed (so a reconnect sees it)."""
-    ids = sorted(set(user_ids))
-
-    def close() -> None:
-        for user_id in ids:
-            send_to_group(user_group(user_id), {"reason": reason}, handler="inbox.disconnect")
-
-    if ids:
-        transaction.on_commit(close)
+    live.disconnect_users_on_commit(sorted(set(user_ids)), reason)
 
 
 def end_sessions(user: User) -> int:

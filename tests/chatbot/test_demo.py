@@ -12,7 +12,7 @@ from inbox.management.commands.run_demo import seed_demo
 from inbox.models import PlatformAccount, SlaPolicy
 
 
-def test_demo_seeds_a_bot_and_an_sla_policy_once(db):
+def test_demo_seeds_a_bot_and_an_sla_policy_once(db, django_capture_on_commit_callbacks):
     seed_demo()
     seed_demo()
     shop = PlatformAccount.objects.get(external_id="demo-shop")
@@ -20,16 +20,20 @@ def test_demo_seeds_a_bot_and_an_sla_policy_once(db):
     assert FaqEntry.objects.count() == 2 and Rule.objects.count() == 1
     assert SlaPolicy.objects.count() == 1
 
-    message = services.receive_message(
-        account=shop,
-        event=MessageReceived(
-            platform="sandbox",
-            account_external_id=shop.external_id,
-            timestamp=timezone.now(),
-            external_id="demo-1",
-            sender=Person(platform_user_id="visitor", name="Visitor"),
-            text="what is your return policy",
-        ),
-    )
+    with django_capture_on_commit_callbacks() as listeners:
+        message = services.receive_message(
+            account=shop,
+            event=MessageReceived(
+                platform="sandbox",
+                account_external_id=shop.external_id,
+                timestamp=timezone.now(),
+                external_id="demo-1",
+                sender=Person(platform_user_id="visitor", name="Visitor"),
+                text="what is your return policy",
+            ),
+        )
     assert engine.answer(message.pk) == "faq"
+    for callback in listeners:  # the SLA listener, after the bot has answered
+        callback()
+    message.conversation.refresh_from_db()
     assert message.conversation.sla_policy is not None

@@ -15,9 +15,9 @@ from connectors import http
 from connectors.base import DeliveryError
 from connectors.linkedin.connector import classify as linkedin_rules
 from connectors.meta.errors import classify as meta_rules
+from connectors.oauth import classify as oauth_rules
 from connectors.x.client import classify as x_rules
 from connectors.x.client import refresh_refused as x_refresh_rules
-from inbox.settings_area.oauth import _classify as oauth_rules
 from tests.fakes.server import Reply
 
 FIXTURES = Path(__file__).resolve().parent

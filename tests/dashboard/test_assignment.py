@@ -10,6 +10,7 @@ from connectors.base import MessageReceived, Person
 from inbox import assignment, presence, services
 from inbox.models import AgentPresence, Conversation
 from tests.factories import UserFactory
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,9 @@ def inbound(account, sender: str, message_id: str) -> Conversation:
         sender=Person(platform_user_id=sender, name=sender.title()),
         text="hello",
     )
-    return services.receive_message(account=account, event=event).conversation
+    with committed():  # assignment is a listener: it runs after commit
+        message = services.receive_message(account=account, event=event)
+    return Conversation.objects.get(pk=message.conversation_id)
 
 
 @pytest.fixture

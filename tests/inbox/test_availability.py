@@ -18,6 +18,7 @@ from inbox import assignment, availability, presence, services
 from inbox.models import AgentPresence, AuditLog, Conversation, User
 from parley.celery import PERIODIC_TASKS
 from tests.factories import ConversationFactory
+from tests.helpers import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def inbound(account, sender: str, message_id: str) -> Conversation:
         sender=Person(platform_user_id=sender, name=sender.title()),
         text="hello",
     )
-    return services.receive_message(account=account, event=event).conversation
+    with committed():  # assignment is a listener: it runs after commit
+        message = services.receive_message(account=account, event=event)
+    return Conversation.objects.get(pk=message.conversation_id)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.base import MessageEchoed, MessageReceived, Person
-from inbox import services, sla
+from inbox import live, services, sla
 from inbox.models import (
     BusinessHours,
     Conversation,
@@ -20,6 +20,9 @@ from inbox.models import (
 )
 from parley.celery import PERIODIC_TASKS
 from tests.factories import UserFactory
+
+# The timers are kept by the SLA listener after each write commits: these tests commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 MIN = timedelta(minutes=1)
@@ -277,7 +280,7 @@ def test_breach_escalates_priority_reassigns_and_notifies_managers(
         reassign_to=agent,
     )
     sent = []
-    monkeypatch.setattr(sla, "send_to_groups", lambda messages, *handler: sent.extend(messages))
+    monkeypatch.setattr(live, "send_to_groups", lambda messages, *handler: sent.extend(messages))
     # Only what goes to people: the live events of the breach go to the account's group.
     sent_to_people = lambda: [m for m in sent if m[0].startswith("user.")]  # noqa: E731
     conversation = inbound(account, T0).conversation
@@ -336,6 +339,9 @@ def test_the_pass_is_a_periodic_task_on_the_sla_queue(account, policy, settings,
     assert sla_check_timers.delay().get()["breaches"] == 1
 
 
+# Not a committing test: those run last, after a browser test has left an event loop in this
+# thread, where the channel layer cannot be driven synchronously.
+@pytest.mark.django_db
 def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
     account, policy, clock, django_capture_on_commit_callbacks
 ):
@@ -344,8 +350,9 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
+    with django_capture_on_commit_callbacks(execute=True):  # the SLA listener starts the timer
+        conversation = inbound(account, T0).conversation  # (its own events are pushed here)
     async_to_sync(layer.group_add)(f"account.{account.pk}", channel)
-    conversation = inbound(account, T0).conversation
     with django_capture_on_commit_callbacks(execute=True):
         sla.check_timers(now=T0 + 61 * MIN)
     # Both events of the pass in one channel-layer message, in order.

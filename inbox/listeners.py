@@ -1,0 +1,210 @@
+"""Who reacts to what happened in the inbox: the one table of listeners (event type →
+listeners), and their dispatch.
+
+Services record domain events (``inbox.events``) and know nothing of who follows them. After
+the recording transaction commits:
+
+- the live push runs at once in the committing process (the socket is only a notification
+  path: a push that is lost is caught up by clients over HTTP from the event ids);
+- the durable listeners run in a Celery task (``dispatch_events``; eager in the embedded
+  default and in unit tests), each in its own transaction with a ``ListenerReceipt`` per event,
+  so an event a listener already handled is skipped the second time;
+- Redis keeps nothing on disk, so ``sweep_unhandled_events`` (periodic, ``parley/celery.py``)
+  dispatches again the recent events that lack a receipt of one of their listeners.
+
+A rolled-back change has no event row and no callback: nothing reacts to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from chatbot.tasks import answer_new_messages
+from inbox import assignment, live, sla
+from inbox.events import (
+    Assigned,
+    DomainEvent,
+    LabelsChanged,
+    MessageFailed,
+    MessageReceived,
+    MessageSent,
+    PriorityChanged,
+    StatusChanged,
+    from_row,
+)
+from inbox.models import ConversationEvent, ListenerReceipt
+from inbox.reports import metrics as report_metrics
+from inbox.tasks import deliver_queued, fetch_new_media
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listener:
+    # Its receipts' name: never rename one that has receipts in flight.
+    name: str
+    # Called with the events of one dispatch that it listens to, in id order.
+    handle: Callable[[list[DomainEvent]], None]
+    # False: run in the committing process without a receipt (nothing to lose but a push).
+    durable: bool = True
+
+
+LIVE_PUSH = Listener("live_push", live.publish_events, durable=False)
+ASSIGNMENT = Listener("assignment", assignment.on_events)
+SLA = Listener("sla", sla.on_events)
+REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
+CHATBOT = Listener("chatbot", answer_new_messages)
+DELIVERY = Listener("delivery", deliver_queued)
+MEDIA = Listener("media", fetch_new_media)
+
+# Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
+# MessageUpdated, every event is a DomainEvent). Next: automation, notifications, webhooks.
+LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
+    DomainEvent: (LIVE_PUSH,),
+    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA),
+    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
+    MessageFailed: (REPORT_METRICS,),
+    # The assignment listener reads "a resolved conversation's customer came back" from here.
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
+    Assigned: (REPORT_METRICS,),
+    LabelsChanged: (SLA,),
+    PriorityChanged: (SLA,),
+}
+
+# The order listeners run in for one dispatch: someone waits for the bot's answer and for a
+# reply to leave, so those tasks are enqueued first (they read nothing the others write).
+ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
+
+
+def listeners_for(event: DomainEvent) -> list[Listener]:
+    found = {
+        listener
+        for cls in type(event).__mro__
+        for listener in LISTENERS.get(cls, ())  # type: ignore[arg-type]
+    }
+    return [listener for listener in ORDER if listener in found]
+
+
+def _durable(event: DomainEvent) -> bool:
+    return any(listener.durable for listener in listeners_for(event))
+
+
+# --- Dispatch ---------------------------------------------------------------------------------
+
+
+def dispatch_on_commit(rows: list[ConversationEvent]) -> None:
+    """``inbox.events``' dispatcher: after commit, the live push now and the durable listeners
+    in one task, once for all of the transaction's rows given together."""
+    events = [from_row(row) for row in rows]
+    transaction.on_commit(lambda: _after_commit(events))
+
+
+def _after_commit(events: list[DomainEvent]) -> None:
+    for listener in ORDER:
+        if not listener.durable:
+            _run(listener, [e for e in events if listener in listeners_for(e)])
+    durable = [e.id for e in events if _durable(e)]
+    if durable:
+        dispatch_events.delay(durable)
+
+
+def _run(listener: Listener, events: list[DomainEvent]) -> None:
+    if not events:
+        return
+    try:
+        listener.handle(events)
+    except Exception:  # noqa: BLE001 - one listener's failure must not stop the others
+        log.exception("listener %s failed on events %s", listener.name, [e.id for e in events])
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_events(event_ids: list[int]) -> dict[str, int]:
+    """Hand these events to their durable listeners (a retry or a sweep re-runs it safely)."""
+    rows = ConversationEvent.objects.filter(pk__in=event_ids).order_by("pk")
+    return handle([from_row(row) for row in rows])
+
+
+def handle(events: Iterable[DomainEvent]) -> dict[str, int]:
+    """Each durable listener, in order, with the events it has not handled yet; returns how
+    many each handled. A listener's work and its receipts commit together; one that fails is
+    rolled back alone and left to the sweep."""
+    events = list(events)
+    handled: dict[str, int] = {}
+    for listener in ORDER:
+        if not listener.durable:
+            continue
+        mine = [e for e in events if listener in listeners_for(e)]
+        if not mine:
+            continue
+        try:
+            with transaction.atomic():
+                done = set(
+                    ListenerReceipt.objects.filter(
+                        listener=listener.name, event_id__in=[e.id for e in mine]
+                    ).values_list("event_id", flat=True)
+                )
+                todo = [e for e in mine if e.id not in done]
+                if not todo:
+                    continue
+                # Receipts first: a concurrent dispatch of the same events waits on them and
+                # then fails, rolled back, instead of doing the work twice.
+                ListenerReceipt.objects.bulk_create(
+                    ListenerReceipt(event_id=e.id, listener=listener.name) for e in todo
+                )
+                listener.handle(todo)
+                handled[listener.name] = len(todo)
+        except Exception:  # noqa: BLE001 - the others still run; the sweep retries this one
+            log.exception("listener %s failed on events %s", listener.name, [e.id for e in mine])
+    return handled
+
+
+# --- The sweep --------------------------------------------------------------------------------
+
+# Events younger than the grace are left to their own dispatch; older than the window, to no
+# one (their receipts are pruned). The scan is bounded to the newest SWEEP_SCAN events.
+SWEEP_GRACE = timedelta(seconds=30)
+SWEEP_WINDOW = timedelta(minutes=10)
+SWEEP_SCAN = 5000
+
+
+@shared_task(ignore_result=True)
+def sweep_unhandled_events() -> int:
+    """Events of the last minutes that a durable listener has no receipt for are dispatched
+    again (their task was lost with Redis, or a listener failed); returns how many."""
+    now = timezone.now()
+    newest = list(
+        ConversationEvent.objects.order_by("-pk").values_list("pk", flat=True)[:SWEEP_SCAN]
+    )
+    if not newest:
+        return 0
+    recent = list(
+        ConversationEvent.objects.filter(
+            pk__gte=newest[-1], created_at__gte=now - SWEEP_WINDOW
+        ).order_by("pk")
+    )
+    rows = [row for row in recent if row.created_at <= now - SWEEP_GRACE]
+    receipts: dict[int, set[str]] = {}
+    for event_id, name in ListenerReceipt.objects.filter(
+        event_id__in=[row.pk for row in rows]
+    ).values_list("event_id", "listener"):
+        receipts.setdefault(event_id, set()).add(name)
+    missed = [
+        event.id
+        for event in map(from_row, rows)
+        if {listener.name for listener in listeners_for(event) if listener.durable}
+        - receipts.get(event.id, set())
+    ]
+    if missed:
+        dispatch_events.delay(missed)
+        log.info("listener sweep dispatched %d event(s) again", len(missed))
+    # Receipts of events the sweep no longer looks at are of no further use.
+    oldest = recent[0].pk if recent else newest[0] + 1
+    ListenerReceipt.objects.filter(event_id__lt=oldest).delete()
+    return len(missed)
