@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from connectors.registry import get_connector
+from inbox.delivery import resume_account
 from inbox.models import PlatformAccount, Team, User
 
 
@@ -78,8 +79,6 @@ def connect_account(
         team, _ = Team.objects.get_or_create(name=team_name)
         team.accounts.add(account)
     if credentials and not created:
-        from inbox.delivery import resume_account
-
         transaction.on_commit(lambda: resume_account(account))
     return account, created
 

@@ -25,10 +25,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from chatbot import engine as chatbot
 from inbox import (
     assignment,
     composer,
     engagement,
+    media,
     preferences,
     reading,
     saved_replies,
@@ -470,8 +472,6 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
         services.set_priority(conversation=conversation, priority=int(raw), actor=user)
     elif action == "bot":
         # Give the conversation back to the chatbot, or take it from the bot (chatbot/).
-        from chatbot import engine as chatbot
-
         if data.get("enabled") == "1":
             chatbot.give_back(conversation, actor=user)
         elif data.get("enabled") == "0":
@@ -508,8 +508,6 @@ def attachment_media(request: HttpRequest, pk: int) -> HttpResponse:
             filename=attachment.name or attachment.file.name.rsplit("/", 1)[-1],
         )
     elif attachment.url:
-        from inbox import media
-
         try:
             content, content_type = media.download(attachment.url)
         except Exception as error:  # noqa: BLE001 - an expired link is a 404 for the agent
@@ -536,8 +534,6 @@ def contact_avatar(request: HttpRequest, pk: int) -> HttpResponse:
     contact = Contact.objects.filter(pk=pk).exclude(avatar_url="").first()
     if contact is None:
         raise Http404("No avatar")
-    from inbox import media
-
     try:
         content, content_type = media.download(contact.avatar_url)
     except Exception as error:  # noqa: BLE001 - an expired avatar link shows initials instead
