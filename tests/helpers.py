@@ -9,7 +9,12 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.utils import timezone
+
+from connectors.base import MessageReceived, Person
 from connectors.sandbox.connector import SIGNATURE_HEADER, sign
+from inbox import presence, services
+from inbox.models import Conversation
 
 
 def sandbox_body(
@@ -66,6 +71,28 @@ def committed():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def customer_writes(account, sender: str, message_id: str):
+    """A customer's message through the inbound service, committed (assignment and the other
+    listeners run after commit); the conversation it landed in, read afresh."""
+    event = MessageReceived(
+        platform="sandbox",
+        account_external_id=account.external_id,
+        timestamp=timezone.now(),
+        external_id=message_id,
+        sender=Person(platform_user_id=sender, name=sender.title()),
+        text="hello",
+    )
+    with committed():
+        message = services.receive_message(account=account, event=event)
+    return Conversation.objects.get(pk=message.conversation_id)
+
+
+def online(*users) -> None:
+    """Each user has the dashboard open (a socket connected)."""
+    for user in users:
+        presence.connected(user)
 
 
 def run_async(coroutine: Coroutine) -> Any:

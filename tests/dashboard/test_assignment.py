@@ -6,27 +6,12 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from connectors.base import MessageReceived, Person
 from inbox import assignment, presence, services
-from inbox.models import AgentPresence, Conversation
+from inbox.models import AgentPresence
 from tests.factories import UserFactory
-from tests.helpers import committed
+from tests.helpers import customer_writes, online
 
 pytestmark = pytest.mark.django_db
-
-
-def inbound(account, sender: str, message_id: str) -> Conversation:
-    event = MessageReceived(
-        platform="sandbox",
-        account_external_id=account.external_id,
-        timestamp=timezone.now(),
-        external_id=message_id,
-        sender=Person(platform_user_id=sender, name=sender.title()),
-        text="hello",
-    )
-    with committed():  # assignment is a listener: it runs after commit
-        message = services.receive_message(account=account, event=event)
-    return Conversation.objects.get(pk=message.conversation_id)
 
 
 @pytest.fixture
@@ -37,26 +22,21 @@ def auto_team(team):
     return team
 
 
-def online(*users):
-    for user in users:
-        presence.connected(user)
-
-
 def test_nothing_happens_without_auto_assignment(account, agent):
     online(agent)
-    assert inbound(account, "c1", "m1").assignee is None
+    assert customer_writes(account, "c1", "m1").assignee is None
 
 
 def test_round_robin_among_online_members(account, auto_team, agent, teammate, outsider):
     auto_team.members.add(UserFactory(username="offline-olga"))
     online(agent, teammate, outsider)  # the outsider is online but not in the team
-    assignees = [inbound(account, f"c{i}", f"m{i}").assignee for i in range(4)]
+    assignees = [customer_writes(account, f"c{i}", f"m{i}").assignee for i in range(4)]
     assert assignees == [agent, teammate, agent, teammate]
 
 
 def test_cap_then_queue_then_handed_out_as_capacity_frees(account, auto_team, agent):
     online(agent)
-    first, second, third = (inbound(account, f"c{i}", f"m{i}") for i in range(3))
+    first, second, third = (customer_writes(account, f"c{i}", f"m{i}") for i in range(3))
     assert first.assignee == agent and second.assignee == agent
     third.refresh_from_db()
     assert third.assignee is None and third.team == auto_team  # waiting in the queue
@@ -69,7 +49,7 @@ def test_cap_then_queue_then_handed_out_as_capacity_frees(account, auto_team, ag
 
 
 def test_agent_coming_online_takes_from_the_queue(account, auto_team, agent):
-    queued = inbound(account, "c1", "m1")
+    queued = customer_writes(account, "c1", "m1")
     assert queued.assignee is None
     online(agent)
     assert assignment.fill_all_queues() == 1
@@ -81,15 +61,15 @@ def test_returning_conversation_keeps_its_agent_only_while_online(
     account, auto_team, agent, teammate
 ):
     online(agent, teammate)
-    conversation = inbound(account, "c1", "m1")
+    conversation = customer_writes(account, "c1", "m1")
     owner = conversation.assignee
     services.change_status(conversation=conversation, status="resolved", actor=owner)
-    assert inbound(account, "c1", "m2").assignee == owner
+    assert customer_writes(account, "c1", "m2").assignee == owner
 
     conversation.refresh_from_db()
     services.change_status(conversation=conversation, status="resolved", actor=owner)
     AgentPresence.objects.filter(user=owner).update(connections=0)
-    came_back = inbound(account, "c1", "m3")
+    came_back = customer_writes(account, "c1", "m3")
     assert came_back.assignee not in (None, owner)
 
 
@@ -98,4 +78,4 @@ def test_stale_heartbeat_is_offline(account, auto_team, agent):
     AgentPresence.objects.filter(user=agent).update(
         last_seen_at=timezone.now() - presence.ONLINE_WINDOW * 2
     )
-    assert inbound(account, "c1", "m1").assignee is None
+    assert customer_writes(account, "c1", "m1").assignee is None

@@ -13,12 +13,11 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from connectors.base import MessageReceived, Person
 from inbox import assignment, availability, presence, services
 from inbox.models import AgentPresence, AuditLog, Conversation, User
 from parley.celery import PERIODIC_TASKS
 from tests.factories import ConversationFactory
-from tests.helpers import committed
+from tests.helpers import customer_writes, online
 
 pytestmark = pytest.mark.django_db
 
@@ -27,31 +26,12 @@ AWAY = User.Availability.AWAY
 ONLINE = User.Availability.ONLINE
 
 
-def inbound(account, sender: str, message_id: str) -> Conversation:
-    event = MessageReceived(
-        platform="sandbox",
-        account_external_id=account.external_id,
-        timestamp=timezone.now(),
-        external_id=message_id,
-        sender=Person(platform_user_id=sender, name=sender.title()),
-        text="hello",
-    )
-    with committed():  # assignment is a listener: it runs after commit
-        message = services.receive_message(account=account, event=event)
-    return Conversation.objects.get(pk=message.conversation_id)
-
-
 @pytest.fixture
 def auto_team(team):
     team.auto_assign = True
     team.max_open_per_agent = 5
     team.save()
     return team
-
-
-def online(*users):
-    for user in users:
-        presence.connected(user)
 
 
 def went_offline(user, minutes_ago: int) -> None:
@@ -132,16 +112,16 @@ def test_teammates_see_offline_or_the_chosen_availability(agent, teammate, outsi
 def test_auto_assignment_skips_busy_and_away_agents(account, auto_team, agent, teammate):
     online(agent, teammate)
     chose(agent, BUSY)
-    assert [inbound(account, f"c{i}", f"m{i}").assignee for i in range(3)] == [teammate] * 3
+    assert [customer_writes(account, f"c{i}", f"m{i}").assignee for i in range(3)] == [teammate] * 3
     chose(teammate, AWAY)
-    waiting = inbound(account, "c9", "m9")
+    waiting = customer_writes(account, "c9", "m9")
     assert waiting.assignee is None and list(assignment.queued(auto_team)) == [waiting]
 
 
 def test_coming_back_online_takes_from_the_queue(account, auto_team, agent):
     online(agent)
     chose(agent, AWAY)
-    waiting = inbound(account, "c1", "m1")
+    waiting = customer_writes(account, "c1", "m1")
     assert waiting.assignee is None
     availability.set_availability(user=agent, availability=ONLINE)
     waiting.refresh_from_db()
@@ -152,8 +132,8 @@ def test_a_returning_customer_stays_with_a_busy_agent_not_an_away_one(
     account, auto_team, agent, teammate
 ):
     online(agent, teammate)
-    first = inbound(account, "c1", "m1")
-    second = inbound(account, "c2", "m2")
+    first = customer_writes(account, "c1", "m1")
+    second = customer_writes(account, "c2", "m2")
     assert (first.assignee, second.assignee) == (agent, teammate)
     for conversation in (first, second):
         services.change_status(
@@ -161,8 +141,8 @@ def test_a_returning_customer_stays_with_a_busy_agent_not_an_away_one(
         )
     chose(agent, BUSY)
     chose(teammate, AWAY)
-    assert inbound(account, "c1", "m1b").assignee == agent  # busy: keeps their customer
-    moved = inbound(account, "c2", "m2b")
+    assert customer_writes(account, "c1", "m1b").assignee == agent  # busy: keeps their customer
+    moved = customer_writes(account, "c2", "m2b")
     assert moved.assignee is None  # away: back to the queue (nobody else is free)
 
 
@@ -172,7 +152,7 @@ def test_a_returning_customer_stays_with_a_busy_agent_not_an_away_one(
 def test_away_past_the_grace_period_goes_back_to_the_queue(settings, account, auto_team, agent):
     settings.AVAILABILITY_REQUEUE_MINUTES = 10
     online(agent)
-    conversations = [inbound(account, f"c{i}", f"m{i}") for i in range(2)]
+    conversations = [customer_writes(account, f"c{i}", f"m{i}") for i in range(2)]
     assert all(c.assignee == agent for c in conversations)
 
     chose(agent, AWAY, minutes_ago=9)
