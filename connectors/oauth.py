@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets as secrets_module
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -52,7 +53,7 @@ class AccountGrant:
     credentials: dict[str, str] = field(default_factory=dict)
 
 
-class OAuthProvider:
+class OAuthProvider(ABC):
     """A platform's login. Subclasses live in ``connectors/<platform>/oauth.py`` and are listed
     in ``connectors.registry.OAUTH_PROVIDERS``."""
 
@@ -64,25 +65,25 @@ class OAuthProvider:
     # What the admin reads when the login found nothing to connect.
     nothing_found: ClassVar[str]
 
+    @abstractmethod
     def configured(self) -> bool:
         """Whether the app credentials for this provider are set."""
-        raise NotImplementedError
 
+    @abstractmethod
     def authorization(self, *, state: str, redirect_uri: str) -> tuple[str, dict[str, str]]:
         """The URL to send the admin's browser to, and what to keep for the exchange (a PKCE
         verifier)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def exchange(self, *, code: str, redirect_uri: str, kept: dict[str, Any]) -> Grant:
         """Exchange the code server-side and list what the admin may connect."""
-        raise NotImplementedError
 
+    @abstractmethod
     def accounts(
         self, grant: dict[str, Any], choices: list[dict[str, str]], key: str, *, extras: bool
     ) -> list[AccountGrant]:
         """The accounts the chosen ``key`` connects (``extras``: linked accounts too, such as a
         Page's Instagram account)."""
-        raise NotImplementedError
 
     def after_connect(self, grant: dict[str, Any], key: str) -> str:
         """Platform set-up once connected (webhook subscriptions). Returns "" or, when it
