@@ -217,8 +217,28 @@ def _celery_worker_session(django_db_setup, fake_platforms_session):
 
 @pytest.fixture
 def celery_worker_process(_celery_worker_session, transactional_db):
-    """A real Celery worker process consuming every queue from the test Redis."""
-    return _celery_worker_session
+    """A real Celery worker process consuming every queue from the test Redis. After the test
+    it waits for the worker to finish what the test set off (listeners react after commit):
+    the database flush that ends the test must not race the worker's last transactions."""
+    yield _celery_worker_session
+    wait_until_worker_idle()
+
+
+def wait_until_worker_idle(timeout: float = 20.0) -> None:
+    """Until the queues are empty and the worker answers with nothing running, twice in a row
+    (a task may queue another). A solo worker cannot answer while it runs a task: no answer
+    is "busy". Tasks held for a later time (a retry's ETA) are not waited for."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queues = settings.CELERY_WORKER_QUEUES.split(",")
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        waiting = sum(client.llen(queue) for queue in queues)
+        replies = app.control.inspect(timeout=0.5).active() or {}
+        idle = bool(replies) and not any(replies.values())
+        quiet = quiet + 1 if waiting == 0 and idle else 0
+        if quiet < 2:
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
