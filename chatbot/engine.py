@@ -35,6 +35,7 @@ from rapidfuzz import fuzz, process, utils
 from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.registry import get_connector
 from inbox import business_hours as bh
+from inbox import events as domain_events
 from inbox import services, sla
 from inbox.models import Contact, Conversation, ConversationEvent, Message, Note
 
@@ -374,7 +375,7 @@ def set_consent(*, contact: Contact, conversation: Conversation | None, state: s
     if conversation is not None:
         if conversation.contact_id == contact.pk:
             conversation.contact.marketing_consent = state
-        services.record_event(
+        domain_events.record(
             conversation,
             ConversationEvent.Kind.CONSENT_CHANGED,
             data={"contact": contact.pk, "consent": state, "source": source},
@@ -385,9 +386,7 @@ def hand_off(conversation: Conversation, *, reason: dict[str, Any], actor=None) 
     """The bot stops on this conversation until given back or resolved."""
     Conversation.objects.filter(pk=conversation.pk).update(bot_enabled=False)
     conversation.bot_enabled = False
-    services.record_event(
-        conversation, ConversationEvent.Kind.BOT_HANDOFF, actor=actor, data=reason
-    )
+    domain_events.record(conversation, ConversationEvent.Kind.BOT_HANDOFF, actor=actor, data=reason)
 
 
 def give_back(conversation: Conversation, *, actor=None) -> bool:
@@ -396,7 +395,7 @@ def give_back(conversation: Conversation, *, actor=None) -> bool:
         return False
     Conversation.objects.filter(pk=conversation.pk).update(bot_enabled=True)
     conversation.bot_enabled = True
-    services.record_event(conversation, ConversationEvent.Kind.BOT_RESUMED, actor=actor)
+    domain_events.record(conversation, ConversationEvent.Kind.BOT_RESUMED, actor=actor)
     return True
 
 
@@ -506,7 +505,7 @@ def _answer_locked(message: Message, *, now: datetime) -> str:
         note = Note.objects.create(
             conversation=conversation, author=None, by_bot=True, text=decision.note
         )
-        services.record_event(
+        domain_events.record(
             conversation, ConversationEvent.Kind.NOTE_ADDED, data={"note": note.pk, "bot": True}
         )
     return record.action

@@ -4,6 +4,7 @@ line here (two if it has a login)."""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.utils.module_loading import import_string
 
@@ -30,11 +31,7 @@ WEBHOOK_ENDPOINTS: dict[str, str] = {
 
 @cache
 def get_connector(platform: str) -> Connector:
-    try:
-        path = CONNECTORS[platform]
-    except KeyError:
-        raise LookupError(f"no connector for platform {platform!r}") from None
-    return import_string(path)()
+    return _instance(CONNECTORS, platform, "connector for platform")
 
 
 def webhook_connector(endpoint: str) -> Connector:
@@ -58,8 +55,12 @@ OAUTH_PROVIDERS: dict[str, str] = {
 
 @cache
 def get_oauth_provider(name: str) -> OAuthProvider:
+    return _instance(OAUTH_PROVIDERS, name, "OAuth provider")
+
+
+def _instance(table: dict[str, str], key: str, what: str) -> Any:
     try:
-        path = OAUTH_PROVIDERS[name]
+        path = table[key]
     except KeyError:
-        raise LookupError(f"no OAuth provider {name!r}") from None
+        raise LookupError(f"no {what} {key!r}") from None
     return import_string(path)()

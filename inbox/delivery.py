@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from connectors.base import DeliveryError, OutboundAttachment, OutboundMessage
 from connectors.registry import get_connector
+from inbox import events as domain_events
 from inbox import services
 from inbox.media import upload_reader
 from inbox.models import ContactIdentity, ConversationEvent, Message, PlatformAccount
@@ -112,7 +113,7 @@ def deliver(message_id: int) -> str | None:
         type(message.conversation).objects.filter(pk=message.conversation_id).update(
             external_thread_id=result.thread_external_id
         )
-    services.record_event(
+    domain_events.record(
         message.conversation,
         ConversationEvent.Kind.MESSAGE_UPDATED,
         data={"message": message.pk, "status": Message.Status.SENT},
@@ -140,7 +141,7 @@ def _failed_attempt(message: Message, account: PlatformAccount, exc: DeliveryErr
         Message.objects.filter(pk=message.pk).update(
             status=Message.Status.FAILED, error=reason, next_attempt_at=None
         )
-        services.record_event(
+        domain_events.record(
             message.conversation,
             ConversationEvent.Kind.MESSAGE_UPDATED,
             data={"message": message.pk, "status": Message.Status.FAILED, "error": reason},

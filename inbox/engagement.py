@@ -21,6 +21,7 @@ from django.utils import timezone
 from connectors import base as events
 from connectors.base import DeliveryError
 from connectors.registry import get_connector
+from inbox import events as domain_events
 from inbox import services
 from inbox.models import (
     ContactIdentity,
@@ -301,7 +302,7 @@ def queue_private_reply(
             created_at=now,
         )
         dm.participants.add(identity)
-        services.record_event(
+        domain_events.record(
             dm,
             ConversationEvent.Kind.CREATED,
             actor=author,
@@ -322,7 +323,7 @@ def queue_private_reply(
         event_data={"private_reply": True},
         now=now,
     )
-    services.record_event(
+    domain_events.record(
         comment_conversation,
         ConversationEvent.Kind.MESSAGE_UPDATED,
         actor=author,

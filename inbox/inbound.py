@@ -17,6 +17,7 @@ from django.db.models.functions import Greatest
 
 from connectors import base as events
 from connectors.models import LinkedInNotification, LinkedInPost
+from inbox import events as domain_events
 from inbox import live, services
 from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount
 
@@ -180,7 +181,7 @@ def record_participants_change(
             )
     except IntegrityError:
         return None
-    services.record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.MESSAGE_RECEIVED,
         data={"message": message.pk, "system": True},

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from connectors.registry import get_connector
+from inbox import events as domain_events
 from inbox import services
 from inbox.models import (
     Contact,
@@ -164,7 +165,7 @@ def _queue_group(
         account=account, kind=Conversation.Kind.GROUP, contact=members[0][0]
     )
     conversation.participants.add(*(identity for _, identity in members))
-    services.record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.CREATED,
         data={"kind": Conversation.Kind.GROUP, "outreach": result.batch},

@@ -68,18 +68,6 @@ class ReplyRefused(Exception):
 # --- Events -----------------------------------------------------------------------------------
 
 
-def record_event(
-    conversation: Conversation,
-    kind: str,
-    *,
-    actor: User | None = None,
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> ConversationEvent:
-    """Append to the conversation's log; its listeners react after commit."""
-    return domain_events.record(conversation, kind, actor=actor, data=data, at=at)
-
-
 # --- Contacts and conversations ---------------------------------------------------------------
 
 
@@ -164,7 +152,7 @@ def find_or_open_conversation(
     except IntegrityError:
         return query.get(external_thread_id=thread_external_id), False
     conversation.participants.add(identity)
-    record_event(conversation, ConversationEvent.Kind.CREATED, data={"kind": kind}, at=at)
+    domain_events.record(conversation, ConversationEvent.Kind.CREATED, data={"kind": kind}, at=at)
     return conversation, True
 
 
@@ -523,7 +511,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
     # An agent answered from the platform's own tools: a human reply like any other.
     updates["bot_enabled"] = False
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.MESSAGE_SENT,
         data={"message": message.pk, "outside_parley": True},
@@ -552,7 +540,7 @@ def _advance_status(message: Message, status: str, *, at: datetime | None = None
     Message.objects.filter(pk=message.pk).update(**updates)
     for field, value in updates.items():
         setattr(message, field, value)
-    record_event(
+    domain_events.record(
         message.conversation,
         ConversationEvent.Kind.MESSAGE_UPDATED,
         data={"message": message.pk, "status": status},
@@ -627,7 +615,7 @@ def apply_reaction(*, account: PlatformAccount, event: events.ReactionChanged) -
         )
         changed = True
     if changed:
-        record_event(
+        domain_events.record(
             message.conversation,
             ConversationEvent.Kind.MESSAGE_UPDATED,
             data={"message": message.pk, "reaction": event.emoji, "removed": event.removed},
@@ -641,7 +629,7 @@ def delete_message(*, account: PlatformAccount, event: events.MessageDeleted) ->
     if message is None or message.is_deleted:
         return False
     Message.objects.filter(pk=message.pk).update(is_deleted=True)
-    record_event(
+    domain_events.record(
         message.conversation,
         ConversationEvent.Kind.MESSAGE_UPDATED,
         data={"message": message.pk, "deleted": True},
@@ -658,7 +646,7 @@ def edit_message(*, account: PlatformAccount, event: events.MessageEdited) -> bo
     Message.objects.filter(pk=message.pk).update(
         text=event.text, edited_at=event.timestamp, metadata={**message.metadata, "edits": history}
     )
-    record_event(
+    domain_events.record(
         message.conversation,
         ConversationEvent.Kind.MESSAGE_UPDATED,
         data={"message": message.pk, "edited": True},
@@ -769,7 +757,7 @@ def enqueue_outbound(
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     for field, value in updates.items():
         setattr(conversation, field, value)
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.MESSAGE_SENT,
         actor=author,
@@ -784,7 +772,7 @@ def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
     if not text:
         raise ReplyRefused("empty", "A note needs some text.")
     note = Note.objects.create(conversation=conversation, author=author, text=text)
-    record_event(
+    domain_events.record(
         conversation, ConversationEvent.Kind.NOTE_ADDED, actor=author, data={"note": note.pk}
     )
     return note
@@ -813,7 +801,7 @@ def assign(
         conversation.team = team
         fields.append("team")
     conversation.save(update_fields=fields)
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.ASSIGNED,
         actor=actor,
@@ -849,7 +837,7 @@ def change_status(
         conversation.bot_enabled = True
         fields.append("bot_enabled")
     conversation.save(update_fields=fields)
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.STATUS_CHANGED,
         actor=actor,
@@ -883,7 +871,7 @@ def set_labels(*, conversation: Conversation, labels: Iterable[Label], actor: Us
     if before == after:
         return
     conversation.labels.set(labels)
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.LABELS_CHANGED,
         actor=actor,
@@ -899,7 +887,7 @@ def set_priority(*, conversation: Conversation, priority: int, actor: User | Non
     previous = conversation.priority
     Conversation.objects.filter(pk=conversation.pk).update(priority=priority)
     conversation.priority = priority
-    record_event(
+    domain_events.record(
         conversation,
         ConversationEvent.Kind.PRIORITY_CHANGED,
         actor=actor,
