@@ -15,13 +15,13 @@ from inbox import (
     media,
     polling,
     services,
-    sla,
     triggers,
 )
 from inbox.events import DomainEvent, MessageReceived, MessageSent
 from inbox.models import Attachment, Message, WebhookEvent
-from inbox.reports import metrics, rollups
 from parley import scheduler
+from reports import metrics, rollups
+from sla import timers
 
 
 # The outcome is kept on the WebhookEvent row; no result is stored (publishing one is a Redis
@@ -125,8 +125,8 @@ def requeue_from_absent_agents() -> int:
 @shared_task
 def sla_check_timers() -> dict[str, int]:
     """The SLA pass (queue ``sla``): raise the warnings and breaches that fell due, including
-    everything missed while beat or the workers were down (see inbox/sla.py for why a pass)."""
-    return sla.check_timers()
+    everything missed while beat or the workers were down (see sla/timers.py for why a pass)."""
+    return timers.check_timers()
 
 
 @shared_task
@@ -138,5 +138,5 @@ def reports_sync_sla() -> int:
 @shared_task
 def reports_update_rollups() -> int:
     """Daily report rollups take in the days completed and the openings rewritten since the
-    last pass (inbox.reports.rollups.update)."""
+    last pass (reports.rollups.update)."""
     return rollups.update()

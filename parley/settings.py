@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "inbox",
     "inbox.settings_area",
+    "sla",
+    "reports",
     "connectors",
     "chatbot",
 ]

@@ -17,7 +17,8 @@ from chatbot.models import BotReply, BotSettings, FaqEntry
 from connectors.base import MessageReceived, Person
 from connectors.meta.webhook import SIGNATURE_HEADER, sign
 from inbox import services
-from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount, SlaPolicy
+from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount
+from sla.models import SlaPolicy
 from tests.fakes.meta import PAGE_ID
 from tests.helpers import wait_for
 

@@ -10,8 +10,10 @@ import pytest
 
 from connectors.base import DeliveryError
 from inbox import delivery
-from inbox.models import BusinessHours, ConversationMetric, Message, ReplyMetric, VolumeHour
-from inbox.reports import metrics
+from inbox.models import Message
+from reports import metrics
+from reports.models import ConversationMetric, ReplyMetric, VolumeHour
+from sla.models import BusinessHours
 from tests.reports.conftest import T0
 
 pytestmark = pytest.mark.django_db
@@ -260,9 +262,9 @@ def test_walk_orders_items_by_time_whatever_order_they_come_in():
 
 
 def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monkeypatch):
-    from inbox import sla
-    from inbox.models import SlaPolicy
-    from inbox.reports import queries
+    from reports import queries
+    from sla import timers
+    from sla.models import SlaPolicy
     from tests.reports.conftest import Script
 
     SlaPolicy.objects.create(name="Standard", first_response_seconds=600, resolution_seconds=7200)
@@ -272,7 +274,7 @@ def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monk
     late = Script(account, monkeypatch, sender="cust-late")
     late.customer(T0)
     # Nobody answers: the SLA pass records the breach between the conversation's events.
-    sla.check_timers(now=T0 + 11 * MIN)
+    timers.check_timers(now=T0 + 11 * MIN)
     assert metrics.sync_sla_breaches(now=T0 + 11 * MIN) == 1
 
     met = ConversationMetric.objects.get(conversation=script.conversation)

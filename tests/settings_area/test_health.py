@@ -181,7 +181,7 @@ def test_record_handshake_later_records_after_commit_without_a_broker(
 ):
     """No query on the CRC's path: without a broker the handshake is recorded once the request's
     work commits (the live test checks the real worker records it)."""
-    from inbox.models import WebhookHandshake
+    from inbox.settings_area.models import WebhookHandshake
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         settings_tasks.record_handshake_later("x")

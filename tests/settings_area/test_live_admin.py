@@ -114,7 +114,7 @@ def test_deactivated_user_is_disconnected_and_signed_out(
 def test_x_crc_handshake_is_recorded_by_the_worker(
     live_server_process, celery_worker_process, admin_user
 ):
-    from inbox.models import WebhookHandshake
+    from inbox.settings_area.models import WebhookHandshake
     from tests.factories import AccountFactory
 
     account = AccountFactory(
