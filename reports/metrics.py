@@ -597,7 +597,7 @@ SLA_SYNC_LOOKBACK = timedelta(minutes=5)
 
 def sync_sla_breaches(*, now: datetime | None = None) -> int:
     """Refresh the conversations with an SLA breach recorded in the look-back window; returns
-    how many. Run every minute by Celery beat (``inbox.tasks.reports_sync_sla``)."""
+    how many. Run every minute by Celery beat (``reports.tasks.sync_sla_breaches``)."""
     since = (now or timezone.now()) - SLA_SYNC_LOOKBACK
     ids = (
         SlaRecord.objects.filter(level="breached", recorded_at__gte=since)

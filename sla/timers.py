@@ -14,7 +14,7 @@ resume every due time moves by the paused (business) time still ahead of it.
 
 The SLA listener (``on_events``, registered in ``inbox.listeners``) calls the ``on_*`` hooks
 after the services' transactions commit; the Celery beat task
-``inbox.tasks.sla_check_timers`` runs ``check_timers`` every ``CHECK_INTERVAL`` seconds.
+``sla.tasks.check_timers`` runs ``check_timers`` every ``CHECK_INTERVAL`` seconds.
 
 Why a periodic pass rather than ETA tasks: due times move (pauses, replies, policy changes), so
 ETA tasks would need cancelling and re-checking anyway; ETAs further out than Redis's

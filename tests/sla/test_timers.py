@@ -12,6 +12,7 @@ from connectors.base import MessageEchoed, MessageReceived, Person
 from inbox import live, services
 from inbox.models import Conversation, ConversationEvent, Label
 from parley.celery import PERIODIC_TASKS
+from sla import tasks as sla_tasks
 from sla import timers
 from sla.models import BusinessHours, SlaPolicy, SlaRecord
 from tests.factories import UserFactory
@@ -327,15 +328,13 @@ def test_no_policy_no_timers(account, clock):
 
 
 def test_the_pass_is_a_periodic_task_on_the_sla_queue(account, policy, settings, clock):
-    from inbox.tasks import sla_check_timers
-
     task_name, interval = PERIODIC_TASKS["sla-check-timers"]
-    assert task_name == "inbox.tasks.sla_check_timers"
+    assert task_name == "sla.tasks.check_timers"
     assert interval <= 60
-    assert settings.CELERY_TASK_ROUTES["inbox.tasks.sla_*"] == {"queue": "sla"}
+    assert settings.CELERY_TASK_ROUTES["sla.tasks.*"] == {"queue": "sla"}
     inbound(account, T0 - 2 * 60 * MIN)
     clock.set(T0)
-    assert sla_check_timers.delay().get()["breaches"] == 1
+    assert sla_tasks.check_timers.delay().get()["breaches"] == 1
 
 
 # Not a committing test: those run last, after a browser test has left an event loop in this
