@@ -10,11 +10,12 @@ import pytest
 
 from connectors.base import DeliveryError
 from inbox import delivery
-from inbox.models import Message
-from reports import metrics
+from inbox.models import Conversation, Message
+from reports import metrics, queries
 from reports.models import ConversationMetric, ReplyMetric, VolumeHour
-from sla.models import BusinessHours
-from tests.reports.conftest import T0
+from sla import timers
+from sla.models import BusinessHours, SlaPolicy
+from tests.reports.conftest import T0, Script
 
 pytestmark = pytest.mark.django_db
 
@@ -262,11 +263,6 @@ def test_walk_orders_items_by_time_whatever_order_they_come_in():
 
 
 def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monkeypatch):
-    from reports import queries
-    from sla import timers
-    from sla.models import SlaPolicy
-    from tests.reports.conftest import Script
-
     SlaPolicy.objects.create(name="Standard", first_response_seconds=600, resolution_seconds=7200)
     script.customer(T0)
     script.agent(T0 + 5 * MIN, agent)
@@ -339,9 +335,6 @@ def test_keeping_the_metrics_costs_a_bounded_number_of_queries(
 def test_one_pass_over_many_conversations_keeps_the_rows_a_rebuild_gives(
     account, agent, monkeypatch, django_assert_max_num_queries
 ):
-    from inbox.models import Conversation
-    from tests.reports.conftest import Script
-
     # Marks accumulate (no pass after each write): one pass then takes them all at once.
     monkeypatch.setattr(metrics, "kick", lambda: None)
     waiting, reopened, late = (Script(account, monkeypatch, f"cust-{n}") for n in range(3))
