@@ -4,7 +4,7 @@
    chatbot (FAQ match) and delivery run on a real Celery worker over Redis; the clock stops
    when the bot's Send API request reaches a fake Graph API server on 127.0.0.1. One message at
    a time (latency, not throughput), each from a new contact. p50 / p99 over --messages.
-2. The SLA pass (``inbox.sla.check_timers``) over --conversations open conversations with
+2. The SLA pass (``sla.timers.check_timers``) over --conversations open conversations with
    running timers: with nothing due, with 1 % due, and a catch-up with 10 % due.
 
 Runs against its own PostgreSQL database (created, migrated, dropped) and Redis db 5; only
@@ -220,9 +220,11 @@ def sla_pass(conversations: int) -> list[dict[str, float]]:
     from django.db import connection
     from django.utils import timezone
 
-    from inbox import live, sla
+    from inbox import live
     from inbox.events import from_row
-    from inbox.models import Contact, Conversation, ConversationEvent, PlatformAccount, SlaPolicy
+    from inbox.models import Contact, Conversation, ConversationEvent, PlatformAccount
+    from sla import timers
+    from sla.models import SlaPolicy
 
     account = PlatformAccount.objects.create(platform="sandbox", name="SLA", external_id="sla")
     policy = SlaPolicy.objects.create(
@@ -242,7 +244,7 @@ def sla_pass(conversations: int) -> list[dict[str, float]]:
             # Due rows started 50 min ago (their warning fell due); the rest in the last 40 min.
             started = now - timedelta(minutes=50 if n < due else 40 * n / conversations)
             warn_at = started + timedelta(seconds=2880)
-            timers = {
+            run_timers = {
                 "first_response": {
                     "started_at": started.isoformat(),
                     "warn_at": warn_at.isoformat(),
@@ -256,7 +258,7 @@ def sla_pass(conversations: int) -> list[dict[str, float]]:
                     account=account,
                     contact=contact,
                     sla_policy=policy,
-                    sla_timers=timers,
+                    sla_timers=run_timers,
                     first_response_due_at=started + timedelta(hours=1),
                     sla_status="ok",
                     sla_check_at=warn_at,
@@ -268,7 +270,7 @@ def sla_pass(conversations: int) -> list[dict[str, float]]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE inbox_conversation")
         started = time.perf_counter()
-        totals = sla.check_timers(now=now)
+        totals = timers.check_timers(now=now)
         elapsed = time.perf_counter() - started
         assert totals["warnings"] == due, totals
         # The pass's live pushes (its events' live-push listener, after commit): timed alone.

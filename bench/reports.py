@@ -662,7 +662,7 @@ def backend_cpu_seconds() -> float:
 def build_rollups() -> float:
     """The daily rollups of the whole year, as ``manage.py rebuild_report_rollups`` builds them
     (through yesterday; today is read from the metric rows). Returns seconds."""
-    from inbox.reports import rollups
+    from reports import rollups
 
     started = time.perf_counter()
     days = rollups.rebuild(now=NOW)
@@ -698,8 +698,8 @@ RUNS = ("30 days", "30 days, one platform", "a year", "a year, one agent")
 def time_reports(repeats: int, only: list[str] | None = None) -> dict:
     from types import SimpleNamespace
 
-    from inbox.models import ConversationMetric
-    from inbox.reports import queries
+    from reports import queries
+    from reports.models import ConversationMetric
 
     admin = SimpleNamespace(is_admin=True, is_authenticated=True, is_active=True)
     agent = ConversationMetric.objects.filter(agent__isnull=False).values_list("agent_id")[:1][0]
@@ -798,7 +798,7 @@ def main() -> None:
             from django.core.management import call_command
 
             call_command("migrate", verbosity=0)  # a kept database takes new migrations
-        from inbox.reports import rollups
+        from reports import rollups
 
         if not args.reuse or args.rollups or rollups.state() is None:
             build_rollups()

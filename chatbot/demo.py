@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from chatbot.models import BotSettings, FaqEntry, Rule
-from inbox.models import BusinessHours, PlatformAccount, SlaPolicy
+from inbox.models import PlatformAccount
+from sla.models import BusinessHours, SlaPolicy
 
 FAQ = [
     (

@@ -34,10 +34,11 @@ from rapidfuzz import fuzz, process, utils
 
 from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.registry import get_connector
-from inbox import business_hours as bh
 from inbox import events as domain_events
-from inbox import services, sla
+from inbox import services
 from inbox.models import Contact, Conversation, ConversationEvent, Message, Note
+from sla import business_hours as bh
+from sla import timers
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
 def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
     """The bot's business hours, looked up once per decision (kept on the conversation)."""
     if not hasattr(conversation, "_bot_schedule"):
-        hours = bot.business_hours or sla.hours_for(conversation)
+        hours = bot.business_hours or timers.hours_for(conversation)
         conversation._bot_schedule = bh.schedule_from_model(hours)
     return conversation._bot_schedule
 

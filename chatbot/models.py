@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from inbox.models import BusinessHours, Conversation, Message, PlatformAccount
+from inbox.models import Conversation, Message, PlatformAccount
+from sla.models import BusinessHours
 
 # Defaults: several languages; an admin can change every list per account.
 DEFAULT_HANDOFF_PHRASES = [

@@ -169,7 +169,3 @@ class WebhookEventAdmin(admin.ModelAdmin):
         outcomes = ingest.replay(queryset.values_list("pk", flat=True))
         summary = ", ".join(f"#{pk}: {outcome}" for pk, outcome in outcomes.items())
         self.message_user(request, f"Replayed {len(outcomes)}: {summary}", messages.INFO)
-
-
-# Business hours and SLA policies live in their own module.
-from inbox import sla_admin  # noqa: E402, F401

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chatbot.tasks import answer_new_messages
-from inbox import assignment, live, sla
+from inbox import assignment, live
 from inbox.events import (
     Assigned,
     DomainEvent,
@@ -40,8 +40,9 @@ from inbox.events import (
     from_row,
 )
 from inbox.models import ConversationEvent, ListenerReceipt
-from inbox.reports import metrics as report_metrics
 from inbox.tasks import deliver_queued, fetch_new_media
+from reports import metrics as report_metrics
+from sla import timers
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Listener:
 
 LIVE_PUSH = Listener("live_push", live.publish_events, durable=False)
 ASSIGNMENT = Listener("assignment", assignment.on_events)
-SLA = Listener("sla", sla.on_events)
+SLA = Listener("sla", timers.on_events)
 REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)

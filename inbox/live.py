@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from inbox.access import account_group, user_group
 from inbox.events import DomainEvent
-from inbox.models import Conversation, SlaPolicy, User
+from inbox.models import Conversation, User
+from sla.models import SlaPolicy
 
 log = logging.getLogger(__name__)
 

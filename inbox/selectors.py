@@ -120,7 +120,7 @@ class ListFilters:
     platform: str = ""
     priority: int | None = None
     sla_due_soon: bool = False
-    # SLA breached: a running target is past due (inbox.sla keeps Conversation.sla_status).
+    # SLA breached: a running target is past due (sla.timers keeps Conversation.sla_status).
     sla_breached: bool = False
     sort: str = "activity"
     q: str = ""

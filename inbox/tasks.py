@@ -15,12 +15,10 @@ from inbox import (
     media,
     polling,
     services,
-    sla,
     triggers,
 )
 from inbox.events import DomainEvent, MessageReceived, MessageSent
 from inbox.models import Attachment, Message, WebhookEvent
-from inbox.reports import metrics, rollups
 from parley import scheduler
 
 
@@ -120,23 +118,3 @@ def fill_assignment_queues() -> int:
 def requeue_from_absent_agents() -> int:
     """Open conversations of agents away or offline past the grace period go back to the queue."""
     return availability.requeue_from_absent_agents()
-
-
-@shared_task
-def sla_check_timers() -> dict[str, int]:
-    """The SLA pass (queue ``sla``): raise the warnings and breaches that fell due, including
-    everything missed while beat or the workers were down (see inbox/sla.py for why a pass)."""
-    return sla.check_timers()
-
-
-@shared_task
-def reports_sync_sla() -> int:
-    """Report metrics take in SLA breaches recorded since their conversation last changed."""
-    return metrics.sync_sla_breaches()
-
-
-@shared_task
-def reports_update_rollups() -> int:
-    """Daily report rollups take in the days completed and the openings rewritten since the
-    last pass (inbox.reports.rollups.update)."""
-    return rollups.update()

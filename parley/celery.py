@@ -34,19 +34,19 @@ def _check_connections(task=None, **kwargs) -> None:
 # Every periodic task of Parley, in one place. Beat runs it once for a deployment with a broker;
 # the embedded default has none, and its ASGI process runs the same list (parley.scheduler).
 PERIODIC_TASKS: dict[str, tuple[str, float]] = {
-    "reports-sync-sla": ("inbox.tasks.reports_sync_sla", 60.0),
+    "reports-sync-sla": ("reports.tasks.sync_sla_breaches", 60.0),
     # Kicked after each write; this catches a kick whose task was lost.
-    "reports-refresh-metrics": ("inbox.reports.metrics.refresh_report_metrics", 30.0),
-    "reports-update-rollups": ("inbox.tasks.reports_update_rollups", 60.0),
+    "reports-refresh-metrics": ("reports.metrics.refresh_report_metrics", 30.0),
+    "reports-update-rollups": ("reports.tasks.update_rollups", 60.0),
     "requeue-stalled-work": ("inbox.tasks.requeue_stalled_work", 30.0),
     "reopen-snoozed": ("inbox.tasks.reopen_snoozed_conversations", 30.0),
     "poll-accounts": ("inbox.tasks.poll_accounts", 60.0),
     "fill-assignment-queues": ("inbox.tasks.fill_assignment_queues", 30.0),
     # Away or offline agents' open conversations back to the queue after a grace period.
     "requeue-from-absent-agents": ("inbox.tasks.requeue_from_absent_agents", 60.0),
-    # SLA warnings and breaches: a pass over due rows rather than ETA tasks (why: inbox/sla.py);
+    # SLA warnings and breaches: a pass over due rows rather than ETA tasks (why: sla/timers.py);
     # a pass also catches up on everything that fell due while beat was down.
-    "sla-check-timers": ("inbox.tasks.sla_check_timers", 15.0),
+    "sla-check-timers": ("sla.tasks.check_timers", 15.0),
     # Domain events a durable listener has no receipt for (a lost dispatch) are dispatched again.
     "listener-sweep": ("inbox.listeners.sweep_unhandled_events", 30.0),
     # Customer messages whose chatbot task was lost (Redis restarted) get it again.

@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "inbox",
     "inbox.settings_area",
+    "sla",
+    "reports",
     "connectors",
     "chatbot",
 ]
@@ -266,7 +268,7 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.deliver_message": {"queue": "delivery"},
     "inbox.tasks.fetch_*": {"queue": "media"},
     "chatbot.tasks.*": {"queue": "chatbot"},
-    "inbox.tasks.sla_*": {"queue": "sla"},
+    "sla.tasks.*": {"queue": "sla"},
 }
 CELERY_WORKER_QUEUES = "default,ingest,delivery,chatbot,sla,media"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -12,7 +12,7 @@ urlpatterns = [
     path("webhooks/", include("inbox.webhook_urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
-    path("", include("inbox.reports.urls")),
+    path("", include("reports.urls")),
     path("", include("inbox.api.urls")),
     path("", include("inbox.urls")),
 ]

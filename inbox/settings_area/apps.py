@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class SettingsAreaConfig(AppConfig):
-    # An app of its own only for its template tags; its models live in inbox.models.
+    # An app of its own: its models (audit log, OAuth states, webhook handshakes) and template
+    # tags.
     name = "inbox.settings_area"
     label = "settings_area"
     verbose_name = "Parley settings area"

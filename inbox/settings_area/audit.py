@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from inbox.models import AuditLog, User
+from inbox.models import User
+from inbox.settings_area.models import AuditLog
 
 log = logging.getLogger(__name__)
 

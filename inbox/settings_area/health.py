@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from connectors.registry import get_connector
 from inbox.formatting import duration
-from inbox.models import Message, PlatformAccount, WebhookEvent, WebhookHandshake
+from inbox.models import Message, PlatformAccount, WebhookEvent
+from inbox.settings_area.models import WebhookHandshake
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ from django.utils import timezone
 from connectors.oauth import AccountGrant, OAuthError, OAuthProvider
 from connectors.registry import CONNECTORS, OAUTH_PROVIDERS, get_oauth_provider
 from inbox.accounts import connect_account
-from inbox.models import OAuthState, PlatformAccount, User
+from inbox.models import PlatformAccount, User
 from inbox.settings_area import audit, health
+from inbox.settings_area.models import OAuthState
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from inbox.models import AuditLog, User
+from inbox.models import User
 from inbox.settings_area import audit, people
+from inbox.settings_area.models import AuditLog
 
 log = logging.getLogger(__name__)
 

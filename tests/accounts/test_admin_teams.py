@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.models import AuditLog, Team
+from inbox.models import Team
+from inbox.settings_area.models import AuditLog
 from tests.settings_area.test_people import SocketProbe
 
 pytestmark = pytest.mark.django_db

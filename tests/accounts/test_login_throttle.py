@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.test import Client
 
-from inbox.models import AuditLog
+from inbox.settings_area.models import AuditLog
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

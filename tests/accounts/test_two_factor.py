@@ -9,7 +9,7 @@ import time
 import pytest
 from django.test import Client
 
-from inbox.models import AuditLog
+from inbox.settings_area.models import AuditLog
 from tests.accounts.twofactor_helpers import code_for
 from tests.factories import PASSWORD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.models import AuditLog
+from inbox.settings_area.models import AuditLog
 from tests.accounts.twofactor_helpers import code_for
 from tests.factories import PASSWORD
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from chatbot import engine
-from inbox.models import Contact, Conversation, ConversationEvent, SlaPolicy
+from inbox.models import Contact, Conversation, ConversationEvent
+from sla.models import SlaPolicy
 from tests.factories import ConversationFactory
 
 

@@ -9,7 +9,8 @@ from chatbot.models import BotSettings, FaqEntry, Rule
 from connectors.base import MessageReceived, Person
 from inbox import services
 from inbox.management.commands.run_demo import seed_demo
-from inbox.models import PlatformAccount, SlaPolicy
+from inbox.models import PlatformAccount
+from sla.models import SlaPolicy
 
 
 def test_demo_seeds_a_bot_and_an_sla_policy_once(db, django_capture_on_commit_callbacks):

@@ -15,16 +15,9 @@ from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.base import MessageReceived, Person
 from connectors.models import SandboxOutbox
 from inbox import services
-from inbox.models import (
-    BusinessHours,
-    Contact,
-    Conversation,
-    ConversationEvent,
-    Message,
-    Note,
-    PlatformAccount,
-)
+from inbox.models import Contact, Conversation, ConversationEvent, Message, Note, PlatformAccount
 from inbox.policy import reply_policy
+from sla.models import BusinessHours
 from tests.helpers import post_sandbox, sandbox_body
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")

@@ -17,7 +17,9 @@ from chatbot.models import BotReply, BotSettings, FaqEntry
 from connectors.base import MessageReceived, Person
 from connectors.meta.webhook import SIGNATURE_HEADER, sign
 from inbox import services
-from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount, SlaPolicy
+from inbox.models import Conversation, ConversationEvent, Message, PlatformAccount
+from sla import tasks as sla_tasks
+from sla.models import SlaPolicy
 from tests.fakes.meta import PAGE_ID
 from tests.helpers import wait_for
 
@@ -110,8 +112,6 @@ def test_webhook_to_bot_reply_at_the_fake_graph_api_with_a_real_worker(
 def test_the_worker_raises_an_sla_breach_that_fell_due_while_it_was_away(
     celery_worker_process, account
 ):
-    from inbox.tasks import sla_check_timers
-
     SlaPolicy.objects.create(name="Fast", first_response_seconds=60)
     long_ago = timezone.now() - timedelta(hours=2)
     message = services.receive_message(
@@ -125,7 +125,7 @@ def test_the_worker_raises_an_sla_breach_that_fell_due_while_it_was_away(
             text="Hello?",
         ),
     )
-    totals = sla_check_timers.delay().get(timeout=20)
+    totals = sla_tasks.check_timers.delay().get(timeout=20)
     assert totals["breaches"] == 1
     breach = ConversationEvent.objects.get(
         conversation=message.conversation, kind=ConversationEvent.Kind.SLA_BREACHED
@@ -133,4 +133,4 @@ def test_the_worker_raises_an_sla_breach_that_fell_due_while_it_was_away(
     assert breach.data["late"] is True
     assert Conversation.objects.get(pk=message.conversation_id).sla_status == "breached"
     # A second pass (another beat, a restarted worker) records nothing again.
-    assert sla_check_timers.delay().get(timeout=20)["breaches"] == 0
+    assert sla_tasks.check_timers.delay().get(timeout=20)["breaches"] == 0

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from inbox.models import AuditLog, Conversation
+from inbox.models import Conversation
+from inbox.settings_area.models import AuditLog
 from tests.dashboard.test_live_dashboard import log_in
 from tests.factories import ConversationFactory
 from tests.helpers import sandbox_body, sandbox_headers, wait_for

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from inbox import assignment, availability, presence, services
-from inbox.models import AgentPresence, AuditLog, Conversation, User
+from inbox.models import AgentPresence, Conversation, User
+from inbox.settings_area.models import AuditLog
 from parley.celery import PERIODIC_TASKS
 from tests.factories import ConversationFactory
 from tests.helpers import customer_writes, online

@@ -18,8 +18,9 @@ from connectors.sandbox.connector import SIGNATURE_HEADER as SANDBOX_HEADER
 from connectors.sandbox.connector import sign as sandbox_sign
 from connectors.webhooks import hmac_sha256
 from connectors.x.connector import SIGNATURE_HEADER as X_HEADER
-from inbox.models import Message, WebhookEvent, WebhookHandshake
+from inbox.models import Message, WebhookEvent
 from inbox.settings_area.accounts import send_test_event
+from inbox.settings_area.models import WebhookHandshake
 from inbox.webhooks import receive
 from tests.factories import AccountFactory
 from tests.helpers import committed, sandbox_body

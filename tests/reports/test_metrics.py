@@ -10,9 +10,12 @@ import pytest
 
 from connectors.base import DeliveryError
 from inbox import delivery
-from inbox.models import BusinessHours, ConversationMetric, Message, ReplyMetric, VolumeHour
-from inbox.reports import metrics
-from tests.reports.conftest import T0
+from inbox.models import Conversation, Message
+from reports import metrics, queries
+from reports.models import ConversationMetric, ReplyMetric, VolumeHour
+from sla import timers
+from sla.models import BusinessHours, SlaPolicy
+from tests.reports.conftest import T0, Script
 
 pytestmark = pytest.mark.django_db
 
@@ -260,11 +263,6 @@ def test_walk_orders_items_by_time_whatever_order_they_come_in():
 
 
 def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monkeypatch):
-    from inbox import sla
-    from inbox.models import SlaPolicy
-    from inbox.reports import queries
-    from tests.reports.conftest import Script
-
     SlaPolicy.objects.create(name="Standard", first_response_seconds=600, resolution_seconds=7200)
     script.customer(T0)
     script.agent(T0 + 5 * MIN, agent)
@@ -272,7 +270,7 @@ def test_sla_outcome_per_target_from_the_sla_timers(script, agent, account, monk
     late = Script(account, monkeypatch, sender="cust-late")
     late.customer(T0)
     # Nobody answers: the SLA pass records the breach between the conversation's events.
-    sla.check_timers(now=T0 + 11 * MIN)
+    timers.check_timers(now=T0 + 11 * MIN)
     assert metrics.sync_sla_breaches(now=T0 + 11 * MIN) == 1
 
     met = ConversationMetric.objects.get(conversation=script.conversation)
@@ -337,9 +335,6 @@ def test_keeping_the_metrics_costs_a_bounded_number_of_queries(
 def test_one_pass_over_many_conversations_keeps_the_rows_a_rebuild_gives(
     account, agent, monkeypatch, django_assert_max_num_queries
 ):
-    from inbox.models import Conversation
-    from tests.reports.conftest import Script
-
     # Marks accumulate (no pass after each write): one pass then takes them all at once.
     monkeypatch.setattr(metrics, "kick", lambda: None)
     waiting, reopened, late = (Script(account, monkeypatch, f"cust-{n}") for n in range(3))

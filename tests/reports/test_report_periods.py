@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
-from inbox.models import BusinessHours
-from inbox.reports import queries
+from reports import queries
+from sla.models import BusinessHours
 from tests.reports.conftest import T0, Script
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from inbox.models import ConversationMetric, Label
-from inbox.reports import queries
+from inbox.models import Label
+from reports import queries
+from reports.models import ConversationMetric
 from tests.factories import AccountFactory, ConversationFactory, UserFactory
 from tests.reports.conftest import T0, Script
 

@@ -13,17 +13,16 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from inbox.models import (
-    Conversation,
+from inbox.models import Conversation, Message
+from reports import metrics, queries, rollups
+from reports.models import (
     ConversationMetric,
-    Message,
     ReplyMetric,
     ReportAgentDay,
     ReportDay,
     RollupState,
     VolumeHour,
 )
-from inbox.reports import metrics, queries, rollups
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
 from tests.reports.conftest import T0
 

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from inbox.models import OAuthState, PlatformAccount
+from inbox.models import PlatformAccount
+from inbox.settings_area.models import OAuthState
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

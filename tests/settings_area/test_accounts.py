@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from inbox.models import AuditLog, Message, PlatformAccount, WebhookEvent
+from inbox.models import Message, PlatformAccount, WebhookEvent
+from inbox.settings_area.models import AuditLog
 from tests.fakes import meta as meta_fake
 from tests.helpers import post_sandbox, sandbox_body
 

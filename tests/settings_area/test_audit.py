@@ -8,8 +8,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from inbox.models import AuditLog, User
+from inbox.models import User
 from inbox.settings_area import audit
+from inbox.settings_area.models import AuditLog
 from inbox.templatetags.parley import when
 from tests.factories import UserFactory
 

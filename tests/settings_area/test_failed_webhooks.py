@@ -8,7 +8,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from inbox.models import AuditLog, Message, WebhookEvent
+from inbox.models import Message, WebhookEvent
+from inbox.settings_area.models import AuditLog
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,6 +15,7 @@ from inbox.polling import poll_accounts
 from inbox.settings_area import health
 from inbox.settings_area import tasks as settings_tasks
 from inbox.settings_area.accounts import check_connection
+from inbox.settings_area.models import WebhookHandshake
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
 from tests.fakes import meta as meta_fake
 from tests.fakes import x as x_fake
@@ -181,8 +182,6 @@ def test_record_handshake_later_records_after_commit_without_a_broker(
 ):
     """No query on the CRC's path: without a broker the handshake is recorded once the request's
     work commits (the live test checks the real worker records it)."""
-    from inbox.models import WebhookHandshake
-
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         settings_tasks.record_handshake_later("x")
     assert not WebhookHandshake.objects.exists()

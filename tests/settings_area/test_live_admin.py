@@ -8,6 +8,7 @@ import requests
 
 from inbox.models import Message, PlatformAccount, User
 from inbox.settings_area import people
+from inbox.settings_area.models import WebhookHandshake
 from tests.factories import PASSWORD, ConversationFactory
 from tests.fakes import meta as meta_fake
 from tests.fakes import oauth as oauth_fake
@@ -114,7 +115,6 @@ def test_deactivated_user_is_disconnected_and_signed_out(
 def test_x_crc_handshake_is_recorded_by_the_worker(
     live_server_process, celery_worker_process, admin_user
 ):
-    from inbox.models import WebhookHandshake
     from tests.factories import AccountFactory
 
     account = AccountFactory(

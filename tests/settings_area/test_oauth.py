@@ -12,7 +12,8 @@ import pytest
 import requests
 from django.urls import reverse
 
-from inbox.models import AuditLog, OAuthState, PlatformAccount
+from inbox.models import PlatformAccount
+from inbox.settings_area.models import AuditLog, OAuthState
 from tests.factories import UserFactory
 from tests.fakes import linkedin as linkedin_fake
 from tests.fakes import meta as meta_fake

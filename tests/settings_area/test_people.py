@@ -12,7 +12,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from inbox.access import user_group
-from inbox.models import AuditLog, User
+from inbox.models import User
+from inbox.settings_area.models import AuditLog
 from tests.factories import PASSWORD, ConversationFactory
 
 pytestmark = pytest.mark.django_db

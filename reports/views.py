@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from inbox.reports import queries
-from inbox.reports.csv import csv_response
-from inbox.reports.tables import TABLES
+from reports import queries
+from reports.csv import csv_response
+from reports.tables import TABLES
 
 
 def manager_required(view):

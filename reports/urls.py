@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.reports import api, views
+from reports import api, views
 
 app_name = "reports"
 

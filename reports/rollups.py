@@ -44,12 +44,11 @@ from django.db.models import Min, Q, QuerySet
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
-from inbox.models import (
-    ConversationEvent,
+from inbox.models import ConversationEvent, Message, PlatformAccount
+from reports.filters import ReportFilters, dimensions, organisation_time_zone
+from reports.models import (
     ConversationMetric,
     Grain,
-    Message,
-    PlatformAccount,
     ReplyMetric,
     ReportAgentDay,
     ReportDay,
@@ -57,7 +56,6 @@ from inbox.models import (
     RollupState,
     VolumeHour,
 )
-from inbox.reports.filters import ReportFilters, dimensions, organisation_time_zone
 
 # --- Histograms ---------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """What a report covers: its period, time zone and the dimensions it is limited to.
 
-Both the live queries (``inbox.reports.queries``) and the daily rollups
-(``inbox.reports.rollups``) scope their rows with these, so it sits below both.
+Both the live queries (``reports.queries``) and the daily rollups
+(``reports.rollups``) scope their rows with these, so it sits below both.
 """
 
 from __future__ import annotations

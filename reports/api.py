@@ -10,8 +10,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox.reports import queries
-from inbox.reports.tables import TABLES
+from reports import queries
+from reports.tables import TABLES
 
 FILTER_PARAMETERS = [
     OpenApiParameter("range", str, enum=list(queries.PRESETS)),

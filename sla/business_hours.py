@@ -3,7 +3,7 @@
 This is a stable API, read by the SLA timers, the chatbot's away message and the reports:
 
 - ``Schedule``: an immutable weekly schedule (plain data, no database), built from a
-  ``inbox.models.BusinessHours`` row with ``schedule_from_model`` (or ``BusinessHours.schedule``).
+  ``sla.models.BusinessHours`` row with ``schedule_from_model`` (or ``BusinessHours.schedule``).
 - ``business_seconds_between(hours, start, end) -> float``: open time between two instants.
 - ``add_business_seconds(hours, start, seconds) -> datetime``: the instant when ``seconds`` of
   open time have passed after ``start``.
@@ -201,7 +201,7 @@ def next_open(hours: Schedule | None, at: datetime) -> datetime:
 
 
 class HoursRecord(Protocol):
-    """What the arithmetic reads of a stored schedule (``inbox.models.BusinessHours``); a
+    """What the arithmetic reads of a stored schedule (``sla.models.BusinessHours``); a
     protocol, so the models can build on this module without it importing them."""
 
     weekly: Any

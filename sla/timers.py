@@ -9,12 +9,12 @@ Three targets, each a *timer run* with a start instant:
 
 Bot replies do not stop a timer: the SLA measures the team. The policy (``SlaPolicy``) is chosen
 by account, priority and label; with ``business_hours_only`` only open business time counts
-(``inbox.business_hours``). Pending and snoozed time does not count: the clocks pause, and on
+(``sla.business_hours``). Pending and snoozed time does not count: the clocks pause, and on
 resume every due time moves by the paused (business) time still ahead of it.
 
 The SLA listener (``on_events``, registered in ``inbox.listeners``) calls the ``on_*`` hooks
 after the services' transactions commit; the Celery beat task
-``inbox.tasks.sla_check_timers`` runs ``check_timers`` every ``CHECK_INTERVAL`` seconds.
+``sla.tasks.check_timers`` runs ``check_timers`` every ``CHECK_INTERVAL`` seconds.
 
 Why a periodic pass rather than ETA tasks: due times move (pauses, replies, policy changes), so
 ETA tasks would need cancelling and re-checking anyway; ETAs further out than Redis's
@@ -38,7 +38,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from inbox import batch, live, services
-from inbox import business_hours as bh
 from inbox import events as domain_events
 from inbox.events import (
     DomainEvent,
@@ -48,16 +47,9 @@ from inbox.events import (
     PriorityChanged,
     StatusChanged,
 )
-from inbox.models import (
-    BusinessHours,
-    Conversation,
-    ConversationEvent,
-    Message,
-    SlaPolicy,
-    SlaRecord,
-    SlaStatus,
-    User,
-)
+from inbox.models import Conversation, ConversationEvent, Message, SlaStatus, User
+from sla import business_hours as bh
+from sla.models import BusinessHours, SlaPolicy, SlaRecord
 
 log = logging.getLogger(__name__)
 

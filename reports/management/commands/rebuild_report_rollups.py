@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from inbox.reports import rollups
+from reports import rollups
 
 
 class Command(BaseCommand):

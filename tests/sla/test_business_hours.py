@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from inbox.business_hours import (
+from sla.business_hours import (
     DAYS,
     HORIZON_DAYS,
     NeverOpen,

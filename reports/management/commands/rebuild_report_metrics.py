@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from inbox.models import Conversation
-from inbox.reports import metrics
+from reports import metrics
 
 
 class Command(BaseCommand):

@@ -33,24 +33,15 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from inbox.access import visible_account_ids
-from inbox.models import (
-    ConversationMetric,
-    Label,
-    Message,
-    Platform,
-    PlatformAccount,
-    ReplyMetric,
-    Team,
-    User,
-    VolumeHour,
-)
-from inbox.reports import rollups
-from inbox.reports.filters import (
+from inbox.models import Label, Message, Platform, PlatformAccount, Team, User
+from reports import rollups
+from reports.filters import (
     DEFAULT_PRESET,
     ReportFilters,
     dimensions,
     organisation_time_zone,
 )
+from reports.models import ConversationMetric, ReplyMetric, VolumeHour
 
 PRESETS = {
     "today": "Today",

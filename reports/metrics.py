@@ -40,18 +40,13 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from inbox import batch, triggers
-from inbox.business_hours import Schedule, business_seconds_between, schedule_from_model
 from inbox.events import DomainEvent, MessageReceived, MessageSent
-from inbox.models import (
-    Conversation,
-    ConversationEvent,
-    ConversationMetric,
-    Message,
-    ReplyMetric,
-    VolumeHour,
-)
-from inbox.reports import sla
-from inbox.sla import hours_for
+from inbox.models import Conversation, ConversationEvent, Message
+from reports import sla
+from reports.models import ConversationMetric, ReplyMetric, VolumeHour
+from sla.business_hours import Schedule, business_seconds_between, schedule_from_model
+from sla.models import SlaRecord
+from sla.timers import hours_for
 
 log = logging.getLogger(__name__)
 
@@ -602,13 +597,10 @@ SLA_SYNC_LOOKBACK = timedelta(minutes=5)
 
 def sync_sla_breaches(*, now: datetime | None = None) -> int:
     """Refresh the conversations with an SLA breach recorded in the look-back window; returns
-    how many. Run every minute by Celery beat (``inbox.tasks.reports_sync_sla``)."""
-    record = sla._record_model()
-    if record is None:
-        return 0
+    how many. Run every minute by Celery beat (``reports.tasks.sync_sla_breaches``)."""
     since = (now or timezone.now()) - SLA_SYNC_LOOKBACK
     ids = (
-        record.objects.filter(level="breached", recorded_at__gte=since)
+        SlaRecord.objects.filter(level="breached", recorded_at__gte=since)
         .values_list("conversation_id", flat=True)
         .distinct()
     )

@@ -9,16 +9,12 @@ import pytest
 from django.utils import timezone
 
 from connectors.base import MessageEchoed, MessageReceived, Person
-from inbox import live, services, sla
-from inbox.models import (
-    BusinessHours,
-    Conversation,
-    ConversationEvent,
-    Label,
-    SlaPolicy,
-    SlaRecord,
-)
+from inbox import live, services
+from inbox.models import Conversation, ConversationEvent, Label
 from parley.celery import PERIODIC_TASKS
+from sla import tasks as sla_tasks
+from sla import timers
+from sla.models import BusinessHours, SlaPolicy, SlaRecord
 from tests.factories import UserFactory
 
 # The timers are kept by the SLA listener after each write commits: these tests commit.
@@ -123,12 +119,16 @@ def test_customer_writing_again_starts_a_next_response_timer(account, policy, ag
 
 def test_warning_at_80_percent_and_breach_at_100_percent_each_recorded_once(account, policy, clock):
     conversation = inbound(account, T0).conversation
-    assert sla.check_timers(now=T0 + 47 * MIN)["warnings"] == 0
-    assert sla.check_timers(now=T0 + 49 * MIN)["warnings"] == 1
-    assert sla.check_timers(now=T0 + 50 * MIN) == {"conversations": 0, "warnings": 0, "breaches": 0}
+    assert timers.check_timers(now=T0 + 47 * MIN)["warnings"] == 0
+    assert timers.check_timers(now=T0 + 49 * MIN)["warnings"] == 1
+    assert timers.check_timers(now=T0 + 50 * MIN) == {
+        "conversations": 0,
+        "warnings": 0,
+        "breaches": 0,
+    }
     assert fresh(conversation).sla_status == "warning"
-    assert sla.check_timers(now=T0 + 60 * MIN + timedelta(seconds=10))["breaches"] == 1
-    assert sla.check_timers(now=T0 + 62 * MIN)["breaches"] == 0
+    assert timers.check_timers(now=T0 + 60 * MIN + timedelta(seconds=10))["breaches"] == 1
+    assert timers.check_timers(now=T0 + 62 * MIN)["breaches"] == 0
     assert fresh(conversation).sla_status == "breached"
     assert sla_events(conversation) == [
         ("sla_warning", "first_response", "warning"),
@@ -142,7 +142,7 @@ def test_warning_at_80_percent_and_breach_at_100_percent_each_recorded_once(acco
 
 def test_a_repeated_pass_with_lost_flags_still_records_nothing_twice(account, policy, clock):
     conversation = inbound(account, T0).conversation
-    sla.check_timers(now=T0 + 61 * MIN)
+    timers.check_timers(now=T0 + 61 * MIN)
     # Simulate a pass whose flag update was lost: the unique SlaRecord still holds.
     Conversation.objects.filter(pk=conversation.pk).update(
         sla_timers=fresh(conversation).sla_timers
@@ -155,7 +155,7 @@ def test_a_repeated_pass_with_lost_flags_still_records_nothing_twice(account, po
         },
         sla_check_at=T0,
     )
-    assert sla.check_timers(now=T0 + 62 * MIN)["breaches"] == 0
+    assert timers.check_timers(now=T0 + 62 * MIN)["breaches"] == 0
     assert SlaRecord.objects.filter(conversation=conversation).count() == 2
     assert len(sla_events(conversation)) == 2
 
@@ -166,7 +166,7 @@ def test_catch_up_after_downtime_raises_everything_that_fell_due_marked_late(
     conversation = inbound(account, T0).conversation
     other = inbound(account, T0 + 10 * MIN, sender="cust-2").conversation
     # Beat was down for a day: the first pass afterwards raises every warning and breach.
-    totals = sla.check_timers(now=T0 + 24 * 60 * MIN)
+    totals = timers.check_timers(now=T0 + 24 * 60 * MIN)
     assert totals == {"conversations": 2, "warnings": 4, "breaches": 4}
     for conv in (conversation, other):
         kinds = sla_events(conv)
@@ -186,7 +186,7 @@ def test_pending_time_does_not_count(account, policy, agent, clock):
     paused = fresh(conversation)
     assert paused.sla_check_at is None
     assert paused.sla_due_at is None  # not "due soon" while the clocks are stopped
-    assert sla.check_timers(now=T0 + 5 * 60 * MIN)["conversations"] == 0
+    assert timers.check_timers(now=T0 + 5 * 60 * MIN)["conversations"] == 0
     # Two hours later the customer answers: the half hour left starts again from there.
     clock.set(T0 + 150 * MIN)
     inbound(account, T0 + 150 * MIN, text="Here is my order number")
@@ -212,7 +212,7 @@ def test_resolving_stops_every_timer_and_a_new_message_starts_a_new_run(
     account, policy, agent, clock
 ):
     conversation = fresh(inbound(account, T0).conversation)
-    sla.check_timers(now=T0 + 61 * MIN)
+    timers.check_timers(now=T0 + 61 * MIN)
     clock.set(T0 + 70 * MIN)
     services.queue_reply(conversation=conversation, text="Done!", author=agent)
     services.change_status(conversation=fresh(conversation), status="resolved", actor=agent)
@@ -285,7 +285,7 @@ def test_breach_escalates_priority_reassigns_and_notifies_managers(
     sent_to_people = lambda: [m for m in sent if m[0].startswith("user.")]  # noqa: E731
     conversation = inbound(account, T0).conversation
     with django_capture_on_commit_callbacks(execute=True):
-        sla.check_timers(now=T0 + 11 * MIN)
+        timers.check_timers(now=T0 + 11 * MIN)
     conversation = fresh(conversation)
     assert conversation.priority == Conversation.Priority.URGENT
     assert conversation.assignee == agent
@@ -328,15 +328,13 @@ def test_no_policy_no_timers(account, clock):
 
 
 def test_the_pass_is_a_periodic_task_on_the_sla_queue(account, policy, settings, clock):
-    from inbox.tasks import sla_check_timers
-
     task_name, interval = PERIODIC_TASKS["sla-check-timers"]
-    assert task_name == "inbox.tasks.sla_check_timers"
+    assert task_name == "sla.tasks.check_timers"
     assert interval <= 60
-    assert settings.CELERY_TASK_ROUTES["inbox.tasks.sla_*"] == {"queue": "sla"}
+    assert settings.CELERY_TASK_ROUTES["sla.tasks.*"] == {"queue": "sla"}
     inbound(account, T0 - 2 * 60 * MIN)
     clock.set(T0)
-    assert sla_check_timers.delay().get()["breaches"] == 1
+    assert sla_tasks.check_timers.delay().get()["breaches"] == 1
 
 
 # Not a committing test: those run last, after a browser test has left an event loop in this
@@ -354,7 +352,7 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
         conversation = inbound(account, T0).conversation  # (its own events are pushed here)
     async_to_sync(layer.group_add)(f"account.{account.pk}", channel)
     with django_capture_on_commit_callbacks(execute=True):
-        sla.check_timers(now=T0 + 61 * MIN)
+        timers.check_timers(now=T0 + 61 * MIN)
     # Both events of the pass in one channel-layer message, in order.
     received = async_to_sync(layer.receive)(channel)["payloads"]
     async_to_sync(layer.group_discard)(f"account.{account.pk}", channel)
@@ -368,7 +366,7 @@ def test_warnings_and_breaches_are_pushed_live_to_the_accounts_group(
 def test_the_inbox_list_filters_breached_conversations(client, agent, account, policy, clock):
     late = inbound(account, T0, sender="late").conversation
     on_time = inbound(account, T0 + 50 * MIN, sender="on-time").conversation
-    sla.check_timers(now=T0 + 61 * MIN)
+    timers.check_timers(now=T0 + 61 * MIN)
     client.force_login(agent)
     page = client.get("/", {"sla": "breached"}).content.decode()
     assert f"/conversations/{late.pk}/" in page
@@ -390,9 +388,9 @@ def test_a_teams_hours_win_over_its_accounts_and_the_default(account, team, cloc
     )
     by_team.teams.add(team)
     conversation = fresh(inbound(account, T0).conversation)
-    assert sla.hours_for(conversation) == by_account
+    assert timers.hours_for(conversation) == by_account
     conversation.team = team
-    assert sla.hours_for(conversation) == by_team
+    assert timers.hours_for(conversation) == by_team
     by_account.accounts.clear()
     conversation.team = None
-    assert sla.hours_for(conversation) == default
+    assert timers.hours_for(conversation) == default

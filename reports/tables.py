@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inbox.reports import queries
-from inbox.reports.queries import ReportFilters
+from reports import queries
+from reports.queries import ReportFilters
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""SLA outcome of an opening, read from what the SLA timers (``inbox.sla``) recorded.
+"""SLA outcome of an opening, read from what the SLA timers (``sla.timers``) recorded.
 
 A target applies when the conversation's SLA policy sets it. Per target an opening has:
 - **breached** (False) when the timers recorded a breach of it during the opening;
@@ -13,15 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from inbox import models
+from sla.models import SlaRecord
 
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
 TARGETS = (FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION)
-
-
-def _record_model():
-    # The SLA models come with the SLA feature; without them no policy ever applies.
-    return getattr(models, "SlaRecord", None)
 
 
 def breach_records(
@@ -29,10 +24,7 @@ def breach_records(
 ) -> dict[int, list[tuple[str, datetime]]]:
     """Per conversation, the breaches the timers recorded since ``since`` (None: all), as
     (target, started_at); one query for any number of conversations."""
-    record = _record_model()
-    if record is None:
-        return {}
-    rows = record.objects.filter(conversation_id__in=list(conversation_ids), level="breached")
+    rows = SlaRecord.objects.filter(conversation_id__in=list(conversation_ids), level="breached")
     if since is not None:
         rows = rows.filter(started_at__gte=since)
     found: dict[int, list[tuple[str, datetime]]] = {}
@@ -63,7 +55,7 @@ def outcome(
 ) -> tuple[dict[str, str | None], int]:
     """({target: "met" / "breached" / "running" / None when it does not apply}, breaches);
     ``records``: the conversation's ``breach_records``."""
-    policy = getattr(conversation, "sla_policy", None) if _record_model() else None
+    policy = conversation.sla_policy
     breached = breached_targets(records, metric.opened_at, metric.resolved_at)
     result: dict[str, str | None] = {}
     for target in TARGETS:

@@ -1,8 +1,8 @@
-"""Admin pages for business hours and SLA policies (imported by inbox/admin.py)."""
+"""Admin pages for business hours and SLA policies."""
 
 from django.contrib import admin
 
-from inbox.models import BusinessHours, Holiday, SlaPolicy, SlaRecord
+from sla.models import BusinessHours, Holiday, SlaPolicy, SlaRecord
 
 
 class HolidayInline(admin.TabularInline):

@@ -1,0 +1,58 @@
+"""Customers and how each platform account knows them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from inbox.models.accounts import PlatformAccount
+
+
+class Contact(models.Model):
+    """A customer, possibly known on several platforms."""
+
+    class Consent(models.TextChoices):
+        UNKNOWN = "unknown", "Not asked"
+        OPTED_IN = "opted_in", "Opted in"
+        OPTED_OUT = "opted_out", "Opted out"
+
+    name = models.CharField(max_length=200, blank=True)
+    avatar_url = models.URLField(max_length=2000, blank=True)
+    # Consent to promotional messages: state, when, and what set it (a keyword, an agent...).
+    marketing_consent = models.CharField(
+        max_length=16, choices=Consent.choices, default=Consent.UNKNOWN
+    )
+    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name or f"Contact {self.pk}"
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or "").split(" ")[0]
+
+
+class ContactIdentity(models.Model):
+    """A contact as one platform account knows them (PSID, IGSID, X user id...)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    platform_user_id = models.CharField(max_length=200)
+    username = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    avatar_url = models.URLField(max_length=2000, blank=True)
+    # When the platform's profile was last fetched (Meta: once, in the background).
+    profile_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "platform_user_id"], name="identity_account_user_uniq"
+            )
+        ]
+        verbose_name_plural = "contact identities"
+
+    def __str__(self) -> str:
+        return self.username or self.name or self.platform_user_id
