@@ -381,6 +381,9 @@ class Message(models.Model):
     is_promotional = models.BooleanField(default=False)
     is_deleted = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Read from the platform's history when the account was connected: closed history that
+    # no report counts (no first response, no volume) and no listener reacts to.
+    imported = models.BooleanField(default=False)
     # Platform specifics kept for display and replies: quick replies, postback payload,
     # referral, story, comment id, messaging type used...
     metadata = models.JSONField(blank=True, default=dict)
@@ -706,6 +709,57 @@ class WebhookHandshake(models.Model):
                 name="handshake_platform_app_uniq",
             ),
         ]
+
+
+class HistoryImport(models.Model):
+    """Reading an account's recent history from its platform, page by page (``inbox.history``).
+    The cursor is saved with the page it follows, so an import resumes where it stopped after a
+    reload, a worker restart or a platform's rate limit."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        # The platform asked Parley to wait (rate limit) or a call failed for now.
+        WAITING = "waiting", "Waiting"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.RUNNING, Status.WAITING)
+
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, related_name="history_imports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # The period read: from ``since`` up to when the import started.
+    since = models.DateTimeField()
+    started_at = models.DateTimeField(default=timezone.now)
+    cursor = models.JSONField(blank=True, default=dict)
+    pages = models.PositiveIntegerField(default=0)
+    items = models.PositiveIntegerField(default=0)
+    # Messages and comments stored (an item Parley already held counts once, in ``items``).
+    stored = models.PositiveIntegerField(default=0)
+    # The oldest platform time the pages have reached: how far back the import has come.
+    reached = models.DateTimeField(null=True, blank=True)
+    # No page is fetched before this (a rate limit's reset, a retry's backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    # Last progress: an active import unchanged for a while lost its task (resumed by a sweep).
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["running", "waiting"]),
+                name="history_import_one_active_per_account",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "-started_at"], name="history_import_latest")]
 
 
 # --- Report metrics (kept by inbox.reports.metrics; reports aggregate these small rows) -------
