@@ -343,6 +343,22 @@ class PollResult:
     problem: str = ""
 
 
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of an account's history (messages from before Parley knew the account), and
+    where the next page starts. The events are ordinary normalized events; the domain applies
+    them as closed history."""
+
+    events: list[Event]
+    # Where the next page starts (kept by the domain with the events it covers); None: done.
+    cursor: dict[str, Any] | None
+    # Items read from the platform on this page (messages, comments), for the progress shown.
+    items: int = 0
+    # The oldest platform time this page reached: pages go from now back to the period's start,
+    # so this is how far the import has come.
+    reached: datetime | None = None
+
+
 # --- Rules ------------------------------------------------------------------------------------
 
 
@@ -426,6 +442,18 @@ class Connector:
     def polls(self, account: PlatformAccount) -> bool:
         """Whether this account is kept up to date by polling."""
         return False
+
+    def imports_history(self, account: PlatformAccount) -> bool:
+        """Whether the platform lets Parley read this account's recent history."""
+        return False
+
+    def history_page(
+        self, account: PlatformAccount, cursor: dict[str, Any], since: datetime
+    ) -> HistoryPage:
+        """The next page of the account's history back to ``since``, newest first, starting at
+        ``cursor`` (``{}`` for the first page); DeliveryError (``rate_limited`` with its wait)
+        when the platform refuses."""
+        raise DeliveryError(f"{self.platform} has no history to import", permanent=True)
 
     def fetch_profile(self, account: PlatformAccount, platform_user_id: str) -> Person | None:
         """The contact's profile from the platform (None: the platform has no profile API)."""

@@ -35,6 +35,12 @@ class DomainEvent:
     data: Mapping[str, Any]
     at: datetime
 
+    @property
+    def history(self) -> bool:
+        """Recorded by a history import: closed history that only the live push and the media
+        fetch follow (no bot, SLA clock, assignment, metrics or notifications)."""
+        return bool(self.data.get("history"))
+
 
 @dataclass(frozen=True)
 class ConversationOpened(DomainEvent):

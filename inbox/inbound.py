@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 # --- Echoes -----------------------------------------------------------------------------------
 
 
-def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Message | None:
+def record_echo(
+    *, account: PlatformAccount, event: events.MessageEchoed, history: bool = False
+) -> Message | None:
     """A message the account sent. Where the platform hands no client reference back (X,
     LinkedIn), Parley's own send is matched by its platform id once the send has answered; a
     copy that beats the send's answer (a fast webhook) is matched to the message still being
@@ -36,7 +38,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
     but the platform had taken it) is matched too: it becomes sent, so the retry never sends it
     twice. An echo naming no recipient (a group, a post) is filed under its thread's contact."""
     if event.returns_client_ref:
-        return services.record_echo(account=account, event=event)
+        return services.record_echo(account=account, event=event, history=history)
     if not event.recipient.platform_user_id:
         conversation = Conversation.objects.filter(
             account=account, external_thread_id=event.thread_external_id
@@ -54,7 +56,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
         in_flight = _in_flight_copy(account, event)
         if in_flight is not None:
             event = dataclasses.replace(event, client_ref=in_flight.client_ref)
-    message = services.record_echo(account=account, event=event)
+    message = services.record_echo(account=account, event=event, history=history)
     if event.client_ref and message.error:
         # "Retrying: …" no longer applies: the platform has the message.
         Message.objects.filter(pk=message.pk, status=Message.Status.SENT).update(error="")

@@ -84,12 +84,19 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
 ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
 
 
+# Imported history (``DomainEvent.history``) is shown and its media kept, nothing more: no bot
+# reply, SLA clock, assignment, report metric or notification reacts to the past.
+FOR_HISTORY: frozenset[Listener] = frozenset({LIVE_PUSH, MEDIA})
+
+
 def listeners_for(event: DomainEvent) -> list[Listener]:
     found = {
         listener
         for cls in type(event).__mro__
         for listener in LISTENERS.get(cls, ())  # type: ignore[arg-type]
     }
+    if event.history:
+        found &= FOR_HISTORY
     return [listener for listener in ORDER if listener in found]
 
 

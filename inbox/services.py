@@ -128,9 +128,11 @@ def find_or_open_conversation(
     kind: str = Conversation.Kind.DM,
     thread_external_id: str | None = None,
     at: datetime | None = None,
+    history: bool = False,
 ) -> tuple[Conversation, bool]:
     """The thread this message belongs to: by platform thread id where there is one, else the
-    contact's latest DM thread on the account. Returns (conversation, created)."""
+    contact's latest DM thread on the account. Returns (conversation, created). A thread opened
+    by imported history is opened resolved: closed history, in no one's queue."""
     at = at or timezone.now()
     query = Conversation.objects.select_related("account", "contact").filter(account=account)
     if thread_external_id:
@@ -148,12 +150,20 @@ def find_or_open_conversation(
                 contact=identity.contact,
                 last_activity_at=at,
                 created_at=at,
+                status=Conversation.Status.RESOLVED if history else Conversation.Status.OPEN,
             )
     except IntegrityError:
         return query.get(external_thread_id=thread_external_id), False
     conversation.participants.add(identity)
-    domain_events.record(conversation, ConversationEvent.Kind.CREATED, data={"kind": kind}, at=at)
+    domain_events.record(
+        conversation, ConversationEvent.Kind.CREATED, data=_marked({"kind": kind}, history), at=at
+    )
     return conversation, True
+
+
+def _marked(data: dict[str, Any], history: bool) -> dict[str, Any]:
+    """An event's data, marked when it records imported history (``DomainEvent.history``)."""
+    return {**data, "history": True} if history else data
 
 
 def _preview(text: str, attachments: Iterable[Any] = ()) -> str:
@@ -173,12 +183,13 @@ def receive_message(*, account: PlatformAccount, event: events.MessageReceived) 
 
 
 def receive_messages(
-    account: PlatformAccount, received: Sequence[events.MessageReceived]
+    account: PlatformAccount, received: Sequence[events.MessageReceived], *, history: bool = False
 ) -> list[Message]:
     """Store customers' messages to one account, in the order given (platform time): one query
     per kind of row for the whole batch, each conversation's state once however many of its
     messages came, and the batch's events in one INSERT (their listeners see them together).
     A platform id already stored, or twice in the batch, gives the same single message.
+    ``history``: read from the platform's history (``inbox.history``), stored as closed history.
     Returns the messages in the events' order."""
     with transaction.atomic(), batch.scope():
         stored = _existing_messages(account, [e.external_id for e in received])
@@ -187,7 +198,7 @@ def receive_messages(
             if event.external_id not in stored:
                 fresh.setdefault(event.external_id, event)
         if fresh:
-            stored.update(_store_inbound(account, list(fresh.values())))
+            stored.update(_store_inbound(account, list(fresh.values()), history=history))
             # Stored by another worker at the same moment: ``_insert_messages`` left them out.
             if missing := [key for key in fresh if key not in stored]:
                 stored.update(_existing_messages(account, missing))
@@ -224,6 +235,7 @@ def _conversation_ids(
     account: PlatformAccount,
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
+    history: bool,
 ) -> dict[str, int]:
     """Each event's thread id (by the event's external id): by platform thread id where there is
     one, else the contact's latest DM thread of that kind; two queries for the known ones, new
@@ -262,6 +274,7 @@ def _conversation_ids(
                 kind=event.kind,
                 thread_external_id=event.thread_external_id,
                 at=event.timestamp,
+                history=history,
             )
             known[key] = opened.pk
         found[event.external_id] = known[key]
@@ -285,12 +298,12 @@ def _locked_in_order(found: dict[str, int]) -> dict[str, Conversation]:
 
 
 def _store_inbound(
-    account: PlatformAccount, fresh: list[events.MessageReceived]
+    account: PlatformAccount, fresh: list[events.MessageReceived], *, history: bool
 ) -> dict[str, Message]:
     identities = _identities(
         account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
     )
-    conversations = _locked_in_order(_conversation_ids(account, fresh, identities))
+    conversations = _locked_in_order(_conversation_ids(account, fresh, identities, history))
     for event in fresh:
         conversation = conversations[event.external_id]
         for person in event.participants:
@@ -298,7 +311,7 @@ def _store_inbound(
         if event.thread_external_id and event.kind != Conversation.Kind.DM:
             conversation.participants.add(identities[event.sender.platform_user_id])
 
-    messages = _insert_messages(account, fresh, identities, conversations)
+    messages = _insert_messages(account, fresh, identities, conversations, history)
     created = {m.external_id: m for m in messages}
     _link_replies(account, fresh, created)
 
@@ -309,7 +322,10 @@ def _store_inbound(
             message = created[event.external_id]
             grouped.setdefault(message.conversation_id, []).append((message, event.opens_window))
     logged: list[ConversationEvent] = []
-    moved = {pk: _inbound_changes(items[0][0].conversation, items) for pk, items in grouped.items()}
+    moved = {
+        pk: _inbound_changes(items[0][0].conversation, items, history)
+        for pk, items in grouped.items()
+    }
     batch.update_each(Conversation, moved)  # one statement for the batch's conversations
     for pk, items in grouped.items():
         conversation = items[0][0].conversation
@@ -334,7 +350,7 @@ def _store_inbound(
             domain_events.entry(
                 conversation,
                 ConversationEvent.Kind.MESSAGE_RECEIVED,
-                data={"message": message.pk},
+                data=_marked({"message": message.pk}, history),
                 at=message.created_at,
             )
             for message, _ in items
@@ -349,6 +365,7 @@ def _insert_messages(
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
     conversations: dict[str, Conversation],
+    history: bool,
 ) -> list[Message]:
     """One INSERT for the batch. Another worker storing one of them at the same moment makes
     it fail: those are dropped (they are stored) and the rest inserted again."""
@@ -366,6 +383,7 @@ def _insert_messages(
                 status=Message.Status.RECEIVED,
                 metadata=e.metadata,
                 sent_at=e.timestamp,
+                imported=history,
             )
             for e in pending
         ]
@@ -404,10 +422,10 @@ def _link_replies(
 
 
 def _inbound_changes(
-    conversation: Conversation, items: list[tuple[Message, bool]]
+    conversation: Conversation, items: list[tuple[Message, bool]], history: bool = False
 ) -> dict[str, Any]:
     """How new customer messages (with whether each opens the reply window) move the thread
-    on: the fields to write."""
+    on: the fields to write. Imported history waits for no one and reopens nothing."""
     latest = max((m for m, _ in items), key=lambda m: m.sent_at)
     changes: dict[str, Any] = {
         "last_activity_at": max(conversation.last_activity_at, latest.sent_at)
@@ -421,6 +439,8 @@ def _inbound_changes(
         conversation.last_inbound_at is None or max(opening) > conversation.last_inbound_at
     ):
         changes["last_inbound_at"] = max(opening)
+    if history:
+        return changes
     if conversation.waiting_since is None:
         changes["waiting_since"] = min(m.sent_at for m, _ in items)
     if conversation.status in (
@@ -464,9 +484,12 @@ def _message_by_external_id(account: PlatformAccount, external_id: str | None) -
     return Message.objects.filter(account=account, external_id=external_id).first()
 
 
-def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Message:
+def record_echo(
+    *, account: PlatformAccount, event: events.MessageEchoed, history: bool = False
+) -> Message:
     """A message the account sent. Parley's own sends are recognised (by client_ref or platform
-    id) and only confirmed; anything else is shown as an agent message sent outside Parley."""
+    id) and only confirmed; anything else is shown as an agent message sent outside Parley
+    (``history``: read from the platform's history, as closed history)."""
     if event.client_ref:
         own = Message.objects.filter(account=account, client_ref=event.client_ref).first()
         if own is not None:
@@ -486,6 +509,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
         kind=event.kind,
         thread_external_id=event.thread_external_id,
         at=event.timestamp,
+        history=history,
     )
     try:
         with transaction.atomic():
@@ -500,6 +524,7 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
                 sent_outside_parley=True,
                 metadata=event.metadata,
                 sent_at=event.timestamp,
+                imported=history,
             )
             _add_attachments([(message, event.attachments)])
     except IntegrityError:
@@ -508,13 +533,14 @@ def record_echo(*, account: PlatformAccount, event: events.MessageEchoed) -> Mes
     if conversation.last_message_at is None or event.timestamp >= conversation.last_message_at:
         updates["last_message_at"] = event.timestamp
         updates["last_message_preview"] = _preview(event.text, event.attachments)
-    # An agent answered from the platform's own tools: a human reply like any other.
-    updates["bot_enabled"] = False
+    if not history:
+        # An agent answered from the platform's own tools: a human reply like any other.
+        updates["bot_enabled"] = False
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     domain_events.record(
         conversation,
         ConversationEvent.Kind.MESSAGE_SENT,
-        data={"message": message.pk, "outside_parley": True},
+        data=_marked({"message": message.pk, "outside_parley": True}, history),
     )
     return message
 

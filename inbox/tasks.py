@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -11,6 +13,7 @@ from inbox import (
     assignment,
     availability,
     delivery,
+    history,
     ingest,
     media,
     polling,
@@ -18,7 +21,7 @@ from inbox import (
     triggers,
 )
 from inbox.events import DomainEvent, MessageReceived, MessageSent
-from inbox.models import Attachment, Message, WebhookEvent
+from inbox.models import Attachment, HistoryImport, Message, PlatformAccount, User, WebhookEvent
 from parley import scheduler
 
 
@@ -118,3 +121,39 @@ def fill_assignment_queues() -> int:
 def requeue_from_absent_agents() -> int:
     """Open conversations of agents away or offline past the grace period go back to the queue."""
     return availability.requeue_from_absent_agents()
+
+
+# --- History import ----------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def import_history_page(import_id: int) -> None:
+    """One page of a history import, then the next one when it is due."""
+    due = history.import_page(import_id)
+    if due is not None:
+        _import_history_at(import_id, due)
+
+
+def _import_history_at(import_id: int, due: datetime) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No broker: this process's scheduler runs it (off the request); without one (a
+        # management command) the sweep does.
+        scheduler.call_at(due, import_history_page, import_id)
+    else:
+        import_history_page.apply_async((import_id,), eta=due)
+
+
+def start_history_import(*, account: PlatformAccount, actor: User | None) -> HistoryImport:
+    """``history.start``, its first page queued once the import is committed."""
+    job = history.start(account=account, actor=actor)
+    transaction.on_commit(lambda: _import_history_at(job.pk, timezone.now()))
+    return job
+
+
+@shared_task(ignore_result=True)
+def resume_history_imports() -> int:
+    """Imports whose page task was lost (a worker restart, Redis emptied) go on."""
+    resumed = list(history.resumable().values_list("pk", flat=True))
+    for pk in resumed:
+        _import_history_at(pk, timezone.now())
+    return len(resumed)

@@ -373,6 +373,9 @@ RATELIMIT_CACHE_PREFIX = "parley:ratelimit:"
 # a replay after a parser fix, and listed for admins).
 WEBHOOK_ARCHIVE_DAYS = int(env("WEBHOOK_ARCHIVE_DAYS", "30"))
 WEBHOOK_ARCHIVE_FAILED_DAYS = int(env("WEBHOOK_ARCHIVE_FAILED_DAYS", "90"))
+# History read from a platform when an account is connected (or on demand), in days back
+# (X keeps 30 days of DMs whatever this says).
+HISTORY_IMPORT_DAYS = int(env("HISTORY_IMPORT_DAYS", "30"))
 # Platform HTTP: (connect, read) timeouts in seconds.
 PLATFORM_HTTP_TIMEOUT = (5.0, 20.0)
 # Media downloads: size cap. Fetches from private, loopback and link-local addresses are refused

@@ -267,7 +267,7 @@ def _refresh_many(
     hour_windows = {pk: (_hour(w) if w else None) for pk, w in windows.items()}
     messages: dict[int, list[tuple]] = {pk: [] for pk in ids}
     for conversation_id, *row in (
-        Message.objects.filter(_since_each("sent_at", hour_windows))
+        Message.objects.filter(_since_each("sent_at", hour_windows), imported=False)
         .exclude(status=Message.Status.FAILED)
         .values_list(
             "conversation_id",

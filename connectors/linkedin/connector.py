@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from connectors.base import (
     DeliveryError,
     Event,
     HandshakeReply,
+    HistoryPage,
     Inspection,
     OutboundMessage,
     PlatformRules,
@@ -34,7 +36,8 @@ from connectors.base import (
     Verdict,
     WebhookRejected,
 )
-from connectors.linkedin import parser
+from connectors.linkedin import history, parser
+from connectors.linkedin.errors import classify
 from inbox.models import Message, Platform, PlatformAccount
 
 log = logging.getLogger(__name__)
@@ -65,29 +68,6 @@ def check_signature(
     return webhooks.check_signature(
         signature, SIGNATURE_PREFIX.encode() + body, candidates, prefix=""
     )
-
-
-# LinkedIn's errors as data for connectors.http.classify.
-classify = http.ErrorRules(
-    name="LinkedIn",
-    auth_reason="LinkedIn refused the access token{suffix}: reconnect the organisation.",
-    rate_limit_kind="{status}",
-    rate_limit_reason="LinkedIn is busy (HTTP {status}); Parley will retry.",
-    cases=(
-        http.ErrorCase(
-            "403",
-            "LinkedIn refused the comment: the token needs w_organization_social and an "
-            "administrator of the Page{suffix}.",
-            statuses=frozenset({403}),
-        ),
-        http.ErrorCase(
-            "404",
-            "LinkedIn no longer has this post or comment{suffix}.",
-            statuses=frozenset({404}),
-        ),
-    ),
-    refused=http.ErrorCase("{status}", "LinkedIn refused the comment (HTTP {status}){suffix}."),
-)
 
 
 class LinkedInConnector(Connector):
@@ -212,6 +192,14 @@ class LinkedInConnector(Connector):
         if parent.startswith("urn:li:comment:"):
             return parent
         return urn if urn and urn.startswith("urn:li:comment:") else None
+
+    def imports_history(self, account: PlatformAccount) -> bool:
+        return bool((account.credentials or {}).get("access_token"))
+
+    def history_page(
+        self, account: PlatformAccount, cursor: dict[str, Any], since: datetime
+    ) -> HistoryPage:
+        return history.history_page(account, cursor, since, self.headers(account))
 
     def check_connection(self, account: PlatformAccount) -> str:
         organization_id = account.external_id.rsplit(":", 1)[-1]

@@ -4,6 +4,7 @@ actions and the identity check. Subclasses set the platform, rules and Graph pat
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from connectors.base import (
@@ -11,12 +12,13 @@ from connectors.base import (
     DeliveryError,
     Event,
     HandshakeReply,
+    HistoryPage,
     Inspection,
     OutboundMessage,
     SendResult,
     SendWindow,
 )
-from connectors.meta import graph, parsing, webhook
+from connectors.meta import graph, history, parsing, webhook
 from inbox.models import PlatformAccount
 
 # The reply policy's window → the Send API's messaging type (and tag). A send with no window
@@ -64,6 +66,15 @@ class MetaConnector(Connector):
     def parse(self, body: bytes, *, account: PlatformAccount | None) -> list[Event]:
         # The body says which platform and which accounts (object, entry[].id).
         return parsing.parse(body)
+
+    def imports_history(self, account: PlatformAccount) -> bool:
+        return bool(graph.token(account))
+
+    def history_page(
+        self, account: PlatformAccount, cursor: dict[str, Any], since: datetime
+    ) -> HistoryPage:
+        self._require_token(account)
+        return history.history_page(account, cursor, since)
 
     # --- outbound ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -24,6 +25,7 @@ from connectors.base import (
     DeliveryError,
     Event,
     HandshakeReply,
+    HistoryPage,
     IncomingAttachment,
     Inspection,
     OutboundAttachment,
@@ -190,6 +192,31 @@ class XConnector(Connector):
             if top is not None:
                 cursor["run_top_id"] = top
         return PollResult(events=found, cursor=cursor, problem=problem)
+
+    # --- History ------------------------------------------------------------------------------
+
+    def imports_history(self, account: PlatformAccount) -> bool:
+        return bool((account.credentials or {}).get("access_token"))
+
+    def history_page(
+        self, account: PlatformAccount, cursor: dict[str, Any], since: datetime
+    ) -> HistoryPage:
+        """One ``GET /2/dm_events`` page (newest first; X keeps the last 30 days). A page that
+        reaches back past ``since`` ends the import."""
+        response = client.dm_events_page(account, pagination_token=cursor.get("token"))
+        page = response.json()
+        items = [i for i in page.get("data") or [] if isinstance(i, dict)]
+        kept = [i for i in items if (parser.event_time(i) or since) >= since]
+        found = parser.parse_dm_events({**page, "data": kept}, account.external_id)
+        next_token = (page.get("meta") or {}).get("next_token")
+        reached = min((e.timestamp for e in found), default=None)
+        done = len(kept) < len(items) or not next_token
+        return HistoryPage(
+            events=found,
+            cursor=None if done else {"token": str(next_token)},
+            items=len(kept),
+            reached=reached,
+        )
 
     # --- Sending ------------------------------------------------------------------------------
 

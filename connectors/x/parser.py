@@ -315,6 +315,14 @@ def parse_dm_events(page: dict[str, Any], account_id: str) -> list[Event]:
     return parsed
 
 
+def event_time(item: dict[str, Any]) -> datetime | None:
+    """When a v2 DM event happened: its ``created_at``, else the time in its snowflake id."""
+    try:
+        return from_iso(item.get("created_at")) or snowflake_time(str(item.get("id") or ""))
+    except ValueError:
+        return None
+
+
 def _dm_event(
     item: dict[str, Any],
     account_id: str,
@@ -324,7 +332,7 @@ def _dm_event(
 ) -> Event | None:
     kind = item.get("event_type")
     thread = str(item.get("dm_conversation_id") or "")
-    when = from_iso(item.get("created_at")) or snowflake_time(item["id"])
+    when = event_time(item)
     sender = str(item.get("sender_id") or "")
     if kind in ("ParticipantsJoin", "ParticipantsLeave"):
         if not thread:

@@ -8,6 +8,7 @@ The SLA (``sla.models``), the reports (``reports.models``) and the settings area
 
 from inbox.models.accounts import (
     AgentPresence,
+    HistoryImport,
     Platform,
     PlatformAccount,
     Team,
@@ -33,6 +34,7 @@ from inbox.models.webhooks import WebhookEvent
 __all__ = [
     "AgentPresence",
     "Attachment",
+    "HistoryImport",
     "Contact",
     "ContactIdentity",
     "Conversation",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from inbox.crypto import EncryptedJSONField
@@ -146,3 +147,54 @@ class AgentPresence(models.Model):
     )
     connections = models.PositiveIntegerField(default=0)
     last_seen_at = models.DateTimeField(default=timezone.now)
+
+
+class HistoryImport(models.Model):
+    """Reading an account's recent history from its platform, page by page (``inbox.history``).
+    The cursor is saved with the page it follows, so an import resumes where it stopped after a
+    reload, a worker restart or a platform's rate limit."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        # The platform asked Parley to wait (rate limit) or a call failed for now.
+        WAITING = "waiting", "Waiting"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.RUNNING, Status.WAITING)
+
+    account = models.ForeignKey(
+        PlatformAccount, on_delete=models.CASCADE, related_name="history_imports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # The period read: from ``since`` up to when the import started.
+    since = models.DateTimeField()
+    started_at = models.DateTimeField(default=timezone.now)
+    cursor = models.JSONField(blank=True, default=dict)
+    pages = models.PositiveIntegerField(default=0)
+    items = models.PositiveIntegerField(default=0)
+    # Messages and comments stored (an item Parley already held counts once, in ``items``).
+    stored = models.PositiveIntegerField(default=0)
+    # The oldest platform time the pages have reached: how far back the import has come.
+    reached = models.DateTimeField(null=True, blank=True)
+    # No page is fetched before this (a rate limit's reset, a retry's backoff).
+    not_before = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    # Last progress: an active import unchanged for a while lost its task (resumed by a sweep).
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["running", "waiting"]),
+                name="history_import_one_active_per_account",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "-started_at"], name="history_import_latest")]

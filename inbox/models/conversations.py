@@ -201,6 +201,9 @@ class Message(models.Model):
     is_promotional = models.BooleanField(default=False)
     is_deleted = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Read from the platform's history when the account was connected: closed history that
+    # no report counts (no first response, no volume) and no listener reacts to.
+    imported = models.BooleanField(default=False)
     # Platform specifics kept for display and replies: quick replies, postback payload,
     # referral, story, comment id, messaging type used...
     metadata = models.JSONField(blank=True, default=dict)

@@ -16,11 +16,12 @@ from django.utils import timezone
 from connectors import testevents
 from connectors.base import DeliveryError
 from connectors.registry import CONNECTORS, get_connector
-from inbox import ingest, services, webhooks
+from inbox import history, ingest, services, webhooks
 from inbox.accounts import connect_account
 from inbox.delivery import resume_account
 from inbox.models import Platform, PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import audit, health
+from inbox.tasks import start_history_import
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def save_manual(
         credential_keys=given.keys(),
     )
     transaction.on_commit(health.forget_banner)
+    if created and history.available(account):
+        start_history_import(account=account, actor=actor)
     return account
 
 

@@ -24,10 +24,12 @@ from django.utils import timezone
 
 from connectors.oauth import AccountGrant, OAuthError, OAuthProvider
 from connectors.registry import CONNECTORS, OAUTH_PROVIDERS, get_oauth_provider
+from inbox import history
 from inbox.accounts import connect_account
 from inbox.models import PlatformAccount, User
 from inbox.settings_area import audit, health
 from inbox.settings_area.models import OAuthState
+from inbox.tasks import start_history_import
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,8 @@ def finish(
             credential_keys=grant.credentials.keys(),
             extra={"via": PROVIDER_LABELS[row.provider]},
         )
+        if not existed and grant.platform in CONNECTORS and history.available(account):
+            start_history_import(account=account, actor=user)
         accounts.append(account)
     # The tokens now live (encrypted) on the accounts; the state row keeps none.
     OAuthState.objects.filter(pk=row.pk).update(completed_at=timezone.now(), secrets={})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.settings_area import views
+from inbox.settings_area import imports, views
 
 app_name = "settings"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("accounts/<int:pk>/credentials/", views.account_credentials, name="account_credentials"),
     path("accounts/<int:pk>/disconnect/", views.account_disconnect, name="account_disconnect"),
     path("accounts/<int:pk>/webhooks/", views.account_webhooks, name="account_webhooks"),
+    path("accounts/<int:pk>/history/", imports.account_history, name="account_history"),
+    path(
+        "accounts/<int:pk>/history/cancel/",
+        imports.account_history_cancel,
+        name="account_history_cancel",
+    ),
     path("webhooks/failed/", views.failed_webhooks, name="webhooks_failed"),
     path("oauth/<str:provider>/start/", views.oauth_start, name="oauth_start"),
     path("oauth/<str:provider>/callback/", views.oauth_callback, name="oauth_callback"),

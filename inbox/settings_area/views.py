@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connectors import testevents
-from inbox import csv_export, twofactor
+from inbox import csv_export, history, twofactor
 from inbox.models import PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area import accounts as account_actions
 from inbox.settings_area import audit, health, oauth, people
@@ -78,6 +78,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "recent": account_actions.archive(account=account)[:5],
             "connector_installed": account_actions.platform_available(account.platform),
             "reconnect_provider": oauth.PROVIDER_FOR_PLATFORM.get(account.platform),
+            "history_import": history.latest_progress(account),
+            "imports_history": history.available(account),
         },
     )
 

@@ -20,3 +20,37 @@ document.addEventListener("click", async (event) => {
   button.dataset.copied = "1";
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
+
+// History import: while an import runs, its progress bar and caption follow the server (the
+// import itself runs on the worker; a reload shows the same state from the database).
+(function followHistoryImport() {
+  const card = document.getElementById("history-import");
+  if (!card || !card.dataset.active) return;
+  const bar = document.getElementById("history-progress");
+  const status = document.getElementById("history-status");
+  const error = document.getElementById("history-error");
+  const poll = async () => {
+    let data;
+    try {
+      const response = await fetch(card.dataset.progressUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      data = (await response.json()).import;
+    } catch {
+      setTimeout(poll, 5000);
+      return;
+    }
+    if (!data) return;
+    bar.value = data.percent;
+    status.textContent = data.summary;
+    error.textContent = data.error;
+    error.hidden = !data.error;
+    if (data.active) {
+      setTimeout(poll, 1000);
+    } else {
+      delete card.dataset.active;
+      // Finished: the page's actions (start again) follow from the server.
+      window.location.reload();
+    }
+  };
+  setTimeout(poll, 1000);
+})();

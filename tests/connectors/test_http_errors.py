@@ -13,7 +13,7 @@ from django.conf import settings
 
 from connectors import http
 from connectors.base import DeliveryError
-from connectors.linkedin.connector import classify as linkedin_rules
+from connectors.linkedin.errors import classify as linkedin_rules
 from connectors.meta.errors import classify as meta_rules
 from connectors.oauth import classify as oauth_rules
 from connectors.x.client import classify as x_rules

@@ -5,6 +5,7 @@ like LinkedIn) and the organization lookup."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 from urllib.parse import unquote
 
 from tests.fakes.server import FakePlatformServer, Recorded, Reply
@@ -71,6 +72,51 @@ def _organization(request: Recorded, match) -> Reply:
     )
 
 
+# The organisation's posts (newest first) and each post's comments (oldest first), for the
+# history import: ``POSTS.append({"id": urn, "lastModifiedAt": ms, "commentary": text})`` and
+# ``COMMENTS[urn] = [{"$URN", "actor", "message": {"text"}, "created": {"time"}}, ...]``.
+POSTS: list[dict[str, Any]] = []
+COMMENTS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _int(request: Recorded, name: str, default: int) -> int:
+    value = (request.query.get(name) or [str(default)])[0]
+    return int(value) if value.isdigit() else default
+
+
+def _posts(request: Recorded, match) -> Reply:
+    refused = _versioned(request)
+    if refused:
+        return refused
+    start, count = _int(request, "start", 0), _int(request, "count", 10)
+    return Reply(
+        200,
+        {
+            "elements": POSTS[start : start + count],
+            "paging": {"start": start, "count": count, "total": len(POSTS)},
+        },
+    )
+
+
+def _comments(request: Recorded, match) -> Reply:
+    refused = _versioned(request)
+    if refused:
+        return refused
+    found = COMMENTS.get(unquote(match.group("target")), [])
+    start, count = _int(request, "start", 0), _int(request, "count", 10)
+    return Reply(
+        200,
+        {
+            "elements": found[start : start + count],
+            "paging": {"start": start, "count": count, "total": len(found)},
+        },
+    )
+
+
 def install(server: FakePlatformServer) -> None:
+    POSTS.clear()
+    COMMENTS.clear()
+    server.route("GET", r"^/linkedin/rest/posts$", _posts)
+    server.route("GET", r"^/linkedin/rest/socialActions/(?P<target>[^/]+)/comments$", _comments)
     server.route("POST", r"^/linkedin/rest/socialActions/(?P<target>[^/]+)/comments$", _comment)
     server.route("GET", r"^/linkedin/rest/organizations/(?P<id>\d+)$", _organization)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.fakes.server import FakePlatformServer, Recorded, Reply
 
@@ -88,7 +92,92 @@ def _cdn(request: Recorded, match) -> Reply:
     return Reply(200, raw=PNG, content_type="image/png")
 
 
+@dataclass
+class MetaHistory:
+    """The Page's past conversations as the Conversations API lists them: newest-updated
+    first, each with its messages newest first, paged by opaque ``after`` cursors. ``delay``
+    slows every answer (a Graph API that pages slowly)."""
+
+    conversations: list[dict[str, Any]] = field(default_factory=list)
+    page_size: int = 2
+    messages_per_call: int = 3
+    delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.conversations = []
+            self.page_size = 2
+            self.messages_per_call = 3
+            self.delay = 0.0
+
+    def add(self, conversation_id: str, messages: list[dict[str, Any]]) -> None:
+        """A conversation with these messages (any order); listed by its newest message."""
+        ordered = sorted(messages, key=lambda m: m["created_time"], reverse=True)
+        with self.lock:
+            self.conversations.append(
+                {
+                    "id": conversation_id,
+                    "updated_time": ordered[0]["created_time"],
+                    "messages": ordered,
+                }
+            )
+            self.conversations.sort(key=lambda c: c["updated_time"], reverse=True)
+
+
+HISTORY = MetaHistory()
+
+
+def _edge(items: list[dict[str, Any]], start: int, size: int, base: str) -> dict[str, Any]:
+    page = items[start : start + size]
+    body: dict[str, Any] = {"data": page}
+    if start + size < len(items):
+        after = f"c{start + size}"
+        body["paging"] = {
+            "cursors": {"before": f"c{start}", "after": after},
+            "next": f"{base}?after={after}",
+        }
+    return body
+
+
+def _after(request: Recorded) -> int:
+    value = (request.query.get("after") or ["c0"])[0]
+    return int(value[1:]) if value[1:].isdigit() else 0
+
+
+def _conversations(request: Recorded, match) -> Reply:
+    if not request.query.get("access_token", [""])[0]:
+        return Reply(400, error_body(190, 467, "Invalid OAuth access token."))
+    time.sleep(HISTORY.delay)
+    with HISTORY.lock:
+        listed = [
+            {
+                "id": c["id"],
+                "updated_time": c["updated_time"],
+                "messages": _edge(
+                    c["messages"], 0, HISTORY.messages_per_call, f"/{c['id']}/messages"
+                ),
+            }
+            for c in HISTORY.conversations
+        ]
+        size = HISTORY.page_size
+    return Reply(200, _edge(listed, _after(request), size, "/me/conversations"))
+
+
+def _conversation_messages(request: Recorded, match) -> Reply:
+    time.sleep(HISTORY.delay)
+    with HISTORY.lock:
+        found = next((c for c in HISTORY.conversations if c["id"] == match.group("thread")), None)
+        size = HISTORY.messages_per_call
+    if found is None:
+        return Reply(404, error_body(100, 33, "Unsupported get request."))
+    return Reply(200, _edge(found["messages"], _after(request), size, f"/{found['id']}/messages"))
+
+
 def install(server: FakePlatformServer) -> None:
+    HISTORY.reset()
+    server.route("GET", PREFIX + r"/me/conversations$", _conversations)
+    server.route("GET", PREFIX + r"/(?P<thread>t_[0-9A-Za-z_-]+)/messages$", _conversation_messages)
     server.route("GET", r"^/meta/cdn/", _cdn)
     server.route("POST", PREFIX + r"/[^/]+/messages$", _send)
     server.route("POST", PREFIX + r"/[^/]+/(replies|comments)$", _comment_reply)
