@@ -3,6 +3,7 @@ not see the conversation, once per event; pushed live to the recipient alone."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +15,7 @@ from inbox.access import user_group
 from inbox.models import ConversationEvent, SlaPolicy
 from notifications import services as notifications
 from notifications.models import Notification
-from tests.factories import TeamFactory, UserFactory
-from tests.helpers import committed, customer_writes, run_async
+from tests.helpers import committed, customer_writes, online, run_async
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,6 @@ def test_assigning_yourself_notifies_nobody(conversation, agent):
 def test_auto_assignment_notifies_the_agent_it_chose(account, agent, team):
     team.auto_assign = True
     team.save()
-    from tests.helpers import online
-
     online(agent)
     conversation = customer_writes(account, "cust-new", "m-auto")
     assert conversation.assignee == agent
@@ -188,7 +186,6 @@ def test_a_notification_is_pushed_live_to_its_recipient_only(conversation, agent
     assert payload["data"]["kind"] == "assigned"
     assert payload["data"]["unread"] == 1
     assert payload["conversation"] == conversation.pk
-    import asyncio
 
     async def nothing_for_bob():
         try:
