@@ -62,7 +62,6 @@ def send_digest(user_id: int, *, now: datetime | None = None) -> int:
         waiting = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(user_id=user_id, email_pending=True)
-            .select_related("conversation")
             .order_by("id")[:DIGEST_SIZE]
         )
         if not waiting:

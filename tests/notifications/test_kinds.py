@@ -4,18 +4,18 @@ not see the conversation, once per event; pushed live to the recipient alone."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from inbox import events, listeners, services, sla
+from inbox import events, listeners, services
 from inbox.access import user_group
-from inbox.models import ConversationEvent, SlaPolicy
+from inbox.models import ConversationEvent
 from notifications import services as notifications
 from notifications.models import Notification
 from tests.helpers import committed, customer_writes, online, run_async
+from tests.notifications.conftest import sla_pass
 
 pytestmark = pytest.mark.django_db
 
@@ -79,23 +79,6 @@ def test_a_note_without_mentions_notifies_nobody(conversation, teammate):
     with committed():
         services.add_note(conversation=conversation, author=teammate, text="Refund sent.")
     assert Notification.objects.count() == 0
-
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def late_conversation(account, monkeypatch):
-    """A customer writes at T0 under a one-hour first-response policy (the clock is the test's:
-    the SLA pass warns at 80 % and breaches at 100 %)."""
-    SlaPolicy.objects.create(name="Standard", first_response_seconds=3600)
-    monkeypatch.setattr(timezone, "now", lambda: T0)
-    return customer_writes(account, "cust-late", "m-late")
-
-
-def sla_pass(minutes: int) -> None:
-    with committed():
-        sla.check_timers(now=T0 + timedelta(minutes=minutes))
 
 
 def test_sla_warning_and_breach_notify_the_assignee(late_conversation, agent, teammate):
