@@ -40,6 +40,8 @@ def on_events(events: list[DomainEvent]) -> None:
     )
     actors = User.objects.in_bulk({e.actor_id for e in events if e.actor_id})
     replied: set[int] = set()
+    # Most agents watch no queue: then a burst of new conversations costs one query, not two each.
+    watching = any(isinstance(e, ConversationOpened) for e in events) and services.anyone_watches()
     for event in events:
         conversation = conversations.get(event.conversation_id)
         if conversation is None:
@@ -51,7 +53,7 @@ def on_events(events: list[DomainEvent]) -> None:
             _mentioned(event, conversation, actor)
         elif isinstance(event, SlaWarned | SlaBreached):
             _sla(event, conversation)
-        elif isinstance(event, ConversationOpened):
+        elif isinstance(event, ConversationOpened) and watching:
             _opened(event, conversation, actor)
         elif (
             isinstance(event, MessageReceived)

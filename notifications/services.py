@@ -131,13 +131,6 @@ def unread_count(user_id: int) -> int:
     )
 
 
-def latest_id(user_id: int) -> int:
-    """The user's newest notification id: where a page's catch-up starts."""
-    return (
-        Notification.objects.filter(user_id=user_id).order_by("-id").values_list("pk", flat=True)
-    ).first() or 0
-
-
 def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     """Mark the user's own notifications read: these ids (others' are ignored), or all when
     ``ids`` is None. Returns how many changed; the user's other tabs hear the new count."""
@@ -166,6 +159,10 @@ def watchable_teams(user: User):
     """Teams whose queue an agent may watch: their own (an admin: any)."""
     teams = Team.objects.all() if user.is_admin else user.teams.all()
     return teams.order_by("name")
+
+
+def anyone_watches() -> bool:
+    return NotificationPreference.watched_teams.through.objects.exists()
 
 
 def watchers(teams: Iterable[Team]) -> list[User]:

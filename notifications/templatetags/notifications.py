@@ -14,7 +14,6 @@ def notification_bell(context) -> dict:
     prefs = services.preferences(user)
     unread = services.unread_count(user.pk)
     return {
-        "latest": services.latest_id(user.pk),
         "unread": unread,
         "capped": unread >= services.UNREAD_COUNT_CAP,
         "prefs": prefs,

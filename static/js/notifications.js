@@ -10,7 +10,7 @@
   const list = document.getElementById("notification-list");
   const countEl = document.getElementById("notification-count");
   const API = "/api/v1/notifications/";
-  let latest = Number(bell.dataset.latest || 0);
+  let latest = 0; // the newest notification id this page has: where a catch-up starts
   let loaded = false;
 
   const csrfToken = () => {
@@ -158,6 +158,11 @@
     }
     const unread = await getJSON(`${API}?unread=1&page_size=100`);
     if (unread) setCount(unread.results.length);
+  });
+
+  // Start the catch-up cursor at the newest notification now (as inbox.js does for events).
+  getJSON(`${API}?page_size=1`).then((data) => {
+    if (data && data.results.length) latest = Math.max(latest, data.results[0].id);
   });
 
   // --- The "test" button on /profile/: asks the browser's permission (a click may), then a
