@@ -30,7 +30,6 @@ from chatbot.tasks import answer_new_messages
 from inbox import assignment, live, sla
 from inbox.events import (
     Assigned,
-    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -74,7 +73,6 @@ NOTIFICATIONS = Listener("notifications", notifications.on_events)
 # MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    ConversationOpened: (NOTIFICATIONS,),
     MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, NOTIFICATIONS),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),

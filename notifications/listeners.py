@@ -4,9 +4,10 @@
 - ``Assigned``: the new assignee.
 - ``NoteAdded``: each teammate the note ``@mentions``.
 - ``SlaWarned`` / ``SlaBreached``: the assignee; an unassigned conversation's team.
-- ``ConversationOpened``: whoever watches a queue (team) the conversation is in.
-- ``MessageReceived``: the agent who owns the conversation (one notification per conversation
-  and dispatch, however many messages a batch brought).
+- ``MessageReceived``: a conversation's first customer message, whoever watches a queue (team)
+  it is in (not ``ConversationOpened``: that is a dispatch of its own, and an ingest batch stays
+  one dispatch); a later one, the agent who owns the conversation. One notification per
+  conversation and dispatch, however many messages a batch brought.
 
 Never the actor of the event, never anyone who may not see the conversation
 (``services.notify``).
@@ -14,12 +15,12 @@ Never the actor of the event, never anyone who may not see the conversation
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from inbox.events import (
     Assigned,
-    ConversationOpened,
     DomainEvent,
     MessageReceived,
     NoteAdded,
@@ -39,9 +40,11 @@ def on_events(events: list[DomainEvent]) -> None:
         {e.conversation_id for e in events}
     )
     actors = User.objects.in_bulk({e.actor_id for e in events if e.actor_id})
-    replied: set[int] = set()
-    # Most agents watch no queue: then a burst of new conversations costs one query, not two each.
-    watching = any(isinstance(e, ConversationOpened) for e in events) and services.anyone_watches()
+    first_messages = {}  # conversation id -> its first customer message's event in this dispatch
+    for event in events:
+        if isinstance(event, MessageReceived) and not event.is_system:
+            first_messages.setdefault(event.conversation_id, event)
+    new = _new_conversations(first_messages)
     for event in events:
         conversation = conversations.get(event.conversation_id)
         if conversation is None:
@@ -53,15 +56,11 @@ def on_events(events: list[DomainEvent]) -> None:
             _mentioned(event, conversation, actor)
         elif isinstance(event, SlaWarned | SlaBreached):
             _sla(event, conversation)
-        elif isinstance(event, ConversationOpened) and watching:
-            _opened(event, conversation, actor)
-        elif (
-            isinstance(event, MessageReceived)
-            and not event.is_system
-            and conversation.pk not in replied
-        ):
-            replied.add(conversation.pk)
-            _customer_replied(event, conversation)
+        elif first_messages.get(conversation.pk) is event:
+            if conversation.pk in new:
+                _opened(event, conversation)
+            else:
+                _customer_replied(event, conversation)
 
 
 def _contact(conversation: Conversation) -> str:
@@ -150,7 +149,23 @@ def _sla(event: SlaWarned | SlaBreached, conversation: Conversation) -> None:
     )
 
 
-def _opened(event: ConversationOpened, conversation: Conversation, actor: User | None) -> None:
+def _new_conversations(first_messages: dict[int, MessageReceived]) -> set[int]:
+    """The conversations whose first customer message is in this dispatch. One query, and
+    none when nobody watches a queue (most dispatches)."""
+    if not first_messages or not services.anyone_watches():
+        return set()
+    earlier = Q()
+    for conversation_id, event in first_messages.items():
+        earlier |= Q(conversation_id=conversation_id, pk__lt=event.id)
+    seen = set(
+        ConversationEvent.objects.filter(earlier, kind=ConversationEvent.Kind.MESSAGE_RECEIVED)
+        .values_list("conversation_id", flat=True)
+        .distinct()
+    )
+    return set(first_messages) - seen
+
+
+def _opened(event: MessageReceived, conversation: Conversation) -> None:
     teams = [conversation.team] if conversation.team_id else _account_teams(conversation)
     if not teams:
         return
@@ -163,14 +178,13 @@ def _opened(event: ConversationOpened, conversation: Conversation, actor: User |
         kind=Kind.NEW_CONVERSATION,
         conversation=conversation,
         text=text,
-        actor=actor,
         event_id=event.id,
     )
 
 
 def _customer_replied(event: MessageReceived, conversation: Conversation) -> None:
     """To the conversation's agent; not when the message is what just gave it to them (the
-    assignment notifies), nor on a conversation's first message (new in a queue)."""
+    assignment notifies)."""
     if conversation.assignee_id is None:
         return
     if ConversationEvent.objects.filter(

@@ -125,13 +125,6 @@ def test_the_worker_raises_an_sla_breach_that_fell_due_while_it_was_away(
             text="Hello?",
         ),
     )
-    # The SLA listener sets the timers in the worker after commit; the pass goes to another
-    # queue and must not overtake it (the conversation's opening is a dispatch of its own).
-    wait_for(
-        lambda: Conversation.objects.filter(
-            pk=message.conversation_id, sla_due_at__isnull=False
-        ).exists()
-    )
     totals = sla_check_timers.delay().get(timeout=20)
     assert totals["breaches"] == 1
     breach = ConversationEvent.objects.get(

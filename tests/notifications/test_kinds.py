@@ -9,6 +9,8 @@ import pytest
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from connectors.base import MessageReceived as PlatformMessage
+from connectors.base import Person
 from inbox import events, listeners, services
 from inbox.access import user_group
 from inbox.models import ConversationEvent
@@ -108,6 +110,32 @@ def test_a_new_conversation_notifies_those_who_watch_its_queue(account, agent, t
     customer_writes(account, "cust-queue", "m-queue")
     assert kinds(agent) == [("new_conversation", "New conversation from Cust-Queue in Support")]
     assert kinds(teammate) == []  # does not watch
+    # The customer's next message is not a new conversation.
+    customer_writes(account, "cust-queue", "m-queue-2")
+    assert len(kinds(agent)) == 1
+
+
+def test_a_batch_of_messages_opening_conversations_notifies_once_each(account, agent, team):
+    notifications.set_preferences(
+        user=agent, browser=True, sound=True, email=True, watched_teams=[team]
+    )
+    batch = [
+        PlatformMessage(
+            platform="sandbox",
+            account_external_id=account.external_id,
+            timestamp=timezone.now(),
+            external_id=f"m-batch-{n}",
+            sender=Person(platform_user_id=f"cust-{n % 2}", name=f"Batch {n % 2}"),
+            text="hello",
+        )
+        for n in range(4)
+    ]
+    with committed():
+        services.receive_messages(account, batch)
+    assert sorted(text for _, text in kinds(agent)) == [
+        "New conversation from Batch 0 in Support",
+        "New conversation from Batch 1 in Support",
+    ]
 
 
 def test_watching_a_team_one_is_not_in_is_refused(account, outsider, team):
