@@ -15,6 +15,7 @@ from inbox import events, listeners, services
 from inbox.access import user_group
 from inbox.models import ConversationEvent
 from notifications import services as notifications
+from notifications.mentions import MAX_MENTIONS, mentioned_usernames
 from notifications.models import Notification
 from tests.helpers import committed, customer_writes, online, run_async
 from tests.notifications.conftest import sla_pass
@@ -214,3 +215,13 @@ def test_unread_count_is_bounded(agent):
         for _ in range(notifications.UNREAD_COUNT_CAP + 5)
     )
     assert notifications.unread_count(agent.pk) == notifications.UNREAD_COUNT_CAP
+
+
+def test_mentions_are_read_from_text_safely():
+    assert mentioned_usernames("@alice, @Bob. mail support@shop.com or (@carol) @alice") == [
+        "alice",
+        "bob",
+        "carol",
+    ]
+    # A hostile note full of @s: a bounded list, one bounded query.
+    assert len(mentioned_usernames(" ".join(f"@user{n}" for n in range(5000)))) == MAX_MENTIONS
