@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from inbox.models import Conversation, PlatformAccount, User
@@ -36,6 +36,20 @@ def get_visible_conversation(user: User, pk: int) -> Conversation:
     if found is None:
         raise Http404("No such conversation")
     return found
+
+
+def users_who_may_see(conversation: Conversation) -> QuerySet[User]:
+    """The active users who may see a conversation (the rule above, from the other side):
+    admins, and members of a team granted its account. For notifying and mentioning people."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(role=User.Role.ADMIN)
+            | Q(teams__accounts=conversation.account_id)
+        )
+        .distinct()
+    )
 
 
 def account_group(account_id: int) -> str:

@@ -35,12 +35,16 @@ from inbox.events import (
     MessageFailed,
     MessageReceived,
     MessageSent,
+    NoteAdded,
     PriorityChanged,
+    SlaBreached,
+    SlaWarned,
     StatusChanged,
     from_row,
 )
 from inbox.models import ConversationEvent, ListenerReceipt
 from inbox.tasks import deliver_queued, fetch_new_media
+from notifications import listeners as notifications
 from reports import metrics as report_metrics
 from sla import timers
 
@@ -64,24 +68,38 @@ REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
+NOTIFICATIONS = Listener("notifications", notifications.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: automation, notifications, webhooks.
+# MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA),
+    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, NOTIFICATIONS),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
+    NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
     StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
-    Assigned: (REPORT_METRICS,),
+    Assigned: (REPORT_METRICS, NOTIFICATIONS),
     LabelsChanged: (SLA,),
     PriorityChanged: (SLA,),
+    SlaWarned: (NOTIFICATIONS,),
+    SlaBreached: (NOTIFICATIONS,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
+# Notifications come after assignment: a customer's reply goes to the agent it was given to.
+ORDER: tuple[Listener, ...] = (
+    LIVE_PUSH,
+    CHATBOT,
+    DELIVERY,
+    ASSIGNMENT,
+    SLA,
+    REPORT_METRICS,
+    NOTIFICATIONS,
+    MEDIA,
+)
 
 
 # Imported history (``DomainEvent.history``) is shown and its media kept, nothing more: no bot

@@ -2,7 +2,8 @@
 here (the wire format ``static/js/*.js`` reads), pushed only after commit and only to the
 groups that may see it. The socket is a notification path; clients catch up over HTTP from the
 event ids (``/api/v1/events/?after=ID``). Payloads without an id (typing, availability,
-presence, read marks, escalations) are live only: a page load shows the current state."""
+presence, read marks, escalations) are live only: a page load shows the current state.
+Notifications carry ids of their own, caught up from ``/api/v1/notifications/?after=ID``."""
 
 from __future__ import annotations
 
@@ -105,6 +106,38 @@ def presence(conversation_id: int, user: User, *, state: str, hello: bool) -> di
         "name": user.first_name or user.username,
         "hello": hello,
     }
+
+
+def notification(
+    *,
+    notification_id: int,
+    kind: str,
+    text: str,
+    conversation_id: int | None,
+    created_at,
+    unread: int,
+) -> dict[str, Any]:
+    """A notification, to its one recipient's sockets (``notifications.services.notify``).
+    Its id is the notification's, not an event log id: clients catch up on these with
+    ``/api/v1/notifications/?after=ID``, so the payload's own ``id`` stays None."""
+    return {
+        "id": None,
+        "type": "inbox.notification",
+        "conversation": conversation_id,
+        "data": {
+            "notification": notification_id,
+            "kind": kind,
+            "text": text,
+            "unread": unread,
+            "url": f"/conversations/{conversation_id}/" if conversation_id else None,
+        },
+        "at": created_at.isoformat(),
+    }
+
+
+def notifications_read(*, unread: int) -> dict[str, Any]:
+    """The user marked notifications read: their other tabs update the bell."""
+    return {"type": "inbox.notifications_read", "data": {"unread": unread}}
 
 
 def conversation_group(conversation_id: int) -> str:

@@ -55,6 +55,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "resume-history-imports": ("inbox.tasks.resume_history_imports", 30.0),
     # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
+    # Mentions and SLA breaches that reached offline agents, mailed as one digest per agent.
+    "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
 }
 
 app.conf.beat_schedule = {

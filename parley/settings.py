@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "reports",
     "connectors",
     "chatbot",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,26 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Email (agent notification digests; docs/notifications.md) -----------------------------
+# Django's email backend, configured from the environment. Email stays off until EMAIL_HOST
+# (SMTP) or EMAIL_BACKEND is set: nothing waits for a digest that could never leave.
+EMAIL_HOST = env("EMAIL_HOST", "") or ""
+EMAIL_BACKEND = env("EMAIL_BACKEND", "") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10") or 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Parley <parley@localhost>")
+NOTIFICATION_EMAIL_ENABLED = bool(EMAIL_HOST or env("EMAIL_BACKEND"))
+# A digest leaves once the agent's oldest waiting notification is this old (a burst: one email).
+NOTIFICATION_DIGEST_MINUTES = float(env("NOTIFICATION_DIGEST_MINUTES", "10") or 10)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("", include("reports.urls")),
     path("", include("inbox.api.urls")),
+    path("", include("notifications.urls")),
     path("", include("inbox.urls")),
 ]

@@ -360,6 +360,8 @@
     socket.onopen = () => {
       setStatus("live", "live");
       if (retry > 0) catchUp();
+      // Other modules catch up on what they keep (the notification bell).
+      document.dispatchEvent(new CustomEvent("parley:live", { detail: { reconnected: retry > 0 } }));
       retry = 0;
       if (openId) send({ type: "viewing", conversation: openId, hello: true });
     };

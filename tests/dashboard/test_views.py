@@ -487,6 +487,7 @@ def test_list_page_query_count_is_pinned(account, agent, django_assert_num_queri
     client = login(agent)
     # session, user, the user's accounts, rows (with unread counts), their labels, their
     # accounts, and the sidebar: accounts, teams, labels, teammates, assignable agents (the
-    # last two with their availability in the same query).
-    with django_assert_num_queries(11):
+    # last two with their availability in the same query), and the notification bell: the
+    # agent's preferences and unread count.
+    with django_assert_num_queries(13):
         assert client.get("/").status_code == 200
