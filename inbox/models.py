@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -133,6 +134,13 @@ class Team(models.Model):
     # the rest wait unassigned in the team's queue.
     auto_assign = models.BooleanField(default=False)
     max_open_per_agent = models.PositiveSmallIntegerField(default=10)
+    # Members who get no auto-assigned conversation (a team lead, a trainee): they still see
+    # the team's conversations and take them by hand.
+    auto_assign_excluded = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
+    # Per-member caps that differ from max_open_per_agent: {"<user id>": cap}.
+    agent_caps = models.JSONField(default=dict, blank=True)
     # The member who got the last auto-assigned conversation: the round-robin continues after.
     last_auto_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -192,9 +200,13 @@ class ContactIdentity(models.Model):
         return self.username or self.name or self.platform_user_id
 
 
+# A label colour: "#rrggbb", what an <input type="color"> sends.
+validate_color = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Enter a colour as #rrggbb.")
+
+
 class Label(models.Model):
     name = models.CharField(max_length=64, unique=True)
-    color = models.CharField(max_length=7, default="#6b7280")
+    color = models.CharField(max_length=7, default="#6b7280", validators=[validate_color])
 
     def __str__(self) -> str:
         return self.name
@@ -256,6 +268,9 @@ class Conversation(models.Model):
     last_message_preview = models.CharField(max_length=200, blank=True)
     # Whether the chatbot may answer here (off after a hand-off until an agent gives it back).
     bot_enabled = models.BooleanField(default=True)
+    # Opened by the settings area's "test event": left out of agents' lists unless asked for,
+    # and its events reach only the live push and delivery (inbox.listeners).
+    is_test = models.BooleanField(default=False)
     metadata = models.JSONField(blank=True, default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -487,6 +502,10 @@ class SavedReply(models.Model):
     text = models.TextField()
     # Empty: everyone; otherwise only these teams see it.
     teams = models.ManyToManyField(Team, blank=True)
+    # A personal reply: only this user sees it (teams are then ignored).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "saved replies"
@@ -525,6 +544,9 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent by the settings area's "test event": not the platform speaking, so it does not
+    # count as the account's last event (settings_area.health).
+    is_test = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -1018,11 +1040,15 @@ class BusinessHours(models.Model):
 
 
 class Holiday(models.Model):
-    """A local date on which these business hours are closed all day."""
+    """A local date on which these business hours are closed all day, or (a partial day, e.g.
+    Christmas Eve) open only from ``open_from`` to ``open_until``."""
 
     hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100, blank=True)
+    # Both set: open only then that day; both empty: closed all day.
+    open_from = models.TimeField(null=True, blank=True)
+    open_until = models.TimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -1031,6 +1057,16 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}".strip()
+
+    @property
+    def partial(self) -> bool:
+        return self.open_from is not None and self.open_until is not None
+
+    def clean(self) -> None:
+        if (self.open_from is None) != (self.open_until is None):
+            raise ValidationError("A partial day needs both its opening and closing time.")
+        if self.partial and self.open_until <= self.open_from:
+            raise ValidationError("A partial day must close after it opens.")
 
 
 class SlaPolicy(models.Model):
