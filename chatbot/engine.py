@@ -159,7 +159,7 @@ def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
     return conversation._bot_schedule
 
 
-def _back_text(schedule: bh.Schedule, when: datetime) -> str:
+def back_text(schedule: bh.Schedule, when: datetime) -> str:
     local = when.astimezone(schedule.zone)
     return f"{local:%A %H:%M} ({local.tzname()})"
 
@@ -176,7 +176,12 @@ def _setting(bot: BotSettings | None, name: str) -> Any:
 
 # (keywords setting, consent state, decision, confirmation setting), in the order tried.
 CONSENT_KEYWORDS = (
-    ("opt_out_keywords", Contact.Consent.OPTED_OUT, BotReply.Action.OPT_OUT, "opt_out_confirmation"),
+    (
+        "opt_out_keywords",
+        Contact.Consent.OPTED_OUT,
+        BotReply.Action.OPT_OUT,
+        "opt_out_confirmation",
+    ),
     ("opt_in_keywords", Contact.Consent.OPTED_IN, BotReply.Action.OPT_IN, "opt_in_confirmation"),
 )
 
@@ -387,7 +392,7 @@ def _handoff(
     if schedule is not None and not bh.is_open(schedule, now) and bot.away_message:
         try:
             back = bh.next_open(schedule, now)
-            text = bot.away_message.replace("{back}", _back_text(schedule, back))
+            text = bot.away_message.replace("{back}", back_text(schedule, back))
             detail = {**detail, "away": True, "back": back.isoformat()}
         except bh.NeverOpen:
             pass
@@ -409,7 +414,7 @@ def _away(
         return Decision(BotReply.Action.SKIPPED, detail={"reason": "never_open"})
     if situation.away_sent(back):
         return Decision(BotReply.Action.SKIPPED, detail={"reason": "away_already_sent"})
-    text = bot.away_message.replace("{back}", _back_text(schedule, back))
+    text = bot.away_message.replace("{back}", back_text(schedule, back))
     return Decision(BotReply.Action.AWAY, text=text, detail={**detail, "back": back.isoformat()})
 
 

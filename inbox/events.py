@@ -35,6 +35,12 @@ class DomainEvent:
     data: Mapping[str, Any]
     at: datetime
 
+    @property
+    def is_test(self) -> bool:
+        """An event of a test conversation (the settings area's test event): only the live
+        push and delivery react to it (``inbox.listeners``)."""
+        return bool(self.data.get("test"))
+
 
 @dataclass(frozen=True)
 class ConversationOpened(DomainEvent):
@@ -229,13 +235,16 @@ def entry(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ConversationEvent:
-    """An unsaved log row, for ``record_many``."""
+    """An unsaved log row, for ``record_many``. Events of a test conversation say so."""
+    data = data or {}
+    if conversation.is_test:
+        data = {**data, "test": True}
     return ConversationEvent(
         conversation=conversation,
         account_id=conversation.account_id,
         kind=kind,
         actor=actor,
-        data=data or {},
+        data=data,
         created_at=at or timezone.now(),
     )
 

@@ -78,6 +78,11 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     PriorityChanged: (SLA,),
 }
 
+# What reacts to a test event (the settings area's, ``DomainEvent.is_test``): the admin sees it
+# arrive and may answer it; it starts no SLA clock, bot reply, assignment or report metric, and
+# a listener added later stays away from it unless it is listed here.
+TEST_EVENT_LISTENERS: frozenset[Listener] = frozenset({LIVE_PUSH, DELIVERY, MEDIA})
+
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
 ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
@@ -89,6 +94,8 @@ def listeners_for(event: DomainEvent) -> list[Listener]:
         for cls in type(event).__mro__
         for listener in LISTENERS.get(cls, ())  # type: ignore[arg-type]
     }
+    if event.is_test:
+        found &= TEST_EVENT_LISTENERS
     return [listener for listener in ORDER if listener in found]
 
 

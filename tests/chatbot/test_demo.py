@@ -10,9 +10,9 @@ from chatbot import demo as chatbot_demo
 from chatbot import engine
 from chatbot.models import BotSettings, FaqEntry, Rule
 from connectors.base import MessageReceived, Person
+from inbox import business_hours as bh
 from inbox import services
 from inbox.management.commands.run_demo import seed_demo
-from inbox import business_hours as bh
 from inbox.models import BusinessHours, Label, PlatformAccount, SlaPolicy
 
 
