@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chatbot import engine, explain
-from chatbot.models import BotSettings, FaqEntry, Rule
+from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from inbox import business_hours as bh
 from inbox import saved_replies
 from inbox.models import (
@@ -325,7 +325,12 @@ def chatbot_try(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "settings/_try_result.html",
-        {"form": form, "decision": decision, "reasons": explain.reasons(decision)},
+        {
+            "form": form,
+            "decision": decision,
+            "action": BotReply.Action(decision.action).label,
+            "reasons": explain.reasons(decision),
+        },
     )
 
 
