@@ -26,7 +26,6 @@ TARGET_TYPES = {
     ("chatbot", "botsettings"): "bot_settings",
     ("inbox", "slapolicy"): "sla_policy",
     ("inbox", "businesshours"): "business_hours",
-    ("inbox", "holiday"): "business_hours",
     ("inbox", "label"): "label",
     ("inbox", "savedreply"): "saved_reply",
     ("inbox", "team"): "team",

@@ -212,7 +212,9 @@ class SavedReplyForm(forms.ModelForm):
         if scope == "teams" and not cleaned.get("teams"):
             self.add_error("teams", _("Choose the teams that use it."))
         if scope == "personal":
-            cleaned["owner"] = cleaned.get("owner") or self.actor
+            # A manager's personal replies are their own; an admin may make one for anyone.
+            owner = cleaned.get("owner") if self.actor.is_admin else None
+            cleaned["owner"] = owner or self.actor
             cleaned["teams"] = Team.objects.none()
         else:
             cleaned["owner"] = None

@@ -312,7 +312,8 @@ def faq_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def chatbot_try(request: HttpRequest) -> HttpResponse:
     """What the bot would answer, and why (htmx partial); nothing is sent or stored."""
-    account = get_object_or_404(PlatformAccount, pk=request.POST.get("account") or 0)
+    account_id = request.POST.get("account", "")
+    account = get_object_or_404(PlatformAccount, pk=int(account_id) if account_id.isdigit() else 0)
     form = cf.TryBotForm(request.POST)
     if not form.is_valid():
         return render(request, "settings/_try_result.html", {"form": form}, status=400)
@@ -389,9 +390,12 @@ def business_hours(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 _("Save the hours before adding days to their calendar."), status=400
             )
         if chosen.is_valid():
+            if chosen is holiday_form:
+                configure.save_holiday(actor=request.user, form=holiday_form)
+                messages.success(request, _("Added to the calendar."))
+                return redirect("settings:business_hours_edit", pk=hours.pk)
             saved = _saved(request, chosen)
-            target = hours or saved
-            return redirect("settings:business_hours_edit", pk=target.pk)
+            return redirect("settings:business_hours_edit", pk=saved.pk)
     month = _month(request)
     return _page(
         request,
@@ -421,8 +425,8 @@ def business_hours_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
     holiday = get_object_or_404(Holiday, pk=pk)
-    hours = holiday.hours
-    _deleted(request, holiday)
+    hours = configure.delete_holiday(actor=request.user, holiday=holiday)
+    messages.success(request, _("Removed from the calendar: %(day)s.") % {"day": holiday})
     return redirect("settings:business_hours_edit", pk=hours.pk)
 
 

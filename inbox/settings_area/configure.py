@@ -14,7 +14,7 @@ from django import forms
 from django.db import transaction
 from django.db.models import Model
 
-from inbox.models import Team, User
+from inbox.models import BusinessHours, Holiday, Team, User
 from inbox.settings_area import audit
 
 
@@ -72,6 +72,37 @@ def delete(*, actor: User, obj: Model, extra: dict[str, Any] | None = None) -> N
         target_repr=target_repr,
         extra=extra,
     )
+
+
+@transaction.atomic
+def save_holiday(*, actor: User, form: forms.ModelForm) -> Holiday:
+    """A day of a business-hours calendar, audited on the hours it belongs to."""
+    created = form.instance.pk is None
+    changes = form_changes(form)
+    holiday = form.save()
+    audit.record(
+        actor=actor,
+        action="business_hours.holiday_added" if created else "business_hours.holiday_changed",
+        target=holiday.hours,
+        target_type="business_hours",
+        changes=changes,
+    )
+    return holiday
+
+
+@transaction.atomic
+def delete_holiday(*, actor: User, holiday: Holiday) -> BusinessHours:
+    hours = holiday.hours
+    day = str(holiday)
+    holiday.delete()
+    audit.record(
+        actor=actor,
+        action="business_hours.holiday_removed",
+        target=hours,
+        target_type="business_hours",
+        extra={"day": day},
+    )
+    return hours
 
 
 @transaction.atomic

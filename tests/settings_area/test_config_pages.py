@@ -381,7 +381,11 @@ def test_business_hours_weekly_intervals_and_a_partial_day_in_the_calendar(as_ad
         edit, {"form": "holiday", "holiday-date": "2026-12-31", "holiday-open_from": "09:00"}
     )
     assert response.status_code == 400 and Holiday.objects.count() == 2
+    assert as_admin.post(reverse("settings:chatbot_try"), {"account": "x"}).status_code == 404
 
+    christmas = Holiday.objects.get(date=date(2026, 12, 25))
+    as_admin.post(reverse("settings:holiday_delete", args=[christmas.pk]))
+    assert audit("business_hours.holiday_removed").changes == {"day": "2026-12-25 Christmas"}
     as_admin.post(edit, hours_data(day_mon="08:00-18:00"))
     entry = audit("business_hours.changed")
     assert entry.changes["day_mon"] == ["09:00–12:00, 13:00–17:00", "08:00-18:00"]
