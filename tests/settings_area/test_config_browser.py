@@ -73,6 +73,7 @@ def test_a_manager_sets_up_labels_replies_the_bot_and_sla_by_keyboard(
     page.fill("#try-text", "I want to talk to a human")
     page.keyboard.press("Enter")
     page.locator("#try-why", has_text="asks for a person").wait_for()
+    page.screenshot(path="test-artifacts/settings-chatbot-try-it.png", full_page=True)
 
     # SLA: targets in hours and minutes.
     page.click(".settings-nav >> text=SLA policies")
@@ -122,6 +123,7 @@ def test_an_admin_sets_business_hours_a_holiday_calendar_assignment_and_surveys(
     cell = page.locator("td[data-date='2026-12-24']")
     assert cell.get_attribute("data-kind") == "partial" and "09:00–13:00" in cell.inner_text()
     assert page.locator("td[data-date='2026-12-26']").get_attribute("data-kind") == "closed"
+    page.screenshot(path="test-artifacts/settings-business-hours.png", full_page=True)
     page.focus("a[rel=next]")
     page.keyboard.press("Enter")
     page.locator("#calendar-month", has_text="January 2027").wait_for()
