@@ -311,8 +311,7 @@ def explain(account_id: int, text: str, *, now: datetime, first_message: bool = 
         return Decision(BotReply.Action.SKIPPED, detail={"reason": "no_text"})
     if bot is None or not bot.enabled:
         return Decision(BotReply.Action.SKIPPED, detail={"reason": "bot_off"})
-    hours = bot.business_hours or sla.hours_for(Conversation(account_id=account_id))
-    schedule = bh.schedule_from_model(hours)
+    schedule = account_schedule(bot, account_id)
     situation = Situation(
         schedule=lambda: schedule,
         first_message=lambda: first_message,
@@ -321,6 +320,13 @@ def explain(account_id: int, text: str, *, now: datetime, first_message: bool = 
     first_name = "Ana"  # the example customer of the preview
     decision = _answer(bot, account_id, text, situation, now=now, first_name=first_name)
     return _greeted(decision, bot, situation, first_name)
+
+
+def account_schedule(bot: BotSettings, account_id: int) -> bh.Schedule | None:
+    """The hours that decide "away" on an account outside any conversation: the bot's own, else
+    the account's or the default (a conversation's team may have others)."""
+    hours = bot.business_hours or sla.hours_for(Conversation(account_id=account_id))
+    return bh.schedule_from_model(hours)
 
 
 def _answer(

@@ -255,8 +255,8 @@ def _chatbot_page(request, account, rule_form, faq_form, bot_form) -> HttpRespon
 
 def _bot_previews(bot: BotSettings) -> dict[str, str]:
     """The greeting and away message as a customer reads them now."""
-    schedule = bh.schedule_from_model(bot.business_hours) if bot.business_hours_id else None
-    back = _("Monday 09:00 (UTC)")
+    schedule = engine.account_schedule(bot, bot.account_id)
+    back = _("Monday 09:00 (UTC)")  # around the clock: an example
     if schedule is not None:
         try:
             back = engine.back_text(schedule, bh.next_open(schedule, timezone.now()))
