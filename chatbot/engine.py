@@ -49,7 +49,7 @@ MAX_MATCH_CHARS = 2000
 REGEX_TIMEOUT = 0.05  # seconds per pattern; catastrophic backtracking is cut off
 # Skips that depend on the account or thread, not on the conversation's history: not recorded
 # as BotReply rows (the sweep does not look at such messages either).
-UNRECORDED = {"bot_off", "not_a_dm"}
+UNRECORDED = {"bot_off", "not_a_dm", "test_event"}
 
 
 @dataclass
@@ -266,6 +266,9 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
         return Decision(skipped, detail={"reason": "too_old"})
     if bot is None or not bot.enabled:
         return Decision(skipped, detail={"reason": "bot_off"})
+    if conversation.is_test:
+        # The settings area's test event: no listener sends it here, nor may a sweep or replay.
+        return Decision(skipped, detail={"reason": "test_event"})
     if conversation.kind != Conversation.Kind.DM:
         return Decision(skipped, detail={"reason": "not_a_dm"})
     if not conversation.bot_enabled:

@@ -145,6 +145,7 @@ def queued(team: Team):
             Q(team=team) | Q(team__isnull=True, account__in=team.accounts.all()),
             status=Conversation.Status.OPEN,
             assignee__isnull=True,
+            is_test=False,  # the settings area's test events are nobody's work
         )
         .select_related("account")
         .order_by("waiting_since", "id")

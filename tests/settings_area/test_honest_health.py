@@ -11,7 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from chatbot import engine
 from chatbot.models import BotReply, BotSettings, Rule
+from inbox import assignment
 from inbox.models import Conversation, Message, PlatformAccount, SlaPolicy, WebhookEvent
 from inbox.settings_area import health
 from inbox.settings_area.accounts import check_connection
@@ -110,7 +112,7 @@ def busy_account(account):
 
 
 def test_a_test_event_starts_no_sla_clock_no_bot_reply_and_is_not_the_last_event(
-    client, admin_user, busy_account, django_capture_on_commit_callbacks
+    client, admin_user, busy_account, team, django_capture_on_commit_callbacks
 ):
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -125,6 +127,12 @@ def test_a_test_event_starts_no_sla_clock_no_bot_reply_and_is_not_the_last_event
     busy_account.refresh_from_db()
     assert busy_account.last_event_at is None
     assert WebhookEvent.objects.get().is_test
+    # Nor does a later sweep or the team's queue pick it up.
+    message = Message.objects.get(conversation=conversation)
+    assert engine.answer(message.pk) == BotReply.Action.SKIPPED and not BotReply.objects.exists()
+    team.auto_assign = True
+    team.save()
+    assert conversation not in assignment.queued(team)
     assert health.account_health(busy_account).last_event_at is None
 
     # The same from a real customer does all of that (what the test event is kept out of).
