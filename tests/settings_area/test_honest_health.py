@@ -159,7 +159,7 @@ def test_test_conversations_are_left_out_of_agents_queues_unless_asked_for(
     page = client.get(reverse("inbox:list")).content.decode()
     assert "Maya Thompson" in page and "Parley test" not in page
     page = client.get(reverse("inbox:list") + "?tests=1").content.decode()
-    assert "Parley test" in page
+    assert "Parley test" in page and 'class="badge test-badge"' in page
     # The conversation itself stays reachable (the settings page links to it).
     assert client.get(reverse("inbox:conversation", args=[test_conversation.pk])).status_code == 200
 
