@@ -274,6 +274,13 @@ class BotSettingsForm(forms.ModelForm):
             "away_message": forms.Textarea(attrs={"rows": 2}),
             "handoff_message": forms.Textarea(attrs={"rows": 2}),
         }
+        labels = {
+            "enabled": gettext_lazy("The bot answers on this account"),
+            "handoff_message": gettext_lazy("Hand-off message"),
+            "handoff_on_low_confidence": gettext_lazy("Hand off when no answer is close enough"),
+            "faq_threshold": gettext_lazy("FAQ threshold"),
+            "hourly_cap": gettext_lazy("Bot replies per conversation per hour, at most"),
+        }
         help_texts = {
             "greeting": gettext_lazy(
                 "Sent before the first answer to a new contact. {first_name}: their first name."

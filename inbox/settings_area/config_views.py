@@ -60,14 +60,14 @@ def _bound(form_class: type[forms.BaseForm], request: HttpRequest, **kwargs: Any
 
 def _saved(request: HttpRequest, form: forms.ModelForm) -> Model:
     obj = configure.save(actor=request.user, form=form)
-    messages.success(request, _("Saved: %(name)s.") % {"name": obj})
+    messages.success(request, _("Saved: “%(name)s”") % {"name": obj})
     return obj
 
 
 def _deleted(request: HttpRequest, obj: Model) -> None:
     name = str(obj)
     configure.delete(actor=request.user, obj=obj)
-    messages.success(request, _("Deleted: %(name)s.") % {"name": name})
+    messages.success(request, _("Deleted: “%(name)s”") % {"name": name})
 
 
 def _page(
