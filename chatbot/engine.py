@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +50,7 @@ MAX_MATCH_CHARS = 2000
 REGEX_TIMEOUT = 0.05  # seconds per pattern; catastrophic backtracking is cut off
 # Skips that depend on the account or thread, not on the conversation's history: not recorded
 # as BotReply rows (the sweep does not look at such messages either).
-UNRECORDED = {"bot_off", "not_a_dm"}
+UNRECORDED = {"bot_off", "not_a_dm", "test_event"}
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _hours(conversation: Conversation, bot: BotSettings) -> bh.Schedule | None:
     return conversation._bot_schedule
 
 
-def _back_text(schedule: bh.Schedule, when: datetime) -> str:
+def back_text(schedule: bh.Schedule, when: datetime) -> str:
     local = when.astimezone(schedule.zone)
     return f"{local:%A %H:%M} ({local.tzname()})"
 
@@ -174,45 +175,76 @@ def _setting(bot: BotSettings | None, name: str) -> Any:
     return BotSettings._meta.get_field(name).get_default()
 
 
+# (keywords setting, consent state, decision, confirmation setting), in the order tried.
+CONSENT_KEYWORDS = (
+    (
+        "opt_out_keywords",
+        Contact.Consent.OPTED_OUT,
+        BotReply.Action.OPT_OUT,
+        "opt_out_confirmation",
+    ),
+    ("opt_in_keywords", Contact.Consent.OPTED_IN, BotReply.Action.OPT_IN, "opt_in_confirmation"),
+)
+
+
+def _consent_keyword(bot: BotSettings | None, text: str) -> tuple[str, str, str, str] | None:
+    """(keyword, consent state, action, confirmation setting) when ``text`` is a consent
+    keyword; reads nothing else and writes nothing (the settings page's "try it" uses it)."""
+    for keywords, state, action, confirmation in CONSENT_KEYWORDS:
+        word = _keyword(text, _setting(bot, keywords))
+        if word is not None:
+            return word, state, action, confirmation
+    return None
+
+
 def _consent(
     message: Message, conversation: Conversation, bot: BotSettings | None, text: str
 ) -> Decision | None:
-    for keywords, state, action, confirmation in (
-        (
-            "opt_out_keywords",
-            Contact.Consent.OPTED_OUT,
-            BotReply.Action.OPT_OUT,
-            "opt_out_confirmation",
-        ),
-        (
-            "opt_in_keywords",
-            Contact.Consent.OPTED_IN,
-            BotReply.Action.OPT_IN,
-            "opt_in_confirmation",
-        ),
-    ):
-        word = _keyword(text, _setting(bot, keywords))
-        if word is None:
-            continue
-        # The sender's contact: in a group thread it need not be the one who started it.
-        sender = message.sender_identity
-        contact_id = sender.contact_id if sender is not None else conversation.contact_id
-        contact = Contact.objects.select_for_update().get(pk=contact_id)
-        if contact.marketing_consent == state:
-            # Confirmed once already: say nothing again.
-            return Decision(action, detail={"keyword": word, "unchanged": True})
-        set_consent(
-            contact=contact,
-            conversation=conversation,
-            state=state,
-            source=f"keyword “{word}” ({conversation.account.get_platform_display()}, "
-            f"message {message.pk})",
-        )
-        if conversation.kind != Conversation.Kind.DM:
-            # Recorded, but not confirmed in a group thread or under a public post.
-            return Decision(action, detail={"keyword": word, "contact": contact.pk})
-        return Decision(action, text=_setting(bot, confirmation), detail={"keyword": word})
-    return None
+    found = _consent_keyword(bot, text)
+    if found is None:
+        return None
+    word, state, action, confirmation = found
+    # The sender's contact: in a group thread it need not be the one who started it.
+    sender = message.sender_identity
+    contact_id = sender.contact_id if sender is not None else conversation.contact_id
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.marketing_consent == state:
+        # Confirmed once already: say nothing again.
+        return Decision(action, detail={"keyword": word, "unchanged": True})
+    set_consent(
+        contact=contact,
+        conversation=conversation,
+        state=state,
+        source=f"keyword “{word}” ({conversation.account.get_platform_display()}, "
+        f"message {message.pk})",
+    )
+    if conversation.kind != Conversation.Kind.DM:
+        # Recorded, but not confirmed in a group thread or under a public post.
+        return Decision(action, detail={"keyword": word, "contact": contact.pk})
+    return Decision(action, text=_setting(bot, confirmation), detail={"keyword": word})
+
+
+@dataclass
+class Situation:
+    """What a decision may read besides the text, asked lazily (most decisions need none of
+    it): a real conversation's, or what the settings page's "try it" box supposes."""
+
+    # The business hours that decide "away" (None: always open).
+    schedule: Callable[[], bh.Schedule | None]
+    # Whether this is the contact's first message on the account (the greeting).
+    first_message: Callable[[], bool]
+    # Whether an away message already promised this reopening time (once per closed period).
+    away_sent: Callable[[datetime], bool]
+
+
+def _situation(
+    message: Message, conversation: Conversation, bot: BotSettings, now: datetime
+) -> Situation:
+    return Situation(
+        schedule=lambda: _hours(conversation, bot),
+        first_message=lambda: _is_first_message(message, conversation),
+        away_sent=lambda back: _away_sent(conversation, back, now),
+    )
 
 
 def decide(message: Message, conversation: Conversation, *, now: datetime) -> Decision:
@@ -235,6 +267,9 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
         return Decision(skipped, detail={"reason": "too_old"})
     if bot is None or not bot.enabled:
         return Decision(skipped, detail={"reason": "bot_off"})
+    if conversation.is_test:
+        # The settings area's test event: no listener sends it here, nor may a sweep or replay.
+        return Decision(skipped, detail={"reason": "test_event"})
     if conversation.kind != Conversation.Kind.DM:
         return Decision(skipped, detail={"reason": "not_a_dm"})
     if not conversation.bot_enabled:
@@ -245,22 +280,73 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
     if sent_last_hour >= bot.hourly_cap:
         return Decision(skipped, detail={"reason": "hourly_cap", "cap": bot.hourly_cap})
 
-    decision = _answer(message, conversation, bot, text, now=now)
-    if decision.text and _is_first_message(message, conversation) and bot.greeting:
-        greeting = bot.greeting.replace("{first_name}", conversation.contact.first_name or "")
-        decision.text = f"{greeting.strip()}\n\n{decision.text}"
+    situation = _situation(message, conversation, bot, now)
+    first_name = conversation.contact.first_name or ""
+    return _greeted(
+        _answer(bot, conversation.account_id, text, situation, now=now, first_name=first_name),
+        bot,
+        situation,
+        first_name,
+    )
+
+
+def _greeted(decision: Decision, bot: BotSettings, situation: Situation, first_name: str):
+    """The greeting in front of the reply to a contact's first message."""
+    if decision.text and bot.greeting and situation.first_message():
+        greeting = bot.greeting.replace("{first_name}", first_name)
+        if decision.action != BotReply.Action.GREETING:
+            decision.text = f"{greeting.strip()}\n\n{decision.text}"
         decision.detail["greeting"] = True
     return decision
 
 
+def explain(account_id: int, text: str, *, now: datetime, first_message: bool = False) -> Decision:
+    """What the bot would answer to ``text`` on this account now, and why — for the settings
+    page's "try it" box. The same precedence as a real message, but nothing is written and no
+    conversation is involved: a consent keyword is reported, not recorded; the hourly cap and
+    "away already sent" do not apply."""
+    text = normalize(text)
+    bot = BotSettings.objects.select_related("business_hours").filter(account_id=account_id).first()
+    found = _consent_keyword(bot, text)
+    if found is not None:
+        word, _state, action, confirmation = found
+        return Decision(action, text=_setting(bot, confirmation), detail={"keyword": word})
+    if not text:
+        return Decision(BotReply.Action.SKIPPED, detail={"reason": "no_text"})
+    if bot is None or not bot.enabled:
+        return Decision(BotReply.Action.SKIPPED, detail={"reason": "bot_off"})
+    schedule = account_schedule(bot, account_id)
+    situation = Situation(
+        schedule=lambda: schedule,
+        first_message=lambda: first_message,
+        away_sent=lambda back: False,
+    )
+    first_name = "Ana"  # the example customer of the preview
+    decision = _answer(bot, account_id, text, situation, now=now, first_name=first_name)
+    return _greeted(decision, bot, situation, first_name)
+
+
+def account_schedule(bot: BotSettings, account_id: int) -> bh.Schedule | None:
+    """The hours that decide "away" on an account outside any conversation: the bot's own, else
+    the account's or the default (a conversation's team may have others)."""
+    hours = bot.business_hours or timers.hours_for(Conversation(account_id=account_id))
+    return bh.schedule_from_model(hours)
+
+
 def _answer(
-    message: Message, conversation: Conversation, bot: BotSettings, text: str, *, now: datetime
+    bot: BotSettings,
+    account_id: int,
+    text: str,
+    situation: Situation,
+    *,
+    now: datetime,
+    first_name: str,
 ) -> Decision:
     for phrase in bot.handoff_phrases or []:
         if contains_phrase(text, phrase):
-            return _handoff(conversation, bot, now=now, detail={"phrase": phrase})
+            return _handoff(bot, situation, now=now, detail={"phrase": phrase})
 
-    for rule in Rule.objects.filter(account_id=conversation.account_id, is_active=True):
+    for rule in Rule.objects.filter(account_id=account_id, is_active=True):
         trigger = rule_matches(rule, text)
         if trigger is not None:
             return Decision(
@@ -270,7 +356,7 @@ def _answer(
                 detail={"rule": rule.pk, "rule_name": rule.name, "trigger": trigger},
             )
 
-    entries = list(FaqEntry.objects.filter(account_id=conversation.account_id, is_active=True))
+    entries = list(FaqEntry.objects.filter(account_id=account_id, is_active=True))
     match = best_faq(entries, text)
     if match is not None:
         entry, score, phrasing = match
@@ -295,28 +381,28 @@ def _answer(
             if detail
             else ""
         )
-        decision = _handoff(conversation, bot, now=now, detail={"low_confidence": True, **detail})
+        decision = _handoff(bot, situation, now=now, detail={"low_confidence": True, **detail})
         decision.note = f"Bot could not answer and handed off.{best}"
         return decision
-    schedule = _hours(conversation, bot)
+    schedule = situation.schedule()
     if schedule is not None and not bh.is_open(schedule, now):
-        return _away(conversation, bot, schedule, now=now, detail=detail)
-    if _is_first_message(message, conversation) and bot.greeting:
-        greeting = bot.greeting.replace("{first_name}", conversation.contact.first_name or "")
+        return _away(bot, schedule, situation, now=now, detail=detail)
+    if bot.greeting and situation.first_message():
+        greeting = bot.greeting.replace("{first_name}", first_name)
         return Decision(BotReply.Action.GREETING, text=greeting, detail={"greeting": True})
     return Decision(BotReply.Action.SKIPPED, detail={"reason": "no_answer", **detail})
 
 
 def _handoff(
-    conversation: Conversation, bot: BotSettings, *, now: datetime, detail: dict[str, Any]
+    bot: BotSettings, situation: Situation, *, now: datetime, detail: dict[str, Any]
 ) -> Decision:
     """The team takes over. Outside business hours the customer learns when it is back."""
-    schedule = _hours(conversation, bot)
+    schedule = situation.schedule()
     text = bot.handoff_message
     if schedule is not None and not bh.is_open(schedule, now) and bot.away_message:
         try:
             back = bh.next_open(schedule, now)
-            text = bot.away_message.replace("{back}", _back_text(schedule, back))
+            text = bot.away_message.replace("{back}", back_text(schedule, back))
             detail = {**detail, "away": True, "back": back.isoformat()}
         except bh.NeverOpen:
             pass
@@ -324,9 +410,9 @@ def _handoff(
 
 
 def _away(
-    conversation: Conversation,
     bot: BotSettings,
     schedule: bh.Schedule,
+    situation: Situation,
     *,
     now: datetime,
     detail: dict[str, Any],
@@ -336,16 +422,21 @@ def _away(
         back = bh.next_open(schedule, now)
     except bh.NeverOpen:
         return Decision(BotReply.Action.SKIPPED, detail={"reason": "never_open"})
+    if situation.away_sent(back):
+        return Decision(BotReply.Action.SKIPPED, detail={"reason": "away_already_sent"})
+    text = bot.away_message.replace("{back}", back_text(schedule, back))
+    return Decision(BotReply.Action.AWAY, text=text, detail={**detail, "back": back.isoformat()})
+
+
+def _away_sent(conversation: Conversation, back: datetime, now: datetime) -> bool:
+    """An away message of the last two weeks already promised ``back`` (or later)."""
     recent = BotReply.objects.filter(
         conversation=conversation,
         action=BotReply.Action.AWAY,
         reply__isnull=False,
         created_at__gte=now - timedelta(days=14),
     ).values_list("detail", flat=True)
-    if any(d.get("back") and d["back"] >= back.isoformat() for d in recent):
-        return Decision(BotReply.Action.SKIPPED, detail={"reason": "away_already_sent"})
-    text = bot.away_message.replace("{back}", _back_text(schedule, back))
-    return Decision(BotReply.Action.AWAY, text=text, detail={**detail, "back": back.isoformat()})
+    return any(d.get("back") and d["back"] >= back.isoformat() for d in recent)
 
 
 def _is_first_message(message: Message, conversation: Conversation) -> bool:

@@ -1,4 +1,4 @@
-"""The chatbot's configuration per platform account (admins edit it in /admin/) and its log.
+"""The chatbot's configuration per platform account (edited at /settings/chatbot/) and its log.
 
 The decision logic is in ``chatbot.engine``; it runs in Celery (``chatbot.tasks``) after each
 new customer message and answers through ``inbox.services.queue_reply(sender_kind="bot")``.

@@ -51,6 +51,7 @@ def sweep_unanswered() -> int:
             bot_reply__isnull=True,
             # Where the bot answers (engine.UNRECORDED: nothing is recorded elsewhere).
             conversation__kind="dm",
+            conversation__is_test=False,  # the settings area's test events get no bot reply
             account__bot_settings__enabled=True,
         )
         .filter(created_at__gte=now - SWEEP_WINDOW, created_at__lte=now - SWEEP_GRACE)

@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.conf import settings
+
 from connectors import http
 from connectors.base import DeliveryError
 
@@ -64,10 +66,15 @@ class OAuthProvider(ABC):
     platforms: ClassVar[tuple[str, ...]]
     # What the admin reads when the login found nothing to connect.
     nothing_found: ClassVar[str]
+    # The settings (app credentials) the login needs; the connect page names the missing ones.
+    required_settings: ClassVar[tuple[str, ...]]
 
-    @abstractmethod
+    def missing_settings(self) -> list[str]:
+        return [name for name in self.required_settings if not getattr(settings, name, "")]
+
     def configured(self) -> bool:
         """Whether the app credentials for this provider are set."""
+        return not self.missing_settings()
 
     @abstractmethod
     def authorization(self, *, state: str, redirect_uri: str) -> tuple[str, dict[str, str]]:

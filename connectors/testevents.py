@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from connectors import webhooks
+from connectors import base, webhooks
 from connectors.linkedin import connector as linkedin
 from connectors.meta import webhook as meta
 from connectors.sandbox import connector as sandbox
@@ -61,6 +61,15 @@ TEST_SENDER_ID = "parley-test-sender"
 # X user ids are numbers (its 1:1 thread ids sort them); no X user has id 0.
 X_TEST_SENDER_ID = "0"
 TEST_SENDER_NAME = "Parley test"
+
+
+def is_test_event(event: base.Event) -> bool:
+    """A customer message from the test sender: what ``build`` sends (no platform user has
+    these ids: Meta's are numbers, no X user is 0; a sandbox delivery is signed by the admin)."""
+    if not isinstance(event, base.MessageReceived):
+        return False
+    wanted = X_TEST_SENDER_ID if event.platform == Platform.X else TEST_SENDER_ID
+    return event.sender.platform_user_id == wanted
 
 
 class TestEventUnavailable(Exception):

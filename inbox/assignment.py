@@ -1,6 +1,7 @@
 """Auto-assignment per team: new conversations go round-robin to the team's members who are
 online on the dashboard and available (not busy or away, ``inbox.availability``), each holding
-at most ``Team.max_open_per_agent`` open conversations.
+at most ``Team.max_open_per_agent`` open conversations (or their own cap in ``Team.agent_caps``);
+members in ``Team.auto_assign_excluded`` take no part.
 What cannot be assigned waits unassigned in the team's queue and is handed out, oldest waiting
 first, as capacity frees (an agent comes online, resolves something, or the periodic sweep).
 A conversation that comes back keeps its agent while that agent is online and not away.
@@ -50,22 +51,28 @@ def open_counts(user_ids: list[int]) -> dict[int, int]:
 
 
 def candidates(team: Team) -> list[User]:
-    """Online, available, active members below the cap, in round-robin order after the last one
-    served."""
+    """Online, available, active members who take part, below their cap, in round-robin order
+    after the last one served."""
     online = presence.online_user_ids()
     members = list(
-        team.members.filter(
-            is_active=True, pk__in=online, availability=User.Availability.ONLINE
-        ).order_by("id")
+        team.members.filter(is_active=True, pk__in=online, availability=User.Availability.ONLINE)
+        .exclude(pk__in=team.auto_assign_excluded.values("pk"))
+        .order_by("id")
     )
     if not members:
         return []
     counts = open_counts([m.pk for m in members])
-    free = [m for m in members if counts.get(m.pk, 0) < team.max_open_per_agent]
+    free = [m for m in members if counts.get(m.pk, 0) < cap_of(team, m.pk)]
     last = team.last_auto_assignee_id or 0
     after = [m for m in free if m.pk > last]
     before = [m for m in free if m.pk <= last]
     return after + before
+
+
+def cap_of(team: Team, user_id: int) -> int:
+    """The most open conversations auto-assignment gives this member."""
+    own = (team.agent_caps or {}).get(str(user_id))
+    return own if isinstance(own, int) and own >= 0 else team.max_open_per_agent
 
 
 def on_events(events: list[DomainEvent]) -> None:
@@ -138,6 +145,7 @@ def queued(team: Team):
             Q(team=team) | Q(team__isnull=True, account__in=team.accounts.all()),
             status=Conversation.Status.OPEN,
             assignee__isnull=True,
+            is_test=False,  # the settings area's test events are nobody's work
         )
         .select_related("account")
         .order_by("waiting_since", "id")

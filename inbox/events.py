@@ -37,9 +37,13 @@ class DomainEvent:
 
     @property
     def history(self) -> bool:
-        """Recorded by a history import: closed history that only the live push and the media
-        fetch follow (no bot, SLA clock, assignment, metrics or notifications)."""
+        """Recorded by a history import: closed history (``inbox.listeners.ONLY``)."""
         return bool(self.data.get("history"))
+
+    @property
+    def is_test(self) -> bool:
+        """An event of a test conversation (the settings area's test event)."""
+        return bool(self.data.get("test"))
 
 
 @dataclass(frozen=True)
@@ -235,13 +239,16 @@ def entry(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ConversationEvent:
-    """An unsaved log row, for ``record_many``."""
+    """An unsaved log row, for ``record_many``. Events of a test conversation say so."""
+    data = data or {}
+    if conversation.is_test:
+        data = {**data, "test": True}
     return ConversationEvent(
         conversation=conversation,
         account_id=conversation.account_id,
         kind=kind,
         actor=actor,
-        data=data or {},
+        data=data,
         created_at=at or timezone.now(),
     )
 

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connectors import base as events
+from connectors import testevents
 from connectors.base import PayloadError
 from connectors.registry import get_connector
 from inbox import batch, engagement, inbound, services
@@ -79,6 +80,11 @@ def apply_events(parsed: Iterable[events.Event]) -> Skipped:
     ordered = [e for e in ordered if type(e) not in LAST] + [e for e in ordered if type(e) in LAST]
     skipped: Skipped = []
     accounts: dict[tuple[str, str], PlatformAccount | None] = {}
+    # The settings area's test events are not the platform speaking: not an account's "last
+    # event" (its health reads that).
+    heard = {
+        (e.platform, e.account_external_id) for e in ordered if not testevents.is_test_event(e)
+    }
     # Settings read once, and report metrics refreshed once per conversation, for the batch.
     with batch.scope():
         for (key, _type), run in groupby(
@@ -94,7 +100,7 @@ def apply_events(parsed: Iterable[events.Event]) -> Skipped:
                 skipped += [(e, f"unknown {key[0]} account {key[1]}") for e in run]
             else:
                 skipped += apply_to_account(account, run)
-    touched = {a.pk for a in accounts.values() if a is not None}
+    touched = {a.pk for key, a in accounts.items() if a is not None and key in heard}
     if touched:
         PlatformAccount.objects.filter(pk__in=touched).update(last_event_at=timezone.now())
     return skipped

@@ -102,9 +102,15 @@ ORDER: tuple[Listener, ...] = (
 )
 
 
-# Imported history (``DomainEvent.history``) is shown and its media kept, nothing more: no bot
-# reply, SLA clock, assignment, report metric or notification reacts to the past.
-FOR_HISTORY: frozenset[Listener] = frozenset({LIVE_PUSH, MEDIA})
+# Events that only some listeners follow, by the mark in their data. Imported history
+# (``DomainEvent.history``) is shown and its media kept; a test event (the settings area's,
+# ``DomainEvent.is_test``) is shown and may be answered. Neither starts an SLA clock, a bot reply,
+# an assignment, a report metric or a notification, and a listener added later stays away from
+# them unless it is listed here.
+ONLY: dict[str, frozenset[Listener]] = {
+    "history": frozenset({LIVE_PUSH, MEDIA}),
+    "test": frozenset({LIVE_PUSH, DELIVERY, MEDIA}),
+}
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:
@@ -113,8 +119,9 @@ def listeners_for(event: DomainEvent) -> list[Listener]:
         for cls in type(event).__mro__
         for listener in LISTENERS.get(cls, ())  # type: ignore[arg-type]
     }
-    if event.history:
-        found &= FOR_HISTORY
+    for mark, allowed in ONLY.items():
+        if event.data.get(mark):
+            found &= allowed
     return [listener for listener in ORDER if listener in found]
 
 

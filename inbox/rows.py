@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from inbox.formatting import ago, initials, short_since, time_ago, when
 from inbox.models import Conversation
@@ -49,6 +50,8 @@ def _side(c: Conversation) -> str:
 
 def _meta(c: Conversation) -> str:
     parts = []
+    if c.is_test:  # shown only when the list asks for test conversations (?tests=1)
+        parts.append(format_html('<span class="badge test-badge">{}</span> · ', _("test")))
     if c.priority >= Conversation.Priority.HIGH:
         parts.append(format_html('<span class="prio">{}</span> · ', c.get_priority_display()))
     parts.append(escape(c.get_status_display()))

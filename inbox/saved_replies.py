@@ -36,12 +36,39 @@ def render(text: str, *, conversation: Conversation, agent: User) -> str:
     return VARIABLE.sub(substitute, text)
 
 
+# Values the settings page's preview fills the variables with.
+SAMPLE = {
+    "contact.name": "Ana Silva",
+    "contact.first_name": "Ana",
+    "agent.name": "Sam Taylor",
+    "agent.first_name": "Sam",
+    "account.name": "Acme Support",
+    "account.platform": "Messenger",
+    "conversation.id": "1234",
+}
+
+
+def unknown_variables(text: str) -> list[str]:
+    """The ``{{…}}`` names in ``text`` that are not variables (a typo the settings page names)."""
+    found = [f"{m.group(1)}.{m.group(2)}" for m in VARIABLE.finditer(text)]
+    return sorted({name for name in found if name not in VARIABLES})
+
+
+def preview(text: str) -> str:
+    """``text`` with the sample values filled in."""
+    return VARIABLE.sub(
+        lambda m: SAMPLE.get(f"{m.group(1)}.{m.group(2)}", m.group(0)),
+        text,
+    )
+
+
 def available(user: User) -> QuerySet[SavedReply]:
-    """Replies for everyone plus those of the user's teams (admins: all)."""
-    replies = SavedReply.objects.all()
+    """Replies for everyone plus those of the user's teams (admins: all shared ones), and the
+    user's own personal ones; nobody sees another person's personal replies."""
+    shared = Q(owner__isnull=True)
     if not user.is_admin:
-        replies = replies.filter(Q(teams__isnull=True) | Q(teams__members=user))
-    return replies.distinct().order_by("shortcut")
+        shared &= Q(teams__isnull=True) | Q(teams__members=user)
+    return SavedReply.objects.filter(shared | Q(owner=user)).distinct().order_by("shortcut")
 
 
 def rendered_for(user: User, conversation: Conversation) -> list[dict[str, str]]:

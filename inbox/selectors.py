@@ -124,6 +124,8 @@ class ListFilters:
     sla_breached: bool = False
     sort: str = "activity"
     q: str = ""
+    # Include test conversations (the settings area's test events), left out by default.
+    tests: bool = False
     cursor: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -147,6 +149,7 @@ class ListFilters:
         filters.sla_due_soon = sla == "soon"
         filters.sla_breached = sla == "breached"
         filters.sort = parse_choice(params, "sort", SORTS, "activity")
+        filters.tests = params.get("tests") == "1"
         filters.cursor = params.get("cursor", "")
         return filters
 
@@ -170,6 +173,7 @@ class ListFilters:
             "sla": "soon" if self.sla_due_soon else "breached" if self.sla_breached else "",
             "sort": self.sort,
             "q": self.q,
+            "tests": "1" if self.tests else "",
         }
         values.update(overrides)
         defaults = {"view": "all", "sort": "activity"}
@@ -300,6 +304,8 @@ def unread_count_subquery(user: User) -> Coalesce:
 def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Conversation]:
     """The conversations the list shows, before ordering and pagination."""
     conversations = visible_conversations(user)
+    if not filters.tests:
+        conversations = conversations.filter(is_test=False)
     if filters.view == "mine":
         conversations = conversations.filter(assignee=user)
     elif filters.view == "unassigned":

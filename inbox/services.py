@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from connectors import base as events
+from connectors import testevents
 from connectors.registry import get_connector
 from inbox import batch
 from inbox import events as domain_events
@@ -129,10 +130,12 @@ def find_or_open_conversation(
     thread_external_id: str | None = None,
     at: datetime | None = None,
     history: bool = False,
+    is_test: bool = False,
 ) -> tuple[Conversation, bool]:
     """The thread this message belongs to: by platform thread id where there is one, else the
     contact's latest DM thread on the account. Returns (conversation, created). A thread opened
-    by imported history is opened resolved: closed history, in no one's queue."""
+    by imported history is opened resolved: closed history, in no one's queue. A thread the
+    settings area's test event opens is a test conversation (``Conversation.is_test``)."""
     at = at or timezone.now()
     query = Conversation.objects.select_related("account", "contact").filter(account=account)
     if thread_external_id:
@@ -151,6 +154,7 @@ def find_or_open_conversation(
                 last_activity_at=at,
                 created_at=at,
                 status=Conversation.Status.RESOLVED if history else Conversation.Status.OPEN,
+                is_test=is_test,
             )
     except IntegrityError:
         return query.get(external_thread_id=thread_external_id), False
@@ -275,6 +279,7 @@ def _conversation_ids(
                 thread_external_id=event.thread_external_id,
                 at=event.timestamp,
                 history=history,
+                is_test=testevents.is_test_event(event),
             )
             known[key] = opened.pk
         found[event.external_id] = known[key]

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "connectors",
     "chatbot",
     "notifications",
+    "surveys",
 ]
 
 MIDDLEWARE = [

@@ -56,11 +56,13 @@ def parse_clock(value: str) -> time | None:
 class Schedule:
     """Opening hours: ``week[d]`` lists (opens, closes) local times for weekday d (Monday 0);
     closes ``None`` means midnight at the end of the day. ``holidays`` are local dates closed
-    all day."""
+    all day; ``partial_days`` are (date, opens, closes): dates open only then (Christmas Eve
+    until 13:00), whatever the weekday's usual hours."""
 
     time_zone: str = "UTC"
     week: tuple[tuple[tuple[time, time | None], ...], ...] = ((),) * 7
     holidays: frozenset[date] = field(default_factory=frozenset)
+    partial_days: tuple[tuple[date, time, time], ...] = ()
 
     @classmethod
     def from_mapping(
@@ -69,6 +71,7 @@ class Schedule:
         *,
         time_zone: str = "UTC",
         holidays: Iterable[date] = (),
+        partial_days: Iterable[tuple[date, time, time]] = (),
     ) -> Schedule:
         """From ``{"mon": [["09:00", "17:00"]], ...}`` (the BusinessHours.weekly JSON).
         Raises ValueError for unknown days, bad times, or intervals that end before they start."""
@@ -93,7 +96,20 @@ class Schedule:
                 if prev_close is None or prev_close > next_open:
                     raise ValueError(f"{day}: intervals overlap")
             week.append(tuple(intervals))
-        return cls(time_zone=time_zone, week=tuple(week), holidays=frozenset(holidays))
+        partial = tuple(sorted(partial_days))
+        for day, opens, closes in partial:
+            if closes <= opens:
+                raise ValueError(f"{day}: a partial day must close after it opens")
+        return cls(
+            time_zone=time_zone,
+            week=tuple(week),
+            holidays=frozenset(holidays),
+            partial_days=partial,
+        )
+
+    @cached_property
+    def _partial(self) -> dict[date, tuple[tuple[time, time | None], ...]]:
+        return {day: ((opens, closes),) for day, opens, closes in self.partial_days}
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -104,7 +120,7 @@ class Schedule:
         if day in self.holidays:
             return []
         result = []
-        for opens, closes in self.week[day.weekday()]:
+        for opens, closes in self._partial.get(day, self.week[day.weekday()]):
             start = datetime.combine(day, opens, tzinfo=self.zone).astimezone(UTC)
             if closes is None:
                 end_local = datetime.combine(day + timedelta(days=1), MIDNIGHT, tzinfo=self.zone)
@@ -206,15 +222,23 @@ class HoursRecord(Protocol):
 
     weekly: Any
     time_zone: str
-    holidays: Any  # a manager of rows with a ``date``
+    holidays: Any  # a manager of rows with a ``date`` (and ``open_from``/``open_until``)
 
 
 def schedule_from_model(hours: HoursRecord | None) -> Schedule | None:
     """The arithmetic's view of a BusinessHours row, with its holidays; None stays None."""
     if hours is None:
         return None
+    closed: list[date] = []
+    partial: list[tuple[date, time, time]] = []
+    for day, opens, closes in hours.holidays.values_list("date", "open_from", "open_until"):
+        if opens is not None and closes is not None:
+            partial.append((day, opens, closes))
+        else:
+            closed.append(day)
     return Schedule.from_mapping(
         hours.weekly or {},
         time_zone=hours.time_zone,
-        holidays=hours.holidays.values_list("date", flat=True),
+        holidays=closed,
+        partial_days=partial,
     )

@@ -49,11 +49,15 @@ class BusinessHours(models.Model):
 
 
 class Holiday(models.Model):
-    """A local date on which these business hours are closed all day."""
+    """A local date on which these business hours are closed all day, or (a partial day, e.g.
+    Christmas Eve) open only from ``open_from`` to ``open_until``."""
 
     hours = models.ForeignKey(BusinessHours, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100, blank=True)
+    # Both set: open only then that day; both empty: closed all day.
+    open_from = models.TimeField(null=True, blank=True)
+    open_until = models.TimeField(null=True, blank=True)
 
     class Meta:
         db_table = "inbox_holiday"
@@ -63,6 +67,16 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}".strip()
+
+    @property
+    def partial(self) -> bool:
+        return self.open_from is not None and self.open_until is not None
+
+    def clean(self) -> None:
+        if (self.open_from is None) != (self.open_until is None):
+            raise ValidationError("A partial day needs both its opening and closing time.")
+        if self.partial and self.open_until <= self.open_from:
+            raise ValidationError("A partial day must close after it opens.")
 
 
 class SlaPolicy(models.Model):

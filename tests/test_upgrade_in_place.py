@@ -268,7 +268,12 @@ def test_a_database_of_the_old_layout_keeps_every_row_through_the_new_apps(old_l
 
     # Same tables (not dropped and made again), same rows, same values.
     assert _table_ids() == tables
-    assert _snapshot(None) == before
+    # (Columns added by later migrations are left out: they take their defaults.)
+    after = _snapshot(None)
+    assert {
+        name: [{column: row[column] for column in before[name][0]} for row in rows]
+        for name, rows in after.items()
+    } == before
 
     # Foreign keys resolve through today's models, across apps.
     conversation = Conversation.objects.get(pk=ids["conversation"])

@@ -18,9 +18,7 @@ class LinkedInLogin(OAuthProvider):
     label = "LinkedIn"
     platforms = ("linkedin",)
     nothing_found = "This LinkedIn member administers no organisation."
-
-    def configured(self) -> bool:
-        return bool(settings.LINKEDIN_CLIENT_ID and settings.LINKEDIN_CLIENT_SECRET)
+    required_settings = ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET")
 
     def authorization(self, *, state: str, redirect_uri: str) -> tuple[str, dict[str, str]]:
         params = {

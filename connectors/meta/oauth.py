@@ -30,9 +30,7 @@ class FacebookLogin(OAuthProvider):
     label = "Facebook Login"
     platforms = ("messenger", "instagram")
     nothing_found = "This Facebook user manages no Page that Parley was allowed to use."
-
-    def configured(self) -> bool:
-        return bool(settings.META_APP_ID and settings.META_APP_SECRET)
+    required_settings = ("META_APP_ID", "META_APP_SECRET")
 
     def authorization(self, *, state: str, redirect_uri: str) -> tuple[str, dict[str, str]]:
         params = {

@@ -27,9 +27,7 @@ class XLogin(OAuthProvider):
     label = "X"
     platforms = ("x",)
     nothing_found = "X did not say which account signed in."
-
-    def configured(self) -> bool:
-        return bool(settings.X_CLIENT_ID)
+    required_settings = ("X_CLIENT_ID",)
 
     def authorization(self, *, state: str, redirect_uri: str) -> tuple[str, dict[str, str]]:
         verifier, challenge = pkce_pair()

@@ -82,6 +82,8 @@ class ConversationList(generics.ListAPIView):
         conversations = visible_conversations(self.request.user).select_related(
             "account", "contact"
         )
+        if params.get("tests") != "1":  # the settings area's test events: asked for only
+            conversations = conversations.filter(is_test=False)
         if account := params.get("account"):
             conversations = conversations.filter(account_id=_int(account, "account"))
         try:

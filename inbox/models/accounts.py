@@ -129,6 +129,13 @@ class Team(models.Model):
     # the rest wait unassigned in the team's queue.
     auto_assign = models.BooleanField(default=False)
     max_open_per_agent = models.PositiveSmallIntegerField(default=10)
+    # Members who get no auto-assigned conversation (a team lead, a trainee): they still see
+    # the team's conversations and take them by hand.
+    auto_assign_excluded = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
+    # Per-member caps that differ from max_open_per_agent: {"<user id>": cap}.
+    agent_caps = models.JSONField(default=dict, blank=True)
     # The member who got the last auto-assigned conversation: the round-robin continues after.
     last_auto_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

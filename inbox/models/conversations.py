@@ -4,6 +4,7 @@ read state)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,10 +12,13 @@ from django.utils import timezone
 from inbox.models.accounts import PlatformAccount, Team
 from inbox.models.contacts import Contact, ContactIdentity
 
+# A label colour: "#rrggbb", what an <input type="color"> sends.
+validate_color = RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Enter a colour as #rrggbb.")
+
 
 class Label(models.Model):
     name = models.CharField(max_length=64, unique=True)
-    color = models.CharField(max_length=7, default="#6b7280")
+    color = models.CharField(max_length=7, default="#6b7280", validators=[validate_color])
 
     def __str__(self) -> str:
         return self.name
@@ -76,6 +80,9 @@ class Conversation(models.Model):
     last_message_preview = models.CharField(max_length=200, blank=True)
     # Whether the chatbot may answer here (off after a hand-off until an agent gives it back).
     bot_enabled = models.BooleanField(default=True)
+    # Opened by the settings area's "test event": left out of agents' lists unless asked for,
+    # and its events reach only the live push and delivery (inbox.listeners).
+    is_test = models.BooleanField(default=False)
     metadata = models.JSONField(blank=True, default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -310,6 +317,10 @@ class SavedReply(models.Model):
     text = models.TextField()
     # Empty: everyone; otherwise only these teams see it.
     teams = models.ManyToManyField(Team, blank=True)
+    # A personal reply: only this user sees it (teams are then ignored).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "saved replies"

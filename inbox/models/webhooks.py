@@ -39,6 +39,9 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent by the settings area's "test event": not the platform speaking, so it does not
+    # count as the account's last event (settings_area.health).
+    is_test = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

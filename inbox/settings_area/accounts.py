@@ -90,6 +90,10 @@ def save_manual(
     if account.disconnected_at:
         account.disconnected_at = None
         account.save(update_fields=["disconnected_at"])
+    if given and account.last_check_ok is False:
+        # A failed check was about the credentials just replaced: no longer the account's state.
+        account.last_check_ok = None
+        account.save(update_fields=["last_check_ok"])
     audit.record(
         actor=actor,
         action="account.connected" if created else "account.updated",
@@ -210,6 +214,9 @@ def send_test_event(*, actor: User, account: PlatformAccount, text: str = "") ->
     )
     if answer.status != 200 or answer.archived_id is None:
         raise ActionRefused(f"The webhook endpoint answered {answer.status}: {answer.body[:200]}")
+    # Marked as a test: not the account's last event (health). Its conversation is marked by
+    # the intake from the test sender (services, Conversation.is_test).
+    WebhookEvent.objects.filter(pk=answer.archived_id).update(is_test=True)
     audit.record(actor=actor, action="account.test_event_sent", target=account)
     return WebhookEvent.objects.get(pk=answer.archived_id)
 

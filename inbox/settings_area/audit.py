@@ -19,6 +19,25 @@ from inbox.settings_area.models import AuditLog
 
 log = logging.getLogger(__name__)
 
+# Audit target types of the models whose names an admin filters by (app label, model name):
+# the settings pages and Django admin's mirrored entries use the same ones.
+TARGET_TYPES = {
+    ("chatbot", "rule"): "bot_rule",
+    ("chatbot", "faqentry"): "bot_faq",
+    ("chatbot", "botsettings"): "bot_settings",
+    ("sla", "slapolicy"): "sla_policy",
+    ("sla", "businesshours"): "business_hours",
+    ("inbox", "label"): "label",
+    ("inbox", "savedreply"): "saved_reply",
+    ("inbox", "team"): "team",
+    ("surveys", "surveysettings"): "survey_settings",
+}
+
+
+def target_type_of(obj: Model) -> str:
+    return TARGET_TYPES.get((obj._meta.app_label, obj._meta.model_name), obj._meta.model_name)
+
+
 # Keys that must never be stored even if a caller passes them among plain changes.
 SECRET_HINTS = ("token", "secret", "password", "verifier", "key")
 
@@ -28,12 +47,12 @@ def _is_secret(name: str) -> bool:
     return any(hint in lowered for hint in SECRET_HINTS)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON-safe, readable form of a changed value."""
     if isinstance(value, Model):
         return str(value)
     if isinstance(value, (list, tuple, set, frozenset)):
-        return sorted(str(_plain(v)) for v in value)
+        return sorted(str(plain(v)) for v in value)
     if isinstance(value, datetime):
         return value.isoformat()
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -59,7 +78,7 @@ def record(
     for name, (old, new) in (changes or {}).items():
         if old == new:
             continue
-        recorded[name] = "changed" if _is_secret(name) else [_plain(old), _plain(new)]
+        recorded[name] = "changed" if _is_secret(name) else [plain(old), plain(new)]
     keys = sorted(set(credential_keys))
     if keys:
         recorded["credentials"] = keys
@@ -68,7 +87,7 @@ def record(
             # Field names only; a secret field's name is still safe to show.
             recorded[name] = [str(v) for v in value]
         else:
-            recorded[name] = "changed" if _is_secret(name) else _plain(value)
+            recorded[name] = "changed" if _is_secret(name) else plain(value)
     if target is not None:
         target_type = target_type or target._meta.model_name
         target_id = target_id or str(target.pk)

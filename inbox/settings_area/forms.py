@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inbox.models import Platform, PlatformAccount, Team, User, WebhookEvent
 from inbox.settings_area.accounts import CREDENTIAL_FIELDS, platform_available
@@ -57,6 +59,11 @@ class ManualAccountForm(CredentialsForm):
             (value, label) for value, label in Platform.choices if platform_available(value)
         ]
         self.fields["platform"].initial = platform
+
+    def describe_secrets_for_new_account(self) -> None:
+        for name, field in self.fields.items():
+            if name.startswith("cred_"):
+                field.help_text = _("Stored encrypted; never shown again once saved.")
 
 
 class UserCreateForm(forms.Form):
@@ -161,7 +168,13 @@ class AuditFilterForm(forms.Form):
             ("user", "Users"),
             ("team", "Teams"),
             ("bot_rule", "Bot rules"),
+            ("bot_faq", gettext_lazy("FAQ entries")),
+            ("bot_settings", gettext_lazy("Bot settings")),
+            ("label", gettext_lazy("Labels")),
+            ("saved_reply", gettext_lazy("Saved replies")),
             ("sla_policy", "SLA policies"),
+            ("business_hours", gettext_lazy("Business hours")),
+            ("survey_settings", gettext_lazy("Survey settings")),
             ("conversation", "Conversations"),
             ("webhook", "Webhooks"),
         ],

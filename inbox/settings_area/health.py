@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.registry import get_connector
 from inbox.formatting import duration
@@ -50,6 +52,7 @@ class State:
     POLLING_FAILING = "polling_failing"
     SENDS_FAILING = "sends_failing"
     WEBHOOK_SILENT = "webhook_silent"
+    CHECK_FAILED = "check_failed"
     DISCONNECTED = "disconnected"
 
     LABELS = {
@@ -58,6 +61,7 @@ class State:
         POLLING_FAILING: "Polling failing",
         SENDS_FAILING: "Sends failing",
         WEBHOOK_SILENT: "Webhook silent",
+        CHECK_FAILED: gettext_lazy("Connection check failed"),
         DISCONNECTED: "Disconnected",
     }
 
@@ -75,7 +79,7 @@ class AccountHealth:
 
     @property
     def label(self) -> str:
-        return State.LABELS[self.state]
+        return str(State.LABELS[self.state])
 
     @property
     def healthy(self) -> bool:
@@ -142,6 +146,7 @@ def _recent_deliveries(account_id: int, now: datetime) -> dict | None:
             account_id=account_id, received_at__gte=now - HISTORY, received_at__lte=now
         )
         .exclude(outcome=WebhookEvent.Outcome.REJECTED)
+        .exclude(is_test=True)  # the settings area's test events are not the platform speaking
         .order_by("-received_at")
         .values_list("received_at", flat=True)[:GAP_SAMPLE]
     )
@@ -241,6 +246,14 @@ def _health(
             State.NEEDS_REAUTH,
             _in_words(account.last_error)
             or "The platform no longer accepts this account's credentials: connect it again.",
+        )
+    if account.last_check_ok is False:
+        # The admin asked the platform and it failed: that is the account's state until a
+        # check succeeds (or new credentials are saved), whatever else looks fine.
+        return result(
+            State.CHECK_FAILED,
+            _("The last connection check failed: %(reason)s")
+            % {"reason": account.last_check_result or _("no reason given")},
         )
     polls = _polls(account)
     if polls and account.last_error:

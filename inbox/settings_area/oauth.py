@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from connectors.oauth import AccountGrant, OAuthError, OAuthProvider
 from connectors.registry import CONNECTORS, OAUTH_PROVIDERS, get_oauth_provider
@@ -46,6 +47,17 @@ PROVIDER_FOR_PLATFORM = {
 def configured(provider: str) -> bool:
     """Whether the app credentials for this provider are set."""
     return provider in OAUTH_PROVIDERS and get_oauth_provider(provider).configured()
+
+
+def unavailable_reason(provider: str) -> str:
+    """Why this login cannot work here, in words shown next to its button; empty when it can."""
+    missing = get_oauth_provider(provider).missing_settings()
+    if not missing:
+        return ""
+    return _(
+        "Not available: this server has no %(names)s setting. Set it in the environment and "
+        "restart Parley (docs/admin.md), or enter the credentials below."
+    ) % {"names": ", ".join(missing)}
 
 
 # --- state ------------------------------------------------------------------------------------

@@ -24,14 +24,6 @@ from inbox.settings_area.models import AuditLog
 log = logging.getLogger(__name__)
 
 VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
-# Audit target types of the models whose names an admin filters by.
-TARGET_TYPES = {
-    ("chatbot", "rule"): "bot_rule",
-    ("chatbot", "faqentry"): "bot_faq",
-    ("chatbot", "botsettings"): "bot_settings",
-    ("inbox", "slapolicy"): "sla_policy",
-    ("inbox", "businesshours"): "business_hours",
-}
 
 
 def _fields(change_message: str) -> list[str]:
@@ -54,7 +46,7 @@ def mirror_admin_log(sender, instance: LogEntry, created: bool, **kwargs) -> Non
     try:
         content_type = instance.content_type
         key = (content_type.app_label, content_type.model) if content_type else ("", "")
-        target_type = TARGET_TYPES.get(key, key[1] or "object")
+        target_type = audit.TARGET_TYPES.get(key, key[1] or "object")
         fields = _fields(instance.change_message)
         audit.record(
             actor=instance.user,

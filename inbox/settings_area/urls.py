@@ -1,5 +1,6 @@
 from django.urls import path
 
+from inbox.settings_area import config_views as config
 from inbox.settings_area import imports, views
 
 app_name = "settings"
@@ -36,6 +37,35 @@ urlpatterns = [
     path("teams/", views.team_list, name="teams"),
     path("teams/<int:pk>/", views.team_edit, name="team"),
     path("teams/<int:pk>/delete/", views.team_delete, name="team_delete"),
+    # Day-one configuration (issue 19): these addresses are part of the public contract.
+    path("labels/", config.labels, name="labels"),
+    path("labels/<int:pk>/", config.labels, name="label"),
+    path("labels/<int:pk>/delete/", config.label_delete, name="label_delete"),
+    path("saved-replies/", config.replies, name="saved_replies"),
+    path("saved-replies/preview/", config.reply_preview, name="saved_reply_preview"),
+    path("saved-replies/<int:pk>/", config.replies, name="saved_reply"),
+    path("saved-replies/<int:pk>/delete/", config.reply_delete, name="saved_reply_delete"),
+    path("chatbot/", config.chatbot, name="chatbot"),
+    path("chatbot/try/", config.chatbot_try, name="chatbot_try"),
+    path("chatbot/rules/<int:pk>/", config.rule_edit, name="bot_rule"),
+    path("chatbot/rules/<int:pk>/delete/", config.rule_delete, name="bot_rule_delete"),
+    path("chatbot/faq/<int:pk>/", config.faq_edit, name="bot_faq"),
+    path("chatbot/faq/<int:pk>/delete/", config.faq_delete, name="bot_faq_delete"),
+    path("sla/", config.sla, name="sla"),
+    path("sla/<int:pk>/", config.sla, name="sla_policy"),
+    path("sla/<int:pk>/delete/", config.sla_delete, name="sla_policy_delete"),
+    path("business-hours/", config.business_hours, name="business_hours"),
+    path("business-hours/<int:pk>/", config.business_hours, name="business_hours_edit"),
+    path(
+        "business-hours/<int:pk>/delete/",
+        config.business_hours_delete,
+        name="business_hours_delete",
+    ),
+    path("business-hours/holidays/<int:pk>/delete/", config.holiday_delete, name="holiday_delete"),
+    path("assignment/", config.assignment, name="assignment"),
+    path("assignment/<int:pk>/", config.assignment, name="assignment_team"),
+    path("surveys/", config.surveys, name="surveys"),
+    path("surveys/<int:pk>/", config.surveys, name="survey"),
     path("audit/", views.audit_log, name="audit"),
     path("audit.csv", views.audit_csv, name="audit_csv"),
 ]

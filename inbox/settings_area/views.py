@@ -80,6 +80,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reconnect_provider": oauth.PROVIDER_FOR_PLATFORM.get(account.platform),
             "history_import": history.latest_progress(account),
             "imports_history": history.available(account),
+            "reconnect_why_not": (
+                oauth.unavailable_reason(oauth.PROVIDER_FOR_PLATFORM[account.platform])
+                if account.platform in oauth.PROVIDER_FOR_PLATFORM
+                else ""
+            ),
         },
     )
 
@@ -106,7 +111,8 @@ def account_test_event(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             f"Test event sent through the webhook (delivery #{archived.pk}). "
             "It appears in the inbox as a message from the test sender "
-            f"“{testevents.TEST_SENDER_NAME}”.",
+            f"“{testevents.TEST_SENDER_NAME}”, marked as a test: agents' lists leave it out, "
+            "and it starts no SLA clock or bot reply.",
         )
     return redirect("settings:account", pk=pk)
 
@@ -258,11 +264,14 @@ def connect(request: HttpRequest) -> HttpResponse:
                 return redirect("settings:account", pk=account.pk)
     else:
         form = ManualAccountForm(platform=platform)
+    # Not "leave empty to keep what is stored": there is nothing stored yet.
+    form.describe_secrets_for_new_account()
     providers = [
         {
             "key": key,
             "label": oauth.PROVIDER_LABELS[key],
             "configured": oauth.configured(key),
+            "why_not": oauth.unavailable_reason(key),
         }
         for key in oauth.PROVIDERS
     ]
@@ -558,6 +567,11 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
+@login_required
 def index(request: HttpRequest) -> HttpResponse:
-    return redirect("settings:accounts")
+    """Admins start at the accounts; managers at the pages they edit; agents get 403."""
+    if request.user.is_admin:
+        return redirect("settings:accounts")
+    if request.user.is_manager:
+        return redirect("settings:labels")
+    raise PermissionDenied("Only managers and admins may change settings.")

@@ -335,7 +335,8 @@
       } else if (headerEvents.has(event.type)) {
         body.dispatchEvent(new Event("parley:header-changed"));
       }
-    } else if (openId && event.type === "inbox.message_received") {
+    } else if (openId && event.type === "inbox.message_received" && !(event.data && event.data.test)) {
+      // A settings-area test event is nobody's unread message.
       unreadElsewhere += 1;
       updateTitle();
     }

@@ -54,3 +54,21 @@ document.addEventListener("click", async (event) => {
   };
   setTimeout(poll, 1000);
 })();
+
+// Configuration pages: previews that follow what is typed.
+//   the label form: #label-preview takes the name and colour being entered;
+//   the survey form: [data-preview="question"|"comment"] take the question and comment prompt.
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return;
+  const labelPreview = field.form && field.form.querySelector("#label-preview");
+  if (labelPreview) {
+    if (field.name === "name") labelPreview.textContent = field.value || "label";
+    if (field.name === "color") labelPreview.style.backgroundColor = field.value;
+  }
+  const previews = { question: "question", comment_prompt: "comment" };
+  if (field.form && field.form.id === "survey-form" && previews[field.name]) {
+    const target = document.querySelector(`[data-preview="${previews[field.name]}"]`);
+    if (target) target.textContent = field.value;
+  }
+});

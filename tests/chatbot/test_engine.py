@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chatbot import engine
+from chatbot import engine, explain
 from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.base import MessageReceived, Person
 from connectors.models import SandboxOutbox
@@ -468,3 +468,29 @@ def test_sweep_reenqueues_customer_messages_whose_task_was_lost(account, other_a
     assert sweep_unanswered() == 1
     assert BotReply.objects.get(message=message).action == "faq"
     assert sweep_unanswered() == 0
+
+
+# --- The settings page's "try it" (engine.explain) ---------------------------------------------
+
+
+def test_explain_answers_as_the_bot_would_and_writes_nothing(account, bot, faq):
+    before = (BotReply.objects.count(), Message.objects.count(), Contact.objects.count())
+    decision = engine.explain(account.pk, "when will my order arrive?", now=timezone.now())
+    assert decision.action == BotReply.Action.FAQ and decision.text == faq.answer
+    assert any("similarity" in r for r in explain.reasons(decision))
+    decision = engine.explain(account.pk, "STOP", now=timezone.now())
+    assert decision.action == BotReply.Action.OPT_OUT
+    assert (BotReply.objects.count(), Message.objects.count(), Contact.objects.count()) == before
+
+
+def test_explain_puts_the_greeting_before_a_first_answer_only_when_asked(account, bot, faq):
+    bot.greeting = "Hi {first_name}!"
+    bot.save()
+    first = engine.explain(account.pk, "shipping time", now=timezone.now(), first_message=True)
+    later = engine.explain(account.pk, "shipping time", now=timezone.now())
+    assert first.text.startswith("Hi Ana!") and not later.text.startswith("Hi")
+
+
+def test_explain_says_the_bot_is_off_where_there_is_none(other_account):
+    decision = engine.explain(other_account.pk, "hello", now=timezone.now())
+    assert decision.action == BotReply.Action.SKIPPED and decision.detail["reason"] == "bot_off"

@@ -159,3 +159,26 @@ def test_services_import_none_of_their_followers():
     }
     for module in ("inbox/services.py", "inbox/events.py"):
         assert _imports(ROOT / module) & followers == set(), module
+
+
+def test_events_of_a_test_conversation_reach_only_the_live_push_delivery_and_media(account):
+    conversation = ConversationFactory(account=account, is_test=True)
+    with transaction.atomic():
+        row = events.record(
+            conversation, ConversationEvent.Kind.MESSAGE_RECEIVED, data={"message": 1}
+        )
+    event = events.from_row(row)
+    assert event.is_test and row.data["test"] is True
+    assert set(listeners.listeners_for(event)) <= listeners.ONLY["test"]
+    assert listeners.SLA not in listeners.listeners_for(event)
+    assert listeners.CHATBOT not in listeners.listeners_for(event)
+    real = events.from_row(
+        events.record(
+            ConversationFactory(account=account),
+            ConversationEvent.Kind.MESSAGE_RECEIVED,
+            data={"message": 2},
+        )
+    )
+    assert listeners.SLA in listeners.listeners_for(
+        real
+    ) and listeners.CHATBOT in listeners.listeners_for(real)

@@ -1,5 +1,6 @@
-"""Only admins reach the settings area: agents and managers get 403 on every page and API,
-anonymous visitors are sent to the login page."""
+"""Only admins reach the settings area's admin pages: agents and managers get 403 on every such
+page and API, anonymous visitors are sent to the login page. (Managers' configuration pages:
+tests/settings_area/test_config_pages.py.)"""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ def manager(db):
 def settings_urls(account, team, user) -> list[tuple[str, str]]:
     """Every settings page and action, with the method it answers."""
     return [
-        ("get", reverse("settings:index")),
         ("get", reverse("settings:accounts")),
         ("get", reverse("settings:connect")),
         ("post", reverse("settings:connect")),
@@ -57,6 +57,9 @@ def test_non_admins_get_403_on_every_settings_page(client, request, who, account
     for method, url in settings_urls(account, team, teammate):
         response = getattr(client, method)(url)
         assert response.status_code == 403, (method, url, response.status_code)
+    # The settings home sends a manager to the pages they edit; an agent has none.
+    expected = 302 if who == "manager" else 403
+    assert client.get(reverse("settings:index")).status_code == expected
     # Nothing was changed by the refused POSTs.
     account.refresh_from_db()
     assert account.status == "connected" and account.credentials == {"secret": "s3cret"}

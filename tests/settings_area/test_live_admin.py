@@ -60,15 +60,19 @@ def test_admin_connects_messenger_through_oauth_and_sees_a_test_event_in_the_inb
     message = wait_for(lambda: Message.objects.filter(account=account).first(), timeout=15)
     assert message.text.startswith("Test event from Parley settings")
 
-    page.goto(f"{url}/settings/accounts/")
-    page.screenshot(path="test-artifacts/settings-accounts.png", full_page=True)
-    page.click("text=Inbox")
+    # A test event is marked as one: the account page links to the test conversations, which
+    # agents' lists leave out unless asked for.
+    page.click("#test-conversations")
     page.locator("#conversation-rows", has_text="Test event from Parley settings").wait_for(
         timeout=10_000
     )
-    # The agent of the granted team sees it too, but the settings area refuses them.
+    page.goto(f"{url}/settings/accounts/")
+    page.screenshot(path="test-artifacts/settings-accounts.png", full_page=True)
     agent_page = login(chromium.new_context(), url, agent)
+    assert "Test event" not in agent_page.inner_text("#conversation-rows")
+    agent_page.goto(f"{url}/?tests=1")
     agent_page.locator("#conversation-rows", has_text="Test event").wait_for(timeout=10_000)
+    # The settings area refuses the agent.
     assert agent_page.goto(f"{url}/settings/accounts/").status == 403
     assert agent_page.goto(f"{url}/api/v1/settings/accounts/").status == 403
     context.close()

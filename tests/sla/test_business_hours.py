@@ -3,7 +3,7 @@ schedules, time zones with DST changes, holidays and instants."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -53,6 +53,17 @@ def test_holiday_is_closed_all_day():
     # 1 h on Thursday, Friday is Christmas, then the weekend: Monday 10:00 Paris.
     assert add_business_seconds(christmas, thursday_4pm, 7200) == utc(2026, 12, 28, 9)
     assert business_seconds_between(christmas, utc(2026, 12, 25), utc(2026, 12, 26)) == 0
+
+
+def test_partial_day_opens_only_its_own_hours():
+    # Christmas Eve 2026 (a Thursday) open 09:00–13:00 Paris only.
+    eve = paris(partial_days=[(date(2026, 12, 24), time(9), time(13))])
+    assert business_seconds_between(eve, utc(2026, 12, 24), utc(2026, 12, 25)) == 4 * 3600
+    assert is_open(eve, utc(2026, 12, 24, 11)) and not is_open(eve, utc(2026, 12, 24, 13))
+    # Thursday 11:00 Paris + 3 h: 2 h that morning, then Friday 10:00 Paris.
+    assert add_business_seconds(eve, utc(2026, 12, 24, 10), 3 * 3600) == utc(2026, 12, 25, 9)
+    with pytest.raises(ValueError, match="close after it opens"):
+        paris(partial_days=[(date(2026, 12, 24), time(13), time(9))])
 
 
 def test_seconds_between_counts_only_open_time_and_is_antisymmetric():
