@@ -27,9 +27,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from chatbot.tasks import answer_new_messages
+from contacts import clues as contact_clues
+from contacts import consent as contact_consent
 from inbox import assignment, live, sla
 from inbox.events import (
     Assigned,
+    ConsentChanged,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -63,12 +66,14 @@ REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
+CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
+CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent). Next: automation, notifications, webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA),
+    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, CONTACT_CLUES),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
@@ -76,11 +81,22 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     Assigned: (REPORT_METRICS,),
     LabelsChanged: (SLA,),
     PriorityChanged: (SLA,),
+    ConsentChanged: (CONSENT_HISTORY,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
+ORDER: tuple[Listener, ...] = (
+    LIVE_PUSH,
+    CHATBOT,
+    DELIVERY,
+    ASSIGNMENT,
+    SLA,
+    REPORT_METRICS,
+    MEDIA,
+    CONTACT_CLUES,
+    CONSENT_HISTORY,
+)
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:

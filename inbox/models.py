@@ -158,7 +158,26 @@ class Contact(models.Model):
     )
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
     marketing_consent_source = models.CharField(max_length=200, blank=True)
+    # Custom attributes, keyed by ``contacts.AttributeDefinition.key``; values are checked
+    # against the definition's type by ``contacts.attributes`` before they are stored.
+    attributes = models.JSONField(blank=True, default=dict)
+    # Set when this contact was merged into another (``contacts.services.merge``): the row stays
+    # so an unmerge brings it back under the same id; every page and API call ignores it.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set when an admin erased the person's data (``contacts.services.erase``).
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The contacts page: active contacts, newest first, keyset-paginated. Its search
+            # uses the trigram indexes of migration 0017 (PostgreSQL).
+            models.Index(
+                fields=["-id"], condition=Q(merged_into__isnull=True), name="contact_active_id"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or f"Contact {self.pk}"
@@ -179,12 +198,21 @@ class ContactIdentity(models.Model):
     avatar_url = models.URLField(max_length=2000, blank=True)
     # When the platform's profile was last fetched (Meta: once, in the background).
     profile_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The contact this identity belonged to before its first merge (set by the merge; null:
+    # never merged, so it is its contact's own): an unmerge gives it back to that contact.
+    first_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "platform_user_id"], name="identity_account_user_uniq"
             )
+        ]
+        indexes = [
+            # The contacts page: a contact's identities, and the platform filter.
+            models.Index(fields=["contact", "account"], name="identity_contact_account"),
         ]
         verbose_name_plural = "contact identities"
 
@@ -564,6 +592,8 @@ class ConversationEvent(models.Model):
         BOT_HANDOFF = "bot_handoff", "Handed off by the bot"
         BOT_RESUMED = "bot_resumed", "Bot given back"
         CONSENT_CHANGED = "consent_changed", "Marketing consent changed"
+        # contacts/: the conversation's contact changed (data: contact, action, changes).
+        CONTACT_UPDATED = "contact_updated", "Contact updated"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     # Denormalised for access filtering of the live catch-up without a join.

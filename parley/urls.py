@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("", include("inbox.reports.urls")),
     path("", include("inbox.api.urls")),
+    path("", include("contacts.urls")),
     path("", include("inbox.urls")),
 ]
