@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from contacts.models import ContactClue
+from contacts.selectors import SECRET_ACCOUNT_FIELDS
 from inbox.access import visible_account_ids, visible_conversations
 from inbox.models import Contact, ContactIdentity, Platform, User
 
@@ -68,7 +69,12 @@ def for_contact(user: User, contact: Contact, *, limit: int = 5) -> list[Suggest
         )
         return identities if accounts is None else identities.filter(account_id__in=accounts)
 
-    mine = list(visible_identities().filter(contact=contact).select_related("account"))
+    mine = list(
+        visible_identities()
+        .filter(contact=contact)
+        .select_related("account")
+        .defer(*SECRET_ACCOUNT_FIELDS)
+    )
     my_accounts = set(
         ContactIdentity.objects.filter(contact=contact).values_list("account_id", flat=True)
     )
@@ -88,7 +94,8 @@ def for_contact(user: User, contact: Contact, *, limit: int = 5) -> list[Suggest
             .filter(username__iexact=identity.username)
             .exclude(account__platform=identity.account.platform)
             .exclude(contact=contact)
-            .select_related("contact", "account")[:MAX_CANDIDATES]
+            .select_related("contact", "account")
+            .defer(*SECRET_ACCOUNT_FIELDS)[:MAX_CANDIDATES]
         ):
             add(
                 other.contact,

@@ -117,7 +117,10 @@ class ConversationList(generics.ListAPIView):
             ),
             Prefetch(
                 "contact__identities",
-                queryset=ContactIdentity.objects.select_related("account").order_by("id"),
+                # Not the accounts' credentials: decrypting them per row is the cost of a page.
+                queryset=ContactIdentity.objects.select_related("account")
+                .defer("account__credentials")
+                .order_by("id"),
             ),
         )
 
