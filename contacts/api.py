@@ -17,12 +17,10 @@ from rest_framework.views import APIView
 
 from contacts import attributes, export, selectors, services
 from contacts.models import AttributeDefinition
-from inbox.api.views import Pagination
 from inbox.models import Contact, ContactIdentity, Platform, User
 
-
-class ContactPagination(Pagination):
-    ordering = ("-id",)
+# Keyset pagination by id (``?before=``), as the page: ``{"results", "next"}``.
+API_PAGE_SIZE = 50
 
 
 def contact_json(
@@ -71,6 +69,7 @@ class IsAdminForWrites(BasePermission):
         OpenApiParameter("label", int, description="a label id"),
         OpenApiParameter("attr", str, description="an attribute key (with attr_value)"),
         OpenApiParameter("attr_value", str),
+        OpenApiParameter("before", int, description="continue before this contact id (`next`)"),
     ]
 )
 class ContactList(APIView):
@@ -83,11 +82,22 @@ class ContactList(APIView):
         if params.get("platform") and params["platform"] not in Platform.values:
             raise ValidationError({"platform": f"one of {', '.join(Platform.values)}"})
         filters = selectors.ContactFilters.from_query(params)
-        paginator = ContactPagination()
-        rows = paginator.paginate_queryset(selectors.search(request.user, filters), request, self)
-        selectors.attach_identities(request.user, rows)
-        return paginator.get_paginated_response(
-            [contact_json(c, c.visible_identities, c.label_names) for c in rows]
+        before = params.get("before", "")
+        if before and not before.isdigit():
+            raise ValidationError({"before": "a contact id"})
+        rows, next_before = selectors.page(
+            request.user, filters, before=int(before) if before else None, size=API_PAGE_SIZE
+        )
+        next_url = None
+        if next_before is not None:
+            query = params.copy()
+            query["before"] = str(next_before)
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(
+            {
+                "results": [contact_json(c, c.visible_identities, c.label_names) for c in rows],
+                "next": next_url,
+            }
         )
 
 

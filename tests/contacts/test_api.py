@@ -237,3 +237,24 @@ def test_erasure_is_for_admins_only(people, agent, admin_user):
     assert api(admin_user).delete(url).status_code == 204
     assert Contact.objects.get(pk=people["sb-maya"].pk).name == ""
     assert AuditLog.objects.filter(action="contact.erased").exists()
+
+
+def test_pages_follow_next_without_repeats_through_a_search(account, agent, monkeypatch):
+    """A search matching by name, by username and by attribute, two at a time."""
+    monkeypatch.setattr("contacts.api.API_PAGE_SIZE", 2)
+    AttributeDefinition.objects.create(key="nick", label="Nick", type="text")
+    writes(account, "sb-1", name="Rosa Lind")
+    writes(account, "sb-2", name="Someone", username="rosa_l")
+    writes(account, "sb-3", name="Third")
+    writes(account, "sb-4", name="Rosalind Two")
+    Contact.objects.filter(name="Third").update(attributes={"nick": "Rosa"})
+    client = api(agent)
+
+    seen, url = [], "/api/v1/contacts/?q=rosa"
+    while url:
+        body = client.get(url).json()
+        assert len(body["results"]) <= 2
+        seen += [c["name"] for c in body["results"]]
+        url = body["next"]
+
+    assert seen == ["Rosalind Two", "Third", "Someone", "Rosa Lind"]
