@@ -15,7 +15,7 @@ from django.db.models.lookups import IContains
 from django.http import Http404
 
 from contacts.models import AttributeDefinition, ConsentChange, ContactNote
-from inbox.access import visible_account_ids, visible_conversations
+from inbox.access import visible_accounts, visible_conversations
 from inbox.models import Contact, ContactIdentity, Conversation, Label, Platform, User
 
 MAX_QUERY = 100
@@ -26,14 +26,17 @@ SECRET_ACCOUNT_FIELDS = ("account__credentials",)
 PAGE_SIZE = 25
 
 
-def visible_contacts(user: User) -> QuerySet[Contact]:
+def visible_contacts(
+    user: User, *, conversations: QuerySet[Conversation] | None = None
+) -> QuerySet[Contact]:
     """Active (not merged away) contacts the user may see."""
     contacts = Contact.objects.filter(merged_into__isnull=True)
     if not user.is_authenticated or not user.is_active:
         return contacts.none()
     if user.is_admin:
         return contacts
-    return contacts.filter(Exists(visible_conversations(user).filter(contact_id=OuterRef("pk"))))
+    conversations = visible_conversations(user) if conversations is None else conversations
+    return contacts.filter(Exists(conversations.filter(contact_id=OuterRef("pk"))))
 
 
 def get_visible_contact(user: User, pk: int) -> Contact:
@@ -68,16 +71,22 @@ class ContactFilters:
         return cls(q=q, platform=platform, label=label, attribute=attribute)
 
 
-def filtered(user: User, filters: ContactFilters) -> QuerySet[Contact]:
-    """Visible contacts passing the filters (platform, label, attribute), not the search."""
-    contacts = visible_contacts(user)
+def filtered(
+    user: User, filters: ContactFilters, *, conversations: QuerySet[Conversation] | None = None
+) -> QuerySet[Contact]:
+    """Visible contacts passing the filters (platform, label, attribute), not the search.
+    ``conversations``: the user's visible conversations, if the caller has them already."""
+    conversations = visible_conversations(user) if conversations is None else conversations
+    contacts = visible_contacts(user, conversations=conversations)
     if filters.platform:
-        on_platform = ContactIdentity.objects.filter(account__platform=filters.platform)
-        if not user.is_admin:
-            on_platform = on_platform.filter(account_id__in=visible_account_ids(user))
+        # The accounts first (a handful): the planner then reads identities by account.
+        accounts = visible_accounts(user).filter(platform=filters.platform)
+        on_platform = ContactIdentity.objects.filter(
+            account_id__in=list(accounts.values_list("id", flat=True))
+        )
         contacts = contacts.filter(pk__in=on_platform.values("contact_id"))
     if filters.label is not None:
-        labelled = visible_conversations(user).filter(labels__id=filters.label)
+        labelled = conversations.filter(labels__id=filters.label)
         contacts = contacts.filter(pk__in=labelled.values("contact_id"))
     if filters.attribute is not None:
         key, value = filters.attribute
@@ -134,7 +143,9 @@ def page(
     value), then the newest of those: each part can stop early on its own index (the newest
     contacts for a common word, the trigram index for a rare one), where one OR of the three
     scanned every contact and a UNION of all matches sorted thousands of ids."""
-    contacts = filtered(user, filters)
+    # The access rule read once for the page (each call of it is a query).
+    conversations = visible_conversations(user)
+    contacts = filtered(user, filters, conversations=conversations)
     if before is not None:
         contacts = contacts.filter(pk__lt=before)
     if filters.q and connection.features.supports_slicing_ordering_in_compound:
@@ -147,7 +158,7 @@ def page(
     rows = list(contacts.order_by("-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    attach_identities(user, rows)
+    attach_identities(user, rows, conversations=conversations)
     return rows, (rows[-1].pk if more else None)
 
 
@@ -159,28 +170,33 @@ def identities_of(user: User, contact_ids: list[int]) -> dict[int, list[ContactI
         .defer(*SECRET_ACCOUNT_FIELDS)
     )
     if not user.is_admin:
-        identities = identities.filter(account_id__in=visible_account_ids(user))
+        # A subquery, not a list: no extra round trip for a page.
+        identities = identities.filter(account_id__in=visible_accounts(user).values("id"))
     by_contact: dict[int, list[ContactIdentity]] = {pk: [] for pk in contact_ids}
     for identity in identities.order_by("account__platform", "id"):
         by_contact[identity.contact_id].append(identity)
     return by_contact
 
 
-def attach_identities(user: User, contacts: list[Contact]) -> None:
+def attach_identities(
+    user: User, contacts: list[Contact], *, conversations: QuerySet[Conversation] | None = None
+) -> None:
     """Set ``visible_identities`` and ``label_names`` on each contact (two queries for a page)."""
     ids = [c.pk for c in contacts]
     identities = identities_of(user, ids)
-    labels = labels_of(user, ids)
+    labels = labels_of(user, ids, conversations=conversations)
     for contact in contacts:
         contact.visible_identities = identities[contact.pk]
         contact.label_names = labels.get(contact.pk, [])
 
 
-def labels_of(user: User, contact_ids: list[int]) -> dict[int, list[str]]:
+def labels_of(
+    user: User, contact_ids: list[int], *, conversations: QuerySet[Conversation] | None = None
+) -> dict[int, list[str]]:
     """The labels of each contact's visible conversations (a contact's labels)."""
+    conversations = visible_conversations(user) if conversations is None else conversations
     rows = (
-        visible_conversations(user)
-        .filter(contact_id__in=contact_ids, labels__isnull=False)
+        conversations.filter(contact_id__in=contact_ids, labels__isnull=False)
         .values_list("contact_id", "labels__name")
         .distinct()
     )

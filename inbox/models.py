@@ -211,8 +211,8 @@ class ContactIdentity(models.Model):
             )
         ]
         indexes = [
-            # The contacts page: a contact's identities, and the platform filter.
-            models.Index(fields=["contact", "account"], name="identity_contact_account"),
+            # The contacts page's platform filter: the contacts known on these accounts.
+            models.Index(fields=["account", "contact"], name="identity_account_contact"),
         ]
         verbose_name_plural = "contact identities"
 

@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="contactidentity",
-            index=models.Index(fields=["contact", "account"], name="identity_contact_account"),
+            index=models.Index(fields=["account", "contact"], name="identity_account_contact"),
         ),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes, elidable=False),
     ]
