@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, IntegerField
+from django.db.models import F, IntegerField, Max
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,9 +56,13 @@ def _record_updated(
 ) -> None:
     """A ``ContactUpdated`` event on the contact's latest conversation of each account, so
     every team that sees the person is told (listeners read the contact itself)."""
-    latest: dict[int, Conversation] = {}
-    for conversation in Conversation.objects.filter(contact=contact).order_by("-id"):
-        latest.setdefault(conversation.account_id, conversation)
+    latest_ids = (
+        Conversation.objects.filter(contact=contact)
+        .values("account_id")
+        .annotate(latest=Max("id"))
+        .values_list("latest", flat=True)
+    )
+    latest = {c.pk: c for c in Conversation.objects.filter(pk__in=list(latest_ids))}
     domain_events.record_many(
         [
             domain_events.entry(

@@ -3,9 +3,13 @@ viewer may not see (another team's customers and what they wrote)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from contacts import clues, suggestions
+from contacts.models import ContactClue
 from inbox.models import ContactIdentity
 from tests.contacts.helpers import writes
 from tests.factories import AccountFactory, TeamFactory, UserFactory
@@ -107,3 +111,12 @@ def test_clues_found_in_text():
     assert ("website", "shop.io") not in found
     assert clues.extract("") == []
     assert clues.extract("order 1234") == []
+
+
+def test_past_messages_are_scanned_by_command(account, agent):
+    writes(account, "sb-1", "old message: ana@shop.io", name="Ana")
+    ContactClue.objects.all().delete()
+
+    call_command("contacts_scan_clues", stdout=io.StringIO())
+
+    assert list(ContactClue.objects.values_list("kind", "value")) == [("email", "ana@shop.io")]
