@@ -104,16 +104,15 @@ def _back(request: HttpRequest, contact: Contact) -> HttpResponse:
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Name and attributes from the contact page or the conversation's contact panel."""
     contact = selectors.get_visible_contact(request.user, pk)
-    changes = {
-        d.key: request.POST.get(f"attr_{d.key}", "")
-        for d in AttributeDefinition.objects.all()
-        if f"attr_{d.key}" in request.POST
-        or (d.type == AttributeDefinition.Type.BOOLEAN and "attributes_form" in request.POST)
-    }
-    for key, value in list(changes.items()):
-        definition = AttributeDefinition.objects.get(key=key)
+    changes: dict[str, object] = {}
+    for definition in AttributeDefinition.objects.all():
+        field = f"attr_{definition.key}"
+        if field not in request.POST:
+            continue  # a form without this attribute leaves it as it is
+        value: object = request.POST[field]
         if definition.type == AttributeDefinition.Type.BOOLEAN:
-            changes[key] = {"true": True, "false": False}.get(value)
+            value = {"true": True, "false": False}.get(str(value))
+        changes[definition.key] = value
     try:
         services.update_contact(
             contact=contact,

@@ -71,13 +71,11 @@ def test_contact_panel_shows_other_platforms_and_saves_attributes(client, maya, 
     panel = client.get(url).content.decode()
     assert "platform-instagram" in panel and "@maya_t" in panel and 'name="attr_tier"' in panel
 
-    saved = client.post(
-        f"/contacts/{maya.pk}/edit/", {"attributes_form": "1", "attr_tier": "pro", "next": url}
-    )
+    saved = client.post(f"/contacts/{maya.pk}/edit/", {"attr_tier": "pro", "next": url})
     assert saved.url == url
     maya.refresh_from_db()
     assert maya.attributes == {"tier": "pro"}
-    client.post(f"/contacts/{maya.pk}/edit/", {"attributes_form": "1", "attr_tier": "gold"})
+    client.post(f"/contacts/{maya.pk}/edit/", {"attr_tier": "gold"})
     maya.refresh_from_db()
     assert maya.attributes == {"tier": "pro"}
 
