@@ -164,7 +164,15 @@ def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
     if not other_id.isdigit():
         raise Http404("No such contact")
     other = selectors.get_visible_contact(request.user, int(other_id))
-    reasons = [r[:300] for r in request.POST.getlist("reason")][:10]
+    # The reasons are found again here, not taken from the form: the audit trail says why.
+    reasons = next(
+        (
+            s.reason_texts
+            for s in suggestions.for_contact(request.user, contact, limit=50)
+            if s.contact.pk == other.pk
+        ),
+        [],
+    )
     try:
         record = services.merge(survivor=contact, other=other, actor=request.user, reasons=reasons)
     except services.ContactRefused as refusal:
