@@ -258,3 +258,23 @@ def test_pages_follow_next_without_repeats_through_a_search(account, agent, monk
         url = body["next"]
 
     assert seen == ["Rosalind Two", "Third", "Someone", "Rosa Lind"]
+
+
+def test_bad_input_is_refused_clearly_and_changes_nothing(people, agent):
+    maya = people["sb-maya"].pk
+    client = api(agent)
+    url = f"/api/v1/contacts/{maya}/"
+
+    assert client.patch(url, [1, 2], format="json").status_code == 400
+    assert client.patch(url, {"name": 5}, format="json").status_code == 400
+    not_an_object = client.patch(url, {"attributes": "plan=gold"}, format="json")
+    assert not_an_object.status_code == 422
+    assert not_an_object.json()["code"] == "invalid_attributes"
+    for body in ({"other": "abc"}, {"other": True}, {}, {"other": [maya]}):
+        assert client.post(f"{url}merge/", body, format="json").status_code == 400
+    for body in ({"identity": "sb-maya"}, {"identity": {"platform": "sandbox"}}, {}):
+        assert client.post(f"{url}unmerge/", body, format="json").status_code == 400
+    assert client.get("/api/v1/contacts/?q=" + "x" * 101).status_code == 400
+    assert client.get("/api/v1/contacts/?before=abc").status_code == 400
+    assert client.post(f"{url}merge/", {"other": maya}, format="json").status_code == 422
+    assert Contact.objects.get(pk=maya).name == "Maya Thompson"
