@@ -111,8 +111,9 @@ class SavedReplyAdmin(admin.ModelAdmin):
 
 class IdentityInline(admin.TabularInline):
     model = ContactIdentity
+    fk_name = "contact"
     extra = 0
-    readonly_fields = ("account", "platform_user_id", "username", "name")
+    readonly_fields = ("account", "platform_user_id", "username", "name", "first_contact")
 
 
 @admin.register(Contact)

@@ -158,7 +158,16 @@ class BotResumed(DomainEvent):
 
 @dataclass(frozen=True)
 class ContactUpdated(DomainEvent):
-    """Something about the conversation's contact changed (its kinds below)."""
+    """Something about the conversation's contact changed (``contacts.services``): data has
+    ``contact``, ``action`` (updated, merged, unmerged, erased, note_added) and ``changes``.
+    Recorded on the contact's latest conversation of each account (an event belongs to a
+    conversation). Its subtypes below are kinds of their own."""
+
+    kind = Kind.CONTACT_UPDATED
+
+    @property
+    def contact_id(self) -> int:
+        return self.data["contact"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,7 @@ BY_KIND: dict[str, type[DomainEvent]] = {
         BotHandedOff,
         BotResumed,
         ConsentChanged,
+        ContactUpdated,
     )
 }
 

@@ -27,9 +27,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from chatbot.tasks import answer_new_messages
+from contacts import clues as contact_clues
+from contacts import consent as contact_consent
 from inbox import assignment, live
 from inbox.events import (
     Assigned,
+    ConsentChanged,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -69,12 +72,22 @@ CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
+CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
+CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, NOTIFICATIONS),
+    MessageReceived: (
+        ASSIGNMENT,
+        SLA,
+        REPORT_METRICS,
+        CHATBOT,
+        MEDIA,
+        NOTIFICATIONS,
+        CONTACT_CLUES,
+    ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
     NoteAdded: (NOTIFICATIONS,),
@@ -85,6 +98,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     PriorityChanged: (SLA,),
     SlaWarned: (NOTIFICATIONS,),
     SlaBreached: (NOTIFICATIONS,),
+    ConsentChanged: (CONSENT_HISTORY,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
@@ -99,6 +113,8 @@ ORDER: tuple[Listener, ...] = (
     REPORT_METRICS,
     NOTIFICATIONS,
     MEDIA,
+    CONTACT_CLUES,
+    CONSENT_HISTORY,
 )
 
 
@@ -108,7 +124,8 @@ ORDER: tuple[Listener, ...] = (
 # an assignment, a report metric or a notification, and a listener added later stays away from
 # them unless it is listed here.
 ONLY: dict[str, frozenset[Listener]] = {
-    "history": frozenset({LIVE_PUSH, MEDIA}),
+    # A customer's own words still tell who they are (contact merge suggestions).
+    "history": frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES}),
     "test": frozenset({LIVE_PUSH, DELIVERY, MEDIA}),
 }
 

@@ -1,7 +1,8 @@
 """Saved replies: the ones an agent may use, and their variables filled in.
 
 Variables are a small, fixed vocabulary (``{{contact.first_name}}``, ``{{agent.first_name}}``…)
-replaced by plain string substitution — a saved reply is user text and is never executed as a
+plus the contact's custom attributes (``{{attribute.<key>}}``, issue 17), replaced by plain
+string substitution — a saved reply is user text and is never executed as a
 Django template. Unknown variables stay as written so the agent sees them before sending.
 """
 
@@ -11,10 +12,11 @@ import re
 from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from inbox.models import Conversation, SavedReply, User
 
-VARIABLE = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
+VARIABLE = re.compile(r"\{\{\s*([a-z_]+)\.([a-z0-9_]+)\s*\}\}")
 
 VARIABLES: dict[str, Callable[[Conversation, User], str]] = {
     "contact.name": lambda c, a: c.contact.name,
@@ -30,6 +32,8 @@ VARIABLES: dict[str, Callable[[Conversation, User], str]] = {
 def render(text: str, *, conversation: Conversation, agent: User) -> str:
     def substitute(match: re.Match[str]) -> str:
         key = f"{match.group(1)}.{match.group(2)}"
+        if match.group(1) == "attribute":
+            return _attribute(conversation, match.group(2)) or match.group(0)
         value = VARIABLES.get(key)
         return value(conversation, agent) if value else match.group(0)
 
@@ -50,8 +54,10 @@ SAMPLE = {
 
 def unknown_variables(text: str) -> list[str]:
     """The ``{{…}}`` names in ``text`` that are not variables (a typo the settings page names)."""
-    found = [f"{m.group(1)}.{m.group(2)}" for m in VARIABLE.finditer(text)]
-    return sorted({name for name in found if name not in VARIABLES})
+    found = [(m.group(1), f"{m.group(1)}.{m.group(2)}") for m in VARIABLE.finditer(text)]
+    # A contact attribute (``attribute.<key>``) is known whatever its key: a contact without
+    # it leaves the variable as written, for the agent to fill in.
+    return sorted({name for scope, name in found if name not in VARIABLES and scope != "attribute"})
 
 
 def preview(text: str) -> str:
@@ -60,6 +66,15 @@ def preview(text: str) -> str:
         lambda m: SAMPLE.get(f"{m.group(1)}.{m.group(2)}", m.group(0)),
         text,
     )
+
+
+def _attribute(conversation: Conversation, key: str) -> str:
+    """A custom attribute of the contact as text; empty when the contact has none (the
+    variable then stays as written, for the agent to fill in)."""
+    value = conversation.contact.attributes.get(key)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return "" if value is None else str(value)
 
 
 def available(user: User) -> QuerySet[SavedReply]:

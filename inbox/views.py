@@ -184,7 +184,6 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "earlier": earlier,
             "first_unread": first_unread,
             "others": selectors.other_conversations(request.user, conversation),
-            "identities": conversation.participants.filter(contact=conversation.contact),
             "seen_event": selectors.latest_event_id(conversation),
             # The list pane: the agent's list, read after the mark above so this row is read.
             "page": selectors.conversation_page(request.user, _remembered_list(request)),

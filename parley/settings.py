@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "chatbot",
     "notifications",
     "surveys",
+    "contacts",
 ]
 
 MIDDLEWARE = [

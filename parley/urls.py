@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("inbox.api.urls")),
     path("", include("notifications.urls")),
+    path("", include("contacts.urls")),
     path("", include("inbox.urls")),
 ]

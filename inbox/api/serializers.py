@@ -3,11 +3,20 @@ from rest_framework import serializers
 from inbox.models import Attachment, Conversation, Message, Note
 
 
+class IdentitySerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    account = serializers.IntegerField()
+    platform_user_id = serializers.CharField()
+    username = serializers.CharField()
+
+
 class ContactSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     username = serializers.CharField()
     platform_user_id = serializers.CharField()
+    # The person on every platform (accounts the caller may see): a merged contact's others.
+    identities = IdentitySerializer(many=True)
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -32,6 +41,8 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     def get_contact(self, conversation: Conversation) -> dict:
         contact = conversation.contact
+        # Account ids the caller may see (None: all), set by the view.
+        visible = self.context.get("visible_accounts")
         identity = next(
             (i for i in conversation.participants.all() if i.contact_id == contact.pk), None
         )
@@ -41,6 +52,16 @@ class ConversationSerializer(serializers.ModelSerializer):
                 "name": contact.name,
                 "username": identity.username if identity else "",
                 "platform_user_id": identity.platform_user_id if identity else "",
+                "identities": [
+                    {
+                        "platform": i.account.platform,
+                        "account": i.account_id,
+                        "platform_user_id": i.platform_user_id,
+                        "username": i.username,
+                    }
+                    for i in contact.identities.all()
+                    if visible is None or i.account_id in visible
+                ],
             }
         ).data
 

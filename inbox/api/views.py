@@ -71,11 +71,15 @@ class NotePagination(Pagination):
             description=f"search contact names, usernames and messages (at most {MAX_QUERY} "
             "characters)",
         ),
+        OpenApiParameter("contact", int, description="a contact id: all its conversations"),
     ]
 )
 class ConversationList(generics.ListAPIView):
     serializer_class = ConversationSerializer
     pagination_class = ConversationPagination
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_identity_context(self.request.user)}
 
     def get_queryset(self):
         params = self.request.query_params
@@ -86,6 +90,8 @@ class ConversationList(generics.ListAPIView):
             conversations = conversations.filter(is_test=False)
         if account := params.get("account"):
             conversations = conversations.filter(account_id=_int(account, "account"))
+        if contact := params.get("contact"):
+            conversations = conversations.filter(contact_id=_int(contact, "contact"))
         try:
             status_ = parse_status(params)
         except BadFilter as bad:
@@ -110,12 +116,22 @@ class ConversationList(generics.ListAPIView):
                 queryset=ContactIdentity.objects.only(
                     "id", "contact_id", "username", "platform_user_id"
                 ),
-            )
+            ),
+            Prefetch(
+                "contact__identities",
+                # Not the accounts' credentials: decrypting them per row is the cost of a page.
+                queryset=ContactIdentity.objects.select_related("account")
+                .defer("account__credentials")
+                .order_by("id"),
+            ),
         )
 
 
 class ConversationDetail(generics.RetrieveAPIView):
     serializer_class = ConversationSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_identity_context(self.request.user)}
 
     def get_object(self):
         return get_visible_conversation(self.request.user, self.kwargs["pk"])
@@ -192,3 +208,8 @@ def _int(value: str, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValidationError({name: "must be a number"})
+
+
+def _identity_context(user) -> dict:
+    """The contact's identities shown are those on accounts the caller may see."""
+    return {"visible_accounts": None if user.is_admin else set(visible_account_ids(user))}

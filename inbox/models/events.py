@@ -31,6 +31,8 @@ class ConversationEvent(models.Model):
         BOT_HANDOFF = "bot_handoff", "Handed off by the bot"
         BOT_RESUMED = "bot_resumed", "Bot given back"
         CONSENT_CHANGED = "consent_changed", "Marketing consent changed"
+        # contacts/: the conversation's contact changed (data: contact, action, changes).
+        CONTACT_UPDATED = "contact_updated", "Contact updated"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     # Denormalised for access filtering of the live catch-up without a join.

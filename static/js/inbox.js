@@ -305,7 +305,7 @@
   const headerEvents = new Set([
     "inbox.assigned", "inbox.status_changed", "inbox.labels_changed", "inbox.priority_changed",
     "inbox.sla_warning", "inbox.sla_breached", "inbox.bot_handoff", "inbox.bot_resumed",
-    "inbox.consent_changed",
+    "inbox.consent_changed", "inbox.contact_updated",
   ]);
 
   const handle = (event) => {

@@ -55,6 +55,14 @@ def test_conversation_fields(account, agent):
             "name": identity.contact.name,
             "username": "maya",
             "platform_user_id": "psid-1",
+            "identities": [
+                {
+                    "platform": "sandbox",
+                    "account": account.pk,
+                    "platform_user_id": "psid-1",
+                    "username": "maya",
+                }
+            ],
         },
         "last_message_at": None,
         "last_inbound_at": row["last_inbound_at"],
