@@ -63,6 +63,9 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     # The workspace opens the next conversation of the list after this agent resolves one.
     open_next_after_resolve = models.BooleanField(default=True)
+    # A code of settings.LANGUAGES for the interface (inbox.middleware); empty: the browser's
+    # Accept-Language. No choices here, so adding a language needs no migration.
+    language = models.CharField(max_length=12, blank=True)
 
     @property
     def is_admin(self) -> bool:
