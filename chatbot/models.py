@@ -10,6 +10,7 @@ import regex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models import BusinessHours, Conversation, Message, PlatformAccount
 
@@ -131,10 +132,9 @@ class Rule(models.Model):
     """A trigger and its answer. Rules are tried in ``order``; the first that matches answers."""
 
     class Match(models.TextChoices):
-        KEYWORD = "keyword", "Any of these words"
-        PHRASE = "phrase", "Any of these phrases"
-        REGEX = "regex", "Regular expression"
-
+        KEYWORD = "keyword", _("Any of these words")
+        PHRASE = "phrase", _("Any of these phrases")
+        REGEX = "regex", _("Regular expression")
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     match = models.CharField(max_length=8, choices=Match.choices, default=Match.KEYWORD)
@@ -195,16 +195,15 @@ class BotReply(models.Model):
     ``message`` makes a retried or duplicated task send nothing twice)."""
 
     class Action(models.TextChoices):
-        RULE = "rule", "Rule"
-        FAQ = "faq", "FAQ answer"
-        GREETING = "greeting", "Greeting"
-        AWAY = "away", "Away message"
-        HANDOFF = "handoff", "Handed off"
-        OPT_OUT = "opt_out", "Opted out"
-        OPT_IN = "opt_in", "Opted in"
-        SKIPPED = "skipped", "Not answered"
-        REFUSED = "refused", "Reply refused by platform rules"
-
+        RULE = "rule", _("Rule")
+        FAQ = "faq", _("FAQ answer")
+        GREETING = "greeting", _("Greeting")
+        AWAY = "away", _("Away message")
+        HANDOFF = "handoff", _("Handed off")
+        OPT_OUT = "opt_out", _("Opted out")
+        OPT_IN = "opt_in", _("Opted in")
+        SKIPPED = "skipped", _("Not answered")
+        REFUSED = "refused", _("Reply refused by platform rules")
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="bot_reply")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)

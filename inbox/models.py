@@ -15,17 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.business_hours import Schedule, schedule_from_model
 from inbox.crypto import EncryptedJSONField
 
 
 class Platform(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    MESSENGER = "messenger", "Messenger"
-    INSTAGRAM = "instagram", "Instagram"
-    X = "x", "X"
-    LINKEDIN = "linkedin", "LinkedIn"
+    SANDBOX = "sandbox", _("Sandbox")
+    MESSENGER = "messenger", _("Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+    X = "x", _("X")
+    LINKEDIN = "linkedin", _("LinkedIn")
 
 
 @functools.cache
@@ -41,14 +42,14 @@ def validate_time_zone(name: str) -> None:
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MANAGER = "manager", "Manager"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        MANAGER = "manager", _("Manager")
+        AGENT = "agent", _("Agent")
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        BUSY = "busy", "Busy"
-        AWAY = "away", "Away"
+        ONLINE = "online", _("Online")
+        BUSY = "busy", _("Busy")
+        AWAY = "away", _("Away")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     # What the agent says about themselves (inbox.availability): only ONLINE agents with an open
@@ -88,10 +89,10 @@ class PlatformAccount(models.Model):
     """A brand's presence on one platform: a Facebook Page, an Instagram account, an X account."""
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
-        DISCONNECTED = "disconnected", "Disconnected"
-        ERROR = "error", "Error"
+        CONNECTED = "connected", _("Connected")
+        NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
+        DISCONNECTED = "disconnected", _("Disconnected")
+        ERROR = "error", _("Error")
 
     platform = models.CharField(max_length=16, choices=Platform.choices)
     name = models.CharField(max_length=200)
@@ -149,9 +150,9 @@ class Contact(models.Model):
     """A customer, possibly known on several platforms."""
 
     class Consent(models.TextChoices):
-        UNKNOWN = "unknown", "Not asked"
-        OPTED_IN = "opted_in", "Opted in"
-        OPTED_OUT = "opted_out", "Opted out"
+        UNKNOWN = "unknown", _("Not asked")
+        OPTED_IN = "opted_in", _("Opted in")
+        OPTED_OUT = "opted_out", _("Opted out")
 
     name = models.CharField(max_length=200, blank=True)
     avatar_url = models.URLField(max_length=2000, blank=True)
@@ -204,29 +205,29 @@ class Label(models.Model):
 
 
 class SlaStatus(models.TextChoices):
-    NONE = "", "No SLA"
-    OK = "ok", "On track"
-    WARNING = "warning", "Due soon"
-    BREACHED = "breached", "Breached"
+    NONE = "", _("No SLA")
+    OK = "ok", _("On track")
+    WARNING = "warning", _("Due soon")
+    BREACHED = "breached", _("Breached")
 
 
 class Conversation(models.Model):
     class Kind(models.TextChoices):
-        DM = "dm", "Direct message"
-        GROUP = "group", "Group"
-        COMMENT = "comment", "Comment thread"
+        DM = "dm", _("Direct message")
+        GROUP = "group", _("Group")
+        COMMENT = "comment", _("Comment thread")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        SNOOZED = "snoozed", _("Snoozed")
+        RESOLVED = "resolved", _("Resolved")
 
     class Priority(models.IntegerChoices):
-        LOW = 0, "Low"
-        NORMAL = 1, "Normal"
-        HIGH = 2, "High"
-        URGENT = 3, "Urgent"
+        LOW = 0, _("Low")
+        NORMAL = 1, _("Normal")
+        HIGH = 2, _("High")
+        URGENT = 3, _("Urgent")
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.DM)
@@ -337,23 +338,23 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
 
     class SenderKind(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        AGENT = "agent", "Agent"
-        BOT = "bot", "Bot"
-        SYSTEM = "system", "System"
+        CONTACT = "contact", _("Contact")
+        AGENT = "agent", _("Agent")
+        BOT = "bot", _("Bot")
+        SYSTEM = "system", _("System")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -432,14 +433,14 @@ class Message(models.Model):
 
 class Attachment(models.Model):
     class Kind(models.TextChoices):
-        IMAGE = "image", "Image"
-        VIDEO = "video", "Video"
-        AUDIO = "audio", "Audio"
-        FILE = "file", "File"
-        STICKER = "sticker", "Sticker"
-        LINK = "link", "Link"
-        SHARE = "share", "Shared post"
-        STORY = "story", "Story"
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        FILE = "file", _("File")
+        STICKER = "sticker", _("Sticker")
+        LINK = "link", _("Link")
+        SHARE = "share", _("Shared post")
+        STORY = "story", _("Story")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -502,11 +503,11 @@ class WebhookEvent(models.Model):
     """A raw webhook delivery, archived before anything is parsed (nothing sent is lost)."""
 
     class Outcome(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
-        REJECTED = "rejected", "Rejected"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected")
 
     # The endpoint that received it: sandbox, meta, x, linkedin.
     source = models.CharField(max_length=16)
@@ -551,22 +552,22 @@ class ConversationEvent(models.Model):
     and the live stream's catch-up all read this log; its id is the live event id."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        MESSAGE_RECEIVED = "message_received", "Message received"
-        MESSAGE_SENT = "message_sent", "Message sent"
-        MESSAGE_UPDATED = "message_updated", "Message updated"
-        NOTE_ADDED = "note_added", "Note added"
-        ASSIGNED = "assigned", "Assigned"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        LABELS_CHANGED = "labels_changed", "Labels changed"
-        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        CREATED = "created", _("Created")
+        MESSAGE_RECEIVED = "message_received", _("Message received")
+        MESSAGE_SENT = "message_sent", _("Message sent")
+        MESSAGE_UPDATED = "message_updated", _("Message updated")
+        NOTE_ADDED = "note_added", _("Note added")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        LABELS_CHANGED = "labels_changed", _("Labels changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
         # SLA timers (inbox.sla): data has target, due_at, started_at, late (caught up).
-        SLA_WARNING = "sla_warning", "SLA warning"
-        SLA_BREACHED = "sla_breached", "SLA breached"
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
         # The chatbot (chatbot/): hand-off to humans, given back, consent keywords.
-        BOT_HANDOFF = "bot_handoff", "Handed off by the bot"
-        BOT_RESUMED = "bot_resumed", "Bot given back"
-        CONSENT_CHANGED = "consent_changed", "Marketing consent changed"
+        BOT_HANDOFF = "bot_handoff", _("Handed off by the bot")
+        BOT_RESUMED = "bot_resumed", _("Bot given back")
+        CONSENT_CHANGED = "consent_changed", _("Marketing consent changed")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     # Denormalised for access filtering of the live catch-up without a join.
@@ -874,9 +875,9 @@ def _histogram(name: str) -> tuple[ArrayField, ArrayField]:
 
 
 class Grain(models.TextChoices):
-    DAY = "day", "Day"
-    WEEK = "week", "Week (from its Monday)"
-    MONTH = "month", "Month"
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week (from its Monday)")
+    MONTH = "month", _("Month")
 
 
 class RollupBase(models.Model):
@@ -1081,8 +1082,8 @@ class SlaRecord(models.Model):
     timer pass safe to repeat (retries, two beats, catch-up after downtime)."""
 
     class Level(models.TextChoices):
-        WARNING = "warning", "Warning"
-        BREACHED = "breached", "Breached"
+        WARNING = "warning", _("Warning")
+        BREACHED = "breached", _("Breached")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="sla_records"
