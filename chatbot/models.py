@@ -135,6 +135,7 @@ class Rule(models.Model):
         KEYWORD = "keyword", _("Any of these words")
         PHRASE = "phrase", _("Any of these phrases")
         REGEX = "regex", _("Regular expression")
+
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     match = models.CharField(max_length=8, choices=Match.choices, default=Match.KEYWORD)
@@ -204,6 +205,7 @@ class BotReply(models.Model):
         OPT_IN = "opt_in", _("Opted in")
         SKIPPED = "skipped", _("Not answered")
         REFUSED = "refused", _("Reply refused by platform rules")
+
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="bot_reply")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)

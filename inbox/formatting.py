@@ -40,7 +40,8 @@ def duration(seconds: float, *, parts: int = 1, decimals: int = 0) -> str:
         # The decimal separator of the reader's language: "20,6 min" in German.
         for size, key, name in UNITS:
             if seconds >= FIGURE_FROM[key] * size:
-                return f"{formats.number_format(seconds / size, decimals)} {name}"
+                figure = f"{seconds / size:.{decimals}f}"  # rounded (number_format truncates)
+                return f"{figure.replace('.', formats.get_format('DECIMAL_SEPARATOR'))} {name}"
         return f"{seconds:.0f} {pgettext('duration unit: seconds', 's')}"
     words: list[str] = []
     for size, _key, name in UNITS:
