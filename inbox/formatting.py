@@ -42,7 +42,8 @@ def duration(seconds: float, *, parts: int = 1, decimals: int = 0) -> str:
             if seconds >= FIGURE_FROM[key] * size:
                 figure = f"{seconds / size:.{decimals}f}"  # rounded (number_format truncates)
                 return f"{figure.replace('.', formats.get_format('DECIMAL_SEPARATOR'))} {name}"
-        return f"{seconds:.0f} {pgettext('duration unit: seconds', 's')}"
+        unit = pgettext("duration unit: seconds", "s")
+        return f"{seconds:.0f} {unit}"
     words: list[str] = []
     for size, _key, name in UNITS:
         if words or seconds >= size or size == UNITS[-1][0]:
