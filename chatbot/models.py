@@ -31,6 +31,11 @@ DEFAULT_HANDOFF_PHRASES = [
     "hablar con alguien",
     "mitarbeiter",
     "mensch",
+    "mit jemandem sprechen",
+    # Portuguese (Brazil), a language the interface ships in (docs/i18n.md).
+    "atendente",
+    "pessoa real",
+    "falar com alguém",
 ]
 DEFAULT_OPT_OUT = [
     "stop",
@@ -48,6 +53,9 @@ DEFAULT_OPT_OUT = [
     "cancelar",
     "abmelden",
     "abbestellen",
+    "parar",
+    "sair",
+    "descadastrar",
 ]
 DEFAULT_OPT_IN = [
     "start",
@@ -61,6 +69,8 @@ DEFAULT_OPT_IN = [
     "suscribir",
     "anmelden",
     "abonnieren",
+    "assinar",
+    "inscrever",
 ]
 
 
