@@ -10,6 +10,7 @@ import regex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Conversation, Message, PlatformAccount
 from sla.models import BusinessHours
@@ -31,6 +32,11 @@ DEFAULT_HANDOFF_PHRASES = [
     "hablar con alguien",
     "mitarbeiter",
     "mensch",
+    "mit jemandem sprechen",
+    # Portuguese (Brazil), a language the interface ships in (docs/i18n.md).
+    "atendente",
+    "pessoa real",
+    "falar com alguém",
 ]
 DEFAULT_OPT_OUT = [
     "stop",
@@ -48,6 +54,9 @@ DEFAULT_OPT_OUT = [
     "cancelar",
     "abmelden",
     "abbestellen",
+    "parar",
+    "sair",
+    "descadastrar",
 ]
 DEFAULT_OPT_IN = [
     "start",
@@ -61,6 +70,8 @@ DEFAULT_OPT_IN = [
     "suscribir",
     "anmelden",
     "abonnieren",
+    "assinar",
+    "inscrever",
 ]
 
 
@@ -132,9 +143,9 @@ class Rule(models.Model):
     """A trigger and its answer. Rules are tried in ``order``; the first that matches answers."""
 
     class Match(models.TextChoices):
-        KEYWORD = "keyword", "Any of these words"
-        PHRASE = "phrase", "Any of these phrases"
-        REGEX = "regex", "Regular expression"
+        KEYWORD = "keyword", _("Any of these words")
+        PHRASE = "phrase", _("Any of these phrases")
+        REGEX = "regex", _("Regular expression")
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
@@ -196,15 +207,15 @@ class BotReply(models.Model):
     ``message`` makes a retried or duplicated task send nothing twice)."""
 
     class Action(models.TextChoices):
-        RULE = "rule", "Rule"
-        FAQ = "faq", "FAQ answer"
-        GREETING = "greeting", "Greeting"
-        AWAY = "away", "Away message"
-        HANDOFF = "handoff", "Handed off"
-        OPT_OUT = "opt_out", "Opted out"
-        OPT_IN = "opt_in", "Opted in"
-        SKIPPED = "skipped", "Not answered"
-        REFUSED = "refused", "Reply refused by platform rules"
+        RULE = "rule", _("Rule")
+        FAQ = "faq", _("FAQ answer")
+        GREETING = "greeting", _("Greeting")
+        AWAY = "away", _("Away message")
+        HANDOFF = "handoff", _("Handed off")
+        OPT_OUT = "opt_out", _("Opted out")
+        OPT_IN = "opt_in", _("Opted in")
+        SKIPPED = "skipped", _("Not answered")
+        REFUSED = "refused", _("Reply refused by platform rules")
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="bot_reply")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from connectors.registry import get_connector
 from inbox.delivery import resume_account
@@ -25,7 +26,7 @@ def create_or_update_user(
     full_name: str = "",
 ) -> tuple[User, bool]:
     if role not in User.Role.values:
-        raise ValueError(f"unknown role {role!r}")
+        raise ValueError(gettext("unknown role %(role)r") % {"role": role})
     user, created = User.objects.get_or_create(username=username)
     user.role = role
     user.is_staff = role == User.Role.ADMIN

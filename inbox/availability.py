@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import assignment, live, presence, services
 from inbox.access import visible_account_ids
@@ -34,7 +35,7 @@ REQUEUE_BATCH = 500
 def set_availability(*, user: User, availability: str, actor: User | None = None) -> bool:
     """The agent (or an admin for them) says whether they take work. True when it changed."""
     if availability not in User.Availability.values:
-        raise ValueError("Choose online, busy or away.")
+        raise ValueError(gettext("Choose online, busy or away."))
     if user.availability == availability:
         return False
     previous = user.availability

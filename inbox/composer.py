@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from connectors.base import PlatformRules
 from connectors.registry import get_connector
@@ -40,14 +41,24 @@ def check_files(conversation: Conversation, files: Sequence[UploadedFile]) -> No
     if len(files) > rules.attachments_per_message:
         raise services.ReplyRefused(
             "too_many_attachments",
-            f"{name} accepts {rules.attachments_per_message} attachment(s) per message.",
+            ngettext(
+                "%(platform)s accepts %(count)d attachment per message.",
+                "%(platform)s accepts %(count)d attachments per message.",
+                rules.attachments_per_message,
+            )
+            % {"platform": name, "count": rules.attachments_per_message},
         )
     for upload in files:
         if upload.size > rules.max_attachment_bytes:
             raise services.ReplyRefused(
                 "attachment_too_large",
-                f"{upload.name} is {upload.size // 1024} KB; {name} accepts at most "
-                f"{rules.max_attachment_bytes // (1024 * 1024)} MB.",
+                gettext("%(file)s is %(kb)d KB; %(platform)s accepts at most %(mb)d MB.")
+                % {
+                    "file": upload.name,
+                    "kb": upload.size // 1024,
+                    "platform": name,
+                    "mb": rules.max_attachment_bytes // (1024 * 1024),
+                },
             )
 
 

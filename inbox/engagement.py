@@ -17,6 +17,7 @@ from typing import Any
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors import base as events
 from connectors.base import DeliveryError
@@ -270,7 +271,7 @@ def queue_private_reply(
     )
     text = text.strip()
     if not text:
-        raise services.ReplyRefused("empty", "A reply needs some text.")
+        raise services.ReplyRefused("empty", gettext("A reply needs some text."))
     comment_conversation = comment.conversation
     account = comment_conversation.account
     rules = get_connector(account.platform).rules
@@ -288,7 +289,7 @@ def queue_private_reply(
         ).first()
     )
     if identity is None:
-        raise services.ReplyRefused("no_recipient", "The comment's author is unknown.")
+        raise services.ReplyRefused("no_recipient", gettext("The comment's author is unknown."))
     dm = latest_dm_thread(account, contact=identity.contact)
     if dm is None:
         dm = Conversation.objects.create(

@@ -1,6 +1,7 @@
 """How Parley writes times and durations, on every page and in every sentence it shows.
 
-- ``when``: "Nov 23, 17:05" ("Nov 23, 2025, 17:05" in another year), in the server's zone.
+- ``when``: "Nov 23, 17:05" ("Nov 23, 2025, 17:05" in another year), in the agent's zone and
+  language (the order of day and month, the month's name and the units are translated).
 - ``ago``: "just now", "4 min ago", "in 3 h".
 - ``duration``: how long, in three readings of one unit table — "3 h" (at a glance),
   "3 h 12 min" (``parts=2``: a window that closes), "20.6 min" (``decimals=1``: a figure).
@@ -12,12 +13,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
-# (seconds in the unit, its name), largest first.
-UNITS = ((86400, "d"), (3600, "h"), (60, "min"))
+# (seconds in the unit, its name), largest first. The names are abbreviations each language
+# writes its own way ("d" is "T" in German, "j" in French).
+UNITS = (
+    (86400, "d", pgettext_lazy("duration unit: days", "d")),
+    (3600, "h", pgettext_lazy("duration unit: hours", "h")),
+    (60, "min", pgettext_lazy("duration unit: minutes", "min")),
+)
 # A figure keeps the smaller unit until the larger one would read at least this many: "75 s",
 # "80.0 min" and "30.0 h" say more than "1.3 min", "1.3 h" and "1.3 d".
 FIGURE_FROM = {"d": 2.0, "h": 1.5, "min": 1.5}
@@ -29,12 +37,15 @@ def duration(seconds: float, *, parts: int = 1, decimals: int = 0) -> str:
     "45 s", "20.6 min", "2.0 h"."""
     seconds = max(0.0, float(seconds))
     if decimals:
-        for size, name in UNITS:
-            if seconds >= FIGURE_FROM[name] * size:
-                return f"{seconds / size:.{decimals}f} {name}"
-        return f"{seconds:.0f} s"
+        # The decimal separator of the reader's language: "20,6 min" in German.
+        for size, key, name in UNITS:
+            if seconds >= FIGURE_FROM[key] * size:
+                figure = f"{seconds / size:.{decimals}f}"  # rounded (number_format truncates)
+                return f"{figure.replace('.', formats.get_format('DECIMAL_SEPARATOR'))} {name}"
+        unit = pgettext("duration unit: seconds", "s")
+        return f"{seconds:.0f} {unit}"
     words: list[str] = []
-    for size, name in UNITS:
+    for size, _key, name in UNITS:
         if words or seconds >= size or size == UNITS[-1][0]:
             words.append(f"{int(seconds // size)} {name}")
             seconds %= size
@@ -44,16 +55,26 @@ def duration(seconds: float, *, parts: int = 1, decimals: int = 0) -> str:
 
 
 def when(value: datetime | date | None) -> str:
-    """The date and time, in the server's time zone: "Nov 23, 17:05"; a date: "Nov 23"."""
+    """The date and time, in the agent's time zone and language: "Nov 23, 17:05" ("23 nov,
+    17:05" in Spanish); a date: "Nov 23"."""
     if not value:
         return ""
     this_year = timezone.localdate().year
+    local = timezone.localtime(value) if isinstance(value, datetime) else value
+    # Formatted by hand, not with Django's dateformat: a tenth of the cost (the list renders
+    # many rows). The order of the parts is each language's (its translation of these).
+    parts = {
+        "month": str(MONTHS_3[local.month]).capitalize(),
+        "day": local.day,
+        "year": local.year,
+    }
+    if local.year != this_year:
+        day = pgettext("date with year", "%(month)s %(day)s, %(year)s") % parts
+    else:
+        day = pgettext("date", "%(month)s %(day)s") % parts
     if not isinstance(value, datetime):
-        return f"{value:%b} {value.day}" + (f", {value.year}" if value.year != this_year else "")
-    local = timezone.localtime(value)
-    # strftime, not Django's dateformat: a tenth of the cost (the list renders many rows).
-    year = f", {local.year}" if local.year != this_year else ""
-    return f"{local:%b} {local.day}{year}, {local:%H:%M}"
+        return day
+    return gettext("%(date)s, %(time)s") % {"date": day, "time": f"{local:%H:%M}"}
 
 
 def short_since(value: datetime | None) -> str:
@@ -62,7 +83,7 @@ def short_since(value: datetime | None) -> str:
         return ""
     seconds = (timezone.now() - value).total_seconds()
     if seconds < 60:
-        return "<1 min"
+        return gettext("<1 min")
     return duration(seconds)
 
 
@@ -72,8 +93,10 @@ def ago(value: datetime | None) -> str:
         return ""
     seconds = int((timezone.now() - value).total_seconds())
     if abs(seconds) < 60:
-        return "just now"
-    return f"{duration(seconds)} ago" if seconds > 0 else f"in {duration(-seconds)}"
+        return gettext("just now")
+    if seconds > 0:
+        return gettext("%(duration)s ago") % {"duration": duration(seconds)}
+    return gettext("in %(duration)s") % {"duration": duration(-seconds)}
 
 
 def time_ago(value: datetime | None) -> SafeString:

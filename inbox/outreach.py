@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from connectors.registry import get_connector
 from inbox import events as domain_events
@@ -75,10 +76,14 @@ def send_to_many(
     unique = [fresh[pk] for pk in order if pk in fresh]
     name = account.get_platform_display()
     if not unique:
-        raise ReplyRefused("no_recipients", "Choose at least one contact.")
+        raise ReplyRefused("no_recipients", gettext("Choose at least one contact."))
     limit = recipient_limit(account, as_group=as_group)
     if as_group and limit == 0:
-        raise ReplyRefused("no_groups", f"{name} has no group conversations Parley can start.")
+        raise ReplyRefused(
+            "no_groups",
+            gettext("%(platform)s has no group conversations Parley can start.")
+            % {"platform": name},
+        )
     if limit == 0:
         raise ReplyRefused(
             "no_bulk_send", f"{name} does not let Parley send one message to several contacts."

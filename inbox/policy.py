@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from connectors.base import SendWindow
 from connectors.registry import get_connector
@@ -51,13 +52,15 @@ def reply_policy(
 
     if account.status == PlatformAccount.Status.DISCONNECTED:
         return ReplyPolicy(
-            False, "account_disconnected", f"This {name} account is disconnected: ask an admin."
+            False,
+            "account_disconnected",
+            _("This %(platform)s account is disconnected: ask an admin.") % {"platform": name},
         )
     if is_promotional and conversation.contact.marketing_consent != Contact.Consent.OPTED_IN:
         return ReplyPolicy(
             False,
             "not_opted_in",
-            "This contact has not opted in to promotional messages.",
+            _("This contact has not opted in to promotional messages."),
         )
     if rules.reply_window is None:
         # A platform without a window can still refuse (X: the contact's DM settings); a refusal
@@ -67,10 +70,10 @@ def reply_policy(
             return ReplyPolicy(
                 True, code=str(warning.get("code") or "ok"), detail=warning["detail"]
             )
-        return ReplyPolicy(True, detail=f"{name} has no reply window.")
+        return ReplyPolicy(True, detail=_("%(platform)s has no reply window.") % {"platform": name})
     if conversation.kind == Conversation.Kind.COMMENT and rules.comment_replies:
         # A public reply under a comment is not a message: the messaging window does not apply.
-        return ReplyPolicy(True, detail="A public reply under the customer's comment.")
+        return ReplyPolicy(True, detail=_("A public reply under the customer's comment."))
 
     last = conversation.last_inbound_at
     if last is None:
@@ -79,14 +82,19 @@ def reply_policy(
         return ReplyPolicy(
             False,
             "cannot_initiate",
-            f"{name} does not let a business start a conversation: the customer must write first.",
+            _(
+                "%(platform)s does not let a business start a conversation: the customer must "
+                "write first."
+            )
+            % {"platform": name},
         )
     elapsed = now - last
     if elapsed <= rules.reply_window:
         closes = last + rules.reply_window
         return ReplyPolicy(
             True,
-            detail=f"{name} window closes in {_duration((closes - now).total_seconds())}.",
+            detail=_("%(platform)s window closes in %(duration)s.")
+            % {"platform": name, "duration": _duration((closes - now).total_seconds())},
             window=SendWindow.WITHIN,
             window_closes_at=closes,
         )
@@ -97,10 +105,14 @@ def reply_policy(
         if sender_kind == Message.SenderKind.AGENT and human_enabled:
             return ReplyPolicy(
                 True,
-                detail=(
-                    f"Outside the {_duration(rules.reply_window.total_seconds())} window: sent with"
-                    f" the human-agent tag (closes in {_duration((closes - now).total_seconds())})."
-                ),
+                detail=_(
+                    "Outside the %(window)s window: sent with the human-agent tag (closes in "
+                    "%(duration)s)."
+                )
+                % {
+                    "window": _duration(rules.reply_window.total_seconds()),
+                    "duration": _duration((closes - now).total_seconds()),
+                },
                 window=SendWindow.EXTENDED_AGENT,
                 window_closes_at=closes,
             )
@@ -108,18 +120,30 @@ def reply_policy(
             return ReplyPolicy(
                 False,
                 "window_closed",
-                f"The bot cannot answer on {name} more than "
-                f"{_duration(rules.reply_window.total_seconds())} after the customer's last message.",
+                _(
+                    "The bot cannot answer on %(platform)s more than %(window)s after the "
+                    "customer's last message."
+                )
+                % {"platform": name, "window": _duration(rules.reply_window.total_seconds())},
             )
         return ReplyPolicy(
             False,
             "window_closed",
-            f"The {name} reply window closed {_duration((elapsed - rules.reply_window).total_seconds())}"
-            " ago and this account does not have the human-agent feature enabled.",
+            _(
+                "The %(platform)s reply window closed %(duration)s ago and this account does not "
+                "have the human-agent feature enabled."
+            )
+            % {
+                "platform": name,
+                "duration": _duration((elapsed - rules.reply_window).total_seconds()),
+            },
         )
     return ReplyPolicy(
         False,
         "window_closed",
-        f"{name} no longer accepts a reply here: the customer's last message was "
-        f"{_duration(elapsed.total_seconds())} ago.",
+        _(
+            "%(platform)s no longer accepts a reply here: the customer's last message was "
+            "%(duration)s ago."
+        )
+        % {"platform": name, "duration": _duration(elapsed.total_seconds())},
     )

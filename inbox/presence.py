@@ -10,11 +10,23 @@ from datetime import datetime, timedelta
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from inbox.models import AgentPresence, User
 
 ONLINE_WINDOW = timedelta(seconds=90)
 OFFLINE = "offline"
+# What teammates read beside a name, in the reader's language.
+STATUS_LABELS = {
+    "online": pgettext_lazy("availability", "online"),
+    "busy": pgettext_lazy("availability", "busy"),
+    "away": pgettext_lazy("availability", "away"),
+    OFFLINE: pgettext_lazy("availability", "offline"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 def connected(user: User) -> bool:

@@ -18,29 +18,34 @@ def _side(c: Conversation) -> str:
     sla_status = getattr(c, "sla_status", "")
     sla_due_at = getattr(c, "sla_due_at", None)
     if sla_status == "breached":
-        parts.append('<span class="sla sla-breached" title="SLA breached">SLA breached</span>')
+        breached = _("SLA breached")
+        parts.append(
+            format_html('<span class="sla sla-breached" title="{}">{}</span>', breached, breached)
+        )
     elif sla_status and sla_due_at:
         parts.append(
             format_html(
-                '<span class="sla sla-{}" title="SLA due {}">SLA due {}</span>',
+                '<span class="sla sla-{}" title="{}">{}</span>',
                 sla_status,
-                when(sla_due_at),
-                ago(sla_due_at),
+                _("SLA due %(when)s") % {"when": when(sla_due_at)},
+                _("SLA due %(when)s") % {"when": ago(sla_due_at)},
             )
         )
     if c.unread:
         parts.append(
             format_html(
-                '<span class="unread-count" title="{} unread">{}</span>', c.unread, c.unread
+                '<span class="unread-count" title="{}">{}</span>',
+                _("%(count)s unread") % {"count": c.unread},
+                c.unread,
             )
         )
     # A resolved conversation is not waiting for anyone, whatever its last message was.
     if c.waiting_since and c.status != Conversation.Status.RESOLVED:
         parts.append(
             format_html(
-                '<span class="waiting" title="Waiting since {}">waiting {}</span>',
-                when(c.waiting_since),
-                short_since(c.waiting_since),
+                '<span class="waiting" title="{}">{}</span>',
+                _("Waiting since %(when)s") % {"when": when(c.waiting_since)},
+                _("waiting %(duration)s") % {"duration": short_since(c.waiting_since)},
             )
         )
     else:
@@ -56,9 +61,12 @@ def _meta(c: Conversation) -> str:
         parts.append(format_html('<span class="prio">{}</span> · ', c.get_priority_display()))
     parts.append(escape(c.get_status_display()))
     if c.status == Conversation.Status.SNOOZED and c.snoozed_until:
-        parts.append(f" until {escape(when(c.snoozed_until))}")
+        parts.append(" " + escape(_("until %(when)s") % {"when": when(c.snoozed_until)}))
     parts.append(" · ")
-    parts.append(escape(c.assignee.display_name) if c.assignee else "<em>unassigned</em>")
+    if c.assignee:
+        parts.append(escape(c.assignee.display_name))
+    else:
+        parts.append(format_html("<em>{}</em>", _("unassigned")))
     for label in c.labels.all():
         parts.append(
             format_html(
@@ -70,7 +78,7 @@ def _meta(c: Conversation) -> str:
 
 def row_html(c: Conversation) -> SafeString:
     contact = c.contact
-    name = contact.name or "Unknown contact"
+    name = contact.name or _("Unknown contact")
     avatar = (
         format_html('<img src="/contacts/{}/avatar/" alt="" loading="lazy">', c.contact_id)
         if contact.avatar_url
@@ -80,11 +88,11 @@ def row_html(c: Conversation) -> SafeString:
         '<li class="row status-{status} priority-{priority}{unread_class}" id="row-{pk}" '
         'data-conversation="{pk}" data-unread="{unread}">\n'
         '  <input type="checkbox" name="ids" value="{pk}" form="bulk-form" '
-        'aria-label="Select conversation with {label_name}">\n'
+        'aria-label="{select_label}">\n'
         '  <a href="/conversations/{pk}/">\n'
         '    <span class="avatar" aria-hidden="true">{avatar}<span>{initials}</span></span>\n'
         '    <span class="who"><strong class="contact">{name}</strong>\n'
-        '      <span class="badge account platform-{platform}" title="{account} on {platform_name}">'
+        '      <span class="badge account platform-{platform}" title="{account_title}">'
         "{platform_name} · {account}</span></span>\n"
         '    <span class="preview">{preview}</span>\n'
         '    <span class="side">{side}</span>\n'
@@ -96,7 +104,10 @@ def row_html(c: Conversation) -> SafeString:
         unread_class=" unread" if c.unread else "",
         pk=c.pk,
         unread=c.unread,
-        label_name=contact.name or "unknown contact",
+        select_label=_("Select conversation with %(name)s")
+        % {"name": contact.name or _("unknown contact")},
+        account_title=_("%(account)s on %(platform)s")
+        % {"account": c.account.name, "platform": c.account.get_platform_display()},
         avatar=avatar,
         initials=initials(contact.name),
         name=name,

@@ -32,6 +32,8 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inbox import presence
 from inbox.access import visible_accounts, visible_conversations
@@ -55,6 +57,7 @@ PAGE_SIZE = 50
 SLA_DUE_SOON = timedelta(hours=1)
 
 VIEWS = ("mine", "unassigned", "all")
+VIEW_LABELS = {"mine": _("Mine"), "unassigned": _("Unassigned"), "all": _("All")}
 SORTS = ("activity", "waiting")
 
 
@@ -64,8 +67,17 @@ class BadFilter(ValueError):
 
     def __init__(self, field_name: str, value: str, choices: Iterable[str] = ()):
         self.field_name = field_name
-        allowed = f"; one of {', '.join(choices)}" if choices else ""
-        super().__init__(f"{field_name}: {value!r} is not a valid choice{allowed}.")
+        message = gettext("%(field)s: %(value)r is not a valid choice.") % {
+            "field": field_name,
+            "value": value,
+        }
+        if choices:
+            message = gettext("%(field)s: %(value)r is not a valid choice; one of %(choices)s.") % {
+                "field": field_name,
+                "value": value,
+                "choices": ", ".join(choices),
+            }
+        super().__init__(message)
 
 
 # Every status, as a filter value (the API's and the list's).
@@ -152,6 +164,15 @@ class ListFilters:
         filters.tests = params.get("tests") == "1"
         filters.cursor = params.get("cursor", "")
         return filters
+
+    @property
+    def view_label(self) -> str:
+        """The view in words, in the agent's language ("Mine")."""
+        return str(VIEW_LABELS.get(self.view, self.view))
+
+    @property
+    def status_label(self) -> str:
+        return str(dict(Conversation.Status.choices).get(self.status, self.status))
 
     def searched_statuses(self) -> list[str]:
         """The statuses the list shows, in words ("Open", …): what a search says it covered."""

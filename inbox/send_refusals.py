@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors.base import OutboundMessage
 from inbox.models import ContactIdentity, Conversation, PlatformAccount
@@ -25,8 +26,12 @@ def remember_send_refusal(
     that group thread) says so until a send there succeeds."""
     warning = {
         "code": "dm_refused",
-        "detail": "This contact's settings may refuse DMs from this account: "
-        f"{account.get_platform_display()} refused the last one. {reason}",
+        # Stored, then shown to every agent: in the language of the site (LANGUAGE_CODE).
+        "detail": gettext(
+            "This contact's settings may refuse DMs from this account: %(platform)s refused "
+            "the last one. %(reason)s"
+        )
+        % {"platform": account.get_platform_display(), "reason": reason},
         "at": timezone.now().isoformat(),
     }
     count = 0

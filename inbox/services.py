@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors import base as events
 from connectors import testevents
@@ -720,7 +721,7 @@ def queue_reply(
     now = now or timezone.now()
     text = text.strip()
     if not text and not has_attachments:
-        raise ReplyRefused("empty", "A reply needs some text.")
+        raise ReplyRefused("empty", gettext("A reply needs some text."))
     rules = get_connector(conversation.account.platform).rules
     if len(text) > rules.max_text_length:
         raise ReplyRefused(
@@ -801,7 +802,7 @@ def enqueue_outbound(
 def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
     text = text.strip()
     if not text:
-        raise ReplyRefused("empty", "A note needs some text.")
+        raise ReplyRefused("empty", gettext("A note needs some text."))
     note = Note.objects.create(conversation=conversation, author=author, text=text)
     domain_events.record(
         conversation, ConversationEvent.Kind.NOTE_ADDED, actor=author, data={"note": note.pk}
@@ -820,7 +821,7 @@ def assign(
     team: Team | None = None,
 ) -> Conversation:
     if assignee is not None and not assignee.is_active:
-        raise ValueError("cannot assign to an inactive user")
+        raise ValueError(gettext("cannot assign to an inactive user"))
     if conversation.assignee_id == (assignee.pk if assignee else None) and (
         team is None or conversation.team_id == team.pk
     ):
@@ -854,9 +855,9 @@ def change_status(
     snoozed_until: datetime | None = None,
 ) -> Conversation:
     if status not in Conversation.Status.values:
-        raise ValueError(f"unknown status {status!r}")
+        raise ValueError(gettext("unknown status %(status)r") % {"status": status})
     if status == Conversation.Status.SNOOZED and snoozed_until is None:
-        raise ValueError("snoozing needs a time")
+        raise ValueError(gettext("snoozing needs a time"))
     if conversation.status == status and conversation.snoozed_until == snoozed_until:
         return conversation
     previous = conversation.status
@@ -912,7 +913,7 @@ def set_labels(*, conversation: Conversation, labels: Iterable[Label], actor: Us
 
 def set_priority(*, conversation: Conversation, priority: int, actor: User | None) -> None:
     if priority not in Conversation.Priority.values:
-        raise ValueError(f"unknown priority {priority!r}")
+        raise ValueError(gettext("unknown priority %(priority)r") % {"priority": priority})
     if conversation.priority == priority:
         return
     previous = conversation.priority

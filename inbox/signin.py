@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -58,7 +59,7 @@ class LoginView(auth_views.LoginView):
 class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=32,
-        label="Code",
+        label=gettext_lazy("Code"),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
         ),
@@ -135,7 +136,9 @@ def account_security(request: HttpRequest) -> HttpResponse:
 def two_factor_enable(request: HttpRequest) -> HttpResponse:
     codes = twofactor.confirm(user=request.user, code=request.POST.get("code", "").strip())
     if codes is None:
-        messages.error(request, "That code is not right. Check the app's clock and try again.")
+        messages.error(
+            request, gettext("That code is not right. Check the app's clock and try again.")
+        )
         return redirect("inbox:account-security")
     return render(request, "inbox/recovery_codes.html", {"codes": codes})
 
@@ -145,10 +148,10 @@ def two_factor_enable(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     if not twofactor.verify(request.user, request.POST.get("code", "")):
-        messages.error(request, "Turning it off needs a current code.")
+        messages.error(request, gettext("Turning it off needs a current code."))
         return redirect("inbox:account-security")
     twofactor.turn_off(user=request.user)
-    messages.success(request, "Two-factor authentication is off.")
+    messages.success(request, gettext("Two-factor authentication is off."))
     return redirect("inbox:account-security")
 
 
@@ -162,6 +165,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
         user = form.save()
         update_session_auth_hash(request, user)
         audit.record(actor=user, action="user.password_changed", target=user)
-        messages.success(request, "Password changed. You are signed out everywhere else.")
+        messages.success(request, gettext("Password changed. You are signed out everywhere else."))
         return redirect("inbox:account-security")
     return render(request, "inbox/password_change.html", {"form": form})

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.translation import gettext
 
 MORNING = time(9, 0)
 EVENING = time(18, 0)
@@ -30,14 +32,35 @@ def _choices(zone: ZoneInfo, now: datetime) -> list[tuple[str, str, datetime]]:
     tomorrow = now + timedelta(days=1)
     monday = now + timedelta(days=(7 - now.weekday()) or 7)
     week = now + timedelta(days=7)
-    choices = [("1h", "In 1 hour", now.astimezone(UTC) + timedelta(hours=1))]
+    choices = [("1h", gettext("In 1 hour"), now.astimezone(UTC) + timedelta(hours=1))]
     evening = _at(now, EVENING, zone)
     if evening > now + EVENING_MIN_AHEAD:
-        choices.append(("evening", "This evening 18:00", evening))
+        choices.append(("evening", gettext("This evening 18:00"), evening))
+
+    # Day and month names in the agent's language ("Tomorrow Tue 9:00", "Mañana mar 9:00").
+    def day(d: datetime) -> dict[str, object]:
+        return {
+            "weekday": WEEKDAYS_ABBR[d.weekday()],
+            "month": str(MONTHS_3[d.month]).capitalize(),
+            "day": d.day,
+        }
+
     return choices + [
-        ("tomorrow", f"Tomorrow {tomorrow:%a} 9:00", _at(tomorrow, MORNING, zone)),
-        ("monday", f"Next Monday {monday:%b %-d} 9:00", _at(monday, MORNING, zone)),
-        ("week", f"In a week {week:%a %b %-d} 9:00", _at(week, MORNING, zone)),
+        (
+            "tomorrow",
+            gettext("Tomorrow %(weekday)s 9:00") % day(tomorrow),
+            _at(tomorrow, MORNING, zone),
+        ),
+        (
+            "monday",
+            gettext("Next Monday %(month)s %(day)s 9:00") % day(monday),
+            _at(monday, MORNING, zone),
+        ),
+        (
+            "week",
+            gettext("In a week %(weekday)s %(month)s %(day)s 9:00") % day(week),
+            _at(week, MORNING, zone),
+        ),
     ]
 
 
@@ -67,6 +90,6 @@ def until(preset: str, custom: str, zone: ZoneInfo, now: datetime | None = None)
             if timezone.is_naive(parsed):
                 parsed = timezone.make_aware(parsed, zone)
             if parsed <= now:
-                raise ValueError("Snooze until a time in the future.")
+                raise ValueError(gettext("Snooze until a time in the future."))
             return parsed
-    raise ValueError("Choose when the conversation should come back.")
+    raise ValueError(gettext("Choose when the conversation should come back."))

@@ -133,7 +133,8 @@ def _remove_devices(user: User) -> None:
 
 
 # --- REQUIRE_ADMIN_2FA ------------------------------------------------------------------------
-ENROLMENT_PATHS = ("/account/security/", "/logout/", "/static/")
+# The scripts' translations (/jsi18n/) too: the enrolment page speaks the admin's language.
+ENROLMENT_PATHS = ("/account/security/", "/logout/", "/static/", "/jsi18n/")
 
 
 class RequireAdminTwoFactorMiddleware:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("conversations/<int:pk>/saved-replies/", views.saved_reply_list, name="saved-replies"),
     path("profile/", profile.profile, name="profile"),
     path("profile/availability/", profile.set_availability, name="availability"),
+    path("profile/language/", profile.set_language, name="language"),
     path("attachments/<int:pk>/", views.attachment_media, name="attachment"),
     path("contacts/<int:pk>/avatar/", views.contact_avatar, name="avatar"),
     path("media/outbound/<str:token>/", views.outbound_media, name="outbound-media"),

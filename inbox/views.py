@@ -23,6 +23,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chatbot import engine as chatbot
@@ -100,9 +102,17 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
             for conversation in conversations:
                 _apply_action(request, conversation, action)
     except (ValueError, ValidationError) as error:
-        flash.error(request, str(error))
+        flash.error(request, _error_text(error))
     else:
-        flash.success(request, f"{len(conversations)} conversation(s) updated.")
+        flash.success(
+            request,
+            ngettext(
+                "%(count)d conversation updated.",
+                "%(count)d conversations updated.",
+                len(conversations),
+            )
+            % {"count": len(conversations)},
+        )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
         back = reverse("inbox:list")
@@ -295,7 +305,7 @@ def _composer_response(request, conversation, context, status: int = 200) -> Htt
         if context.get("error"):
             flash.error(request, context["error"])
         elif context.get("changed"):
-            flash.warning(request, "The conversation changed since you loaded it; not sent.")
+            flash.warning(request, _("The conversation changed since you loaded it; not sent."))
         return redirect("inbox:conversation", pk=conversation.pk)
     response = render(request, "inbox/_composer.html", context, status=200)
     # htmx swaps 2xx only: the status travels in a header for the page and the tests.
@@ -329,9 +339,9 @@ def conversation_action(request: HttpRequest, pk: int) -> HttpResponse:
         _apply_action(request, conversation, request.POST.get("action", ""))
         undo.offer_if_resolved(request, conversation, before)
     except (ValueError, ValidationError) as error:
-        flash.error(request, str(error))
+        flash.error(request, _error_text(error))
         if request.htmx:
-            return HttpResponseBadRequest(str(error))
+            return HttpResponseBadRequest(_error_text(error))
     else:
         if next_id is not None:
             return _open_conversation(request, next_id)
@@ -354,11 +364,11 @@ def undo_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_visible_conversation(request.user, pk)
     state = undo.take(request, conversation.pk)
     if state is None:
-        flash.error(request, "Too late to undo: resolve it again or reopen it instead.")
+        flash.error(request, _("Too late to undo: resolve it again or reopen it instead."))
     else:
         with transaction.atomic():
             undo.restore(conversation=conversation, actor=request.user, state=state)
-        flash.success(request, "Resolve undone: the conversation is open again.")
+        flash.success(request, _("Resolve undone: the conversation is open again."))
     return redirect("inbox:conversation", pk=pk)
 
 
@@ -403,6 +413,13 @@ def conversation_read(request: HttpRequest, pk: int) -> HttpResponse:
     return JsonResponse({"read": mark})
 
 
+def _error_text(error: Exception) -> str:
+    """What a refused action says to the agent (a ValidationError's messages, not its repr)."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
 def _apply_action(request: HttpRequest, conversation: Conversation, action: str) -> None:
     """One triage action through the services; ValueError for input that makes no sense."""
     user = request.user
@@ -415,7 +432,7 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
                 pk=int(data["team"]), accounts=conversation.account_id
             ).first()
             if team is None:
-                raise ValueError("That team does not handle this account.")
+                raise ValueError(_("That team does not handle this account."))
         if target == "me":
             assignee = user
         elif target == "none":
@@ -426,9 +443,9 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
             allowed = {u.pk: u for u in selectors.assignable_agents(user, conversation)}
             assignee = allowed.get(int(target))
             if assignee is None:
-                raise ValueError("That agent cannot see this conversation.")
+                raise ValueError(_("That agent cannot see this conversation."))
         else:
-            raise ValueError("Choose who to assign to.")
+            raise ValueError(_("Choose who to assign to."))
         previous = conversation.assignee
         services.assign(conversation=conversation, actor=user, assignee=assignee, team=team)
         if previous is not None and previous != assignee:
@@ -440,7 +457,7 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
             Conversation.Status.PENDING,
             Conversation.Status.RESOLVED,
         ):
-            raise ValueError("Unknown status.")
+            raise ValueError(_("Unknown status."))
         services.change_status(conversation=conversation, status=status, actor=user)
         if status == Conversation.Status.RESOLVED and conversation.assignee_id:
             assignment.fill_queues_for(conversation.assignee)
@@ -467,7 +484,7 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
     elif action == "priority":
         raw = data.get("priority", "")
         if not raw.lstrip("-").isdigit():
-            raise ValueError("Unknown priority.")
+            raise ValueError(_("Unknown priority."))
         services.set_priority(conversation=conversation, priority=int(raw), actor=user)
     elif action == "bot":
         # Give the conversation back to the chatbot, or take it from the bot (chatbot/).
@@ -477,9 +494,9 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
             if conversation.bot_enabled:
                 chatbot.hand_off(conversation, reason={"by": "agent"}, actor=user)
         else:
-            raise ValueError("Unknown bot setting.")
+            raise ValueError(_("Unknown bot setting."))
     else:
-        raise ValueError("Unknown action.")
+        raise ValueError(_("Unknown action."))
 
 
 # --- Media ------------------------------------------------------------------------------------

@@ -107,10 +107,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before login: the browser's Accept-Language (or the language cookie) picks the language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "inbox.middleware.AgentTimeZoneMiddleware",
+    # After login: the language the agent chose on /profile/ (blank: the browser's, as above).
+    "inbox.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -131,6 +135,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -201,7 +206,19 @@ REQUIRE_ADMIN_2FA = env_bool("REQUIRE_ADMIN_2FA", default=False)
 # The issuer name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = "Parley"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages the interface ships in (docs/i18n.md). Arabic has no translation: it is offered
+# so right-to-left layout can be checked and used; its pages show the English text.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("pt-br", "Português (Brasil)"),
+    ("ar", "العربية"),
+]
+# Catalogues: the .po files are committed, the .mo files are compiled by `make` (docs/i18n.md).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 # The organisation's time zone: reports count days, weeks and hours of the day in it.
 ORGANISATION_TIME_ZONE = env("ORGANISATION_TIME_ZONE", TIME_ZONE)

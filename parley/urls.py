@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from inbox import signin
 from inbox.csp import csp_report
@@ -9,6 +10,10 @@ urlpatterns = [
     path("admin/login/", signin.admin_login),
     path("admin/", admin.site.urls),
     path("csp-report/", csp_report, name="csp_report"),
+    # Before login, the language switch sets Django's language cookie (set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The scripts' translations, served as a script of our own origin (strict CSP: no inline).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("webhooks/", include("inbox.webhook_urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),

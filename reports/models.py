@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Conversation, Message, Platform, PlatformAccount, Team
 
@@ -177,9 +178,9 @@ def _histogram(name: str) -> tuple[ArrayField, ArrayField]:
 
 
 class Grain(models.TextChoices):
-    DAY = "day", "Day"
-    WEEK = "week", "Week (from its Monday)"
-    MONTH = "month", "Month"
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week (from its Monday)")
+    MONTH = "month", _("Month")
 
 
 class RollupBase(models.Model):

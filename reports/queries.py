@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from inbox.access import visible_account_ids
 from inbox.models import Label, Message, Platform, PlatformAccount, Team, User
@@ -44,11 +45,11 @@ from reports.filters import (
 from reports.models import ConversationMetric, ReplyMetric, VolumeHour
 
 PRESETS = {
-    "today": "Today",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "month": "This month",
-    "custom": "Custom",
+    "today": gettext_lazy("Today"),
+    "7d": gettext_lazy("Last 7 days"),
+    "30d": gettext_lazy("Last 30 days"),
+    "month": gettext_lazy("This month"),
+    "custom": gettext_lazy("Custom"),
 }
 GROUPS = ("hour", "day", "week")
 # Periods of up to this many days are shown hour by hour (a day or two as one or two points
@@ -357,20 +358,24 @@ def summary(f: ReportFilters) -> dict[str, Any]:
 
 # Headline figures shown with their change against the previous period.
 HEADLINES = (
-    ("opened", "Conversations opened", "count"),
-    ("resolved", "Resolved", "count"),
-    ("first_response_seconds_p50", "First response (median)", "duration"),
-    ("first_response_seconds_p90", "First response (p90)", "duration"),
-    ("first_response_business_seconds_p50", "First response, business hours (median)", "duration"),
-    ("reply_seconds_p50", "Reply time (median)", "duration"),
-    ("reply_seconds_p90", "Reply time (p90)", "duration"),
-    ("resolution_seconds_p50", "Resolution (median)", "duration"),
-    ("resolution_seconds_p90", "Resolution (p90)", "duration"),
-    ("sla_compliance", "SLA compliance", "percent"),
-    ("sla_breaches", "SLA breaches", "count"),
-    ("bot_deflection_rate", "Bot deflection", "percent"),
-    ("messages_in", "Messages in", "count"),
-    ("messages_out", "Messages out", "count"),
+    ("opened", gettext_lazy("Conversations opened"), "count"),
+    ("resolved", gettext_lazy("Resolved"), "count"),
+    ("first_response_seconds_p50", gettext_lazy("First response (median)"), "duration"),
+    ("first_response_seconds_p90", gettext_lazy("First response (p90)"), "duration"),
+    (
+        "first_response_business_seconds_p50",
+        gettext_lazy("First response, business hours (median)"),
+        "duration",
+    ),
+    ("reply_seconds_p50", gettext_lazy("Reply time (median)"), "duration"),
+    ("reply_seconds_p90", gettext_lazy("Reply time (p90)"), "duration"),
+    ("resolution_seconds_p50", gettext_lazy("Resolution (median)"), "duration"),
+    ("resolution_seconds_p90", gettext_lazy("Resolution (p90)"), "duration"),
+    ("sla_compliance", gettext_lazy("SLA compliance"), "percent"),
+    ("sla_breaches", gettext_lazy("SLA breaches"), "count"),
+    ("bot_deflection_rate", gettext_lazy("Bot deflection"), "percent"),
+    ("messages_in", gettext_lazy("Messages in"), "count"),
+    ("messages_out", gettext_lazy("Messages out"), "count"),
 )
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from reports import queries
@@ -23,7 +24,7 @@ def manager_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_manager:
-            raise PermissionDenied("Reports are for managers and admins.")
+            raise PermissionDenied(gettext("Reports are for managers and admins."))
         return view(request, *args, **kwargs)
 
     return wrapper

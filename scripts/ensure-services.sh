@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure what `make test` needs is installed and answering: PostgreSQL, Redis, Chromium.
+# Make sure what `make test` needs is installed and answering: PostgreSQL, Redis, Chromium,
+# and gettext's msgfmt for the translations.
 # Installs missing Debian packages (needs root) and starts stopped services. Idempotent.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ need_packages=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# msgfmt compiles the translations (locale/*/LC_MESSAGES/*.po → .mo) for `make run` and `make test`.
+command -v msgfmt >/dev/null 2>&1 || need_packages+=(gettext)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "Installing ${need_packages[*]}…"
   $SUDO apt-get update -qq
@@ -38,4 +41,4 @@ fi
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1 \
   || psql -h 127.0.0.1 -U root -d postgres -tAc "select 1" >/dev/null \
   || { echo "Cannot connect to PostgreSQL as postgres or root" >&2; exit 1; }
-echo "Services ready: PostgreSQL, Redis, Chromium."
+echo "Services ready: PostgreSQL, Redis, Chromium, gettext."

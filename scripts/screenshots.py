@@ -3,7 +3,9 @@
     .venv/bin/python scripts/screenshots.py [--database-url URL] [--out docs/screenshots]
 
 writes workspace-desktop.png and conversation-desktop.png (1440×900) and workspace-phone.png
-and conversation-phone.png (390×844). It needs PostgreSQL and Debian's Chromium, like
+and conversation-phone.png (390×844), then the conversation in every language of
+settings.LANGUAGES, chosen with the top-bar switch as an agent would: conversation-<code>.png
+(1440×900; Arabic right to left). It needs PostgreSQL and Debian's Chromium, like
 `make test`; the database (default ``parley_screenshots`` on 127.0.0.1) is dropped and made
 afresh each run, so its name must contain "screenshots". Redis is not used: the server runs
 its in-process live layer and tasks.
@@ -232,7 +234,28 @@ def photograph(url: str, conversation: int, out: Path) -> None:
             page.wait_for_selector("#live-status[data-state=live]")
             page.screenshot(path=str(out / f"conversation-{size}.png"))
             context.close()
+        photograph_languages(browser, url, conversation, out)
         browser.close()
+
+
+def photograph_languages(browser, url: str, conversation: int, out: Path) -> None:
+    """The conversation in each language, switched with the top bar's language menu."""
+    from django.conf import settings
+
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", AGENT[0])
+    page.fill("input[name=password]", AGENT[1])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    for code, _name in settings.LANGUAGES:
+        page.goto(f"{url}/conversations/{conversation}/")
+        with page.expect_navigation():
+            page.select_option("#language-switch select", code)
+        page.wait_for_selector("#live-status[data-state=live]")
+        page.screenshot(path=str(out / f"conversation-{code}.png"))
+    context.close()
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ from functools import cached_property
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # How far ahead the arithmetic looks for an open interval before deciding there is none
 # (a schedule with every day closed, or a holiday list covering years).
@@ -48,7 +50,7 @@ def parse_clock(value: str) -> time | None:
     if (h, m) == (24, 0):
         return None
     if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValueError(f"not a time of day: {value!r}")
+        raise ValueError(gettext("not a time of day: %(value)r") % {"value": value})
     return time(h, m)
 
 
@@ -77,7 +79,9 @@ class Schedule:
         Raises ValueError for unknown days, bad times, or intervals that end before they start."""
         unknown = set(weekly) - set(DAYS)
         if unknown:
-            raise ValueError(f"unknown day(s): {', '.join(sorted(unknown))}")
+            raise ValueError(
+                gettext("unknown day(s): %(days)s") % {"days": ", ".join(sorted(unknown))}
+            )
         ZoneInfo(time_zone)  # raises for an unknown zone
         week = []
         for day in DAYS:
@@ -86,15 +90,20 @@ class Schedule:
                 opens_text, closes_text = list(pair)
                 opens = parse_clock(opens_text)
                 if opens is None:
-                    raise ValueError(f"{day}: an interval cannot open at 24:00")
+                    raise ValueError(
+                        gettext("%(day)s: an interval cannot open at 24:00") % {"day": day}
+                    )
                 closes = parse_clock(closes_text)
                 if closes is not None and closes <= opens:
-                    raise ValueError(f"{day}: {opens_text}–{closes_text} ends before it starts")
+                    raise ValueError(
+                        gettext("%(day)s: %(opens_text)s–%(closes_text)s ends before it starts")
+                        % {"day": day, "opens_text": opens_text, "closes_text": closes_text}
+                    )
                 intervals.append((opens, closes))
             intervals.sort()
             for (_, prev_close), (next_open, _) in zip(intervals, intervals[1:], strict=False):
                 if prev_close is None or prev_close > next_open:
-                    raise ValueError(f"{day}: intervals overlap")
+                    raise ValueError(gettext("%(day)s: intervals overlap") % {"day": day})
             week.append(tuple(intervals))
         partial = tuple(sorted(partial_days))
         for day, opens, closes in partial:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Conversation, ConversationEvent, Label, PlatformAccount, Team
 from sla.business_hours import Schedule, schedule_from_model
@@ -125,8 +126,8 @@ class SlaRecord(models.Model):
     timer pass safe to repeat (retries, two beats, catch-up after downtime)."""
 
     class Level(models.TextChoices):
-        WARNING = "warning", "Warning"
-        BREACHED = "breached", "Breached"
+        WARNING = "warning", _("Warning")
+        BREACHED = "breached", _("Breached")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="sla_records"

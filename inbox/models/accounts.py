@@ -12,16 +12,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.crypto import EncryptedJSONField
 
 
 class Platform(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    MESSENGER = "messenger", "Messenger"
-    INSTAGRAM = "instagram", "Instagram"
-    X = "x", "X"
-    LINKEDIN = "linkedin", "LinkedIn"
+    SANDBOX = "sandbox", _("Sandbox")
+    MESSENGER = "messenger", _("Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+    X = "x", _("X")
+    LINKEDIN = "linkedin", _("LinkedIn")
 
 
 @functools.cache
@@ -37,14 +38,14 @@ def validate_time_zone(name: str) -> None:
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MANAGER = "manager", "Manager"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        MANAGER = "manager", _("Manager")
+        AGENT = "agent", _("Agent")
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        BUSY = "busy", "Busy"
-        AWAY = "away", "Away"
+        ONLINE = "online", _("Online")
+        BUSY = "busy", _("Busy")
+        AWAY = "away", _("Away")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     # What the agent says about themselves (inbox.availability): only ONLINE agents with an open
@@ -59,6 +60,9 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     # The workspace opens the next conversation of the list after this agent resolves one.
     open_next_after_resolve = models.BooleanField(default=True)
+    # A code of settings.LANGUAGES for the interface (inbox.middleware); empty: the browser's
+    # Accept-Language. No choices here, so adding a language needs no migration.
+    language = models.CharField(max_length=12, blank=True)
 
     @property
     def is_admin(self) -> bool:
@@ -81,10 +85,10 @@ class PlatformAccount(models.Model):
     """A brand's presence on one platform: a Facebook Page, an Instagram account, an X account."""
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
-        DISCONNECTED = "disconnected", "Disconnected"
-        ERROR = "error", "Error"
+        CONNECTED = "connected", _("Connected")
+        NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
+        DISCONNECTED = "disconnected", _("Disconnected")
+        ERROR = "error", _("Error")
 
     platform = models.CharField(max_length=16, choices=Platform.choices)
     name = models.CharField(max_length=200)
@@ -166,7 +170,7 @@ class HistoryImport(models.Model):
         # The platform asked Parley to wait (rate limit) or a call failed for now.
         WAITING = "waiting", "Waiting"
         DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE = (Status.RUNNING, Status.WAITING)

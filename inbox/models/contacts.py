@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import PlatformAccount
 
@@ -13,9 +14,9 @@ class Contact(models.Model):
     """A customer, possibly known on several platforms."""
 
     class Consent(models.TextChoices):
-        UNKNOWN = "unknown", "Not asked"
-        OPTED_IN = "opted_in", "Opted in"
-        OPTED_OUT = "opted_out", "Opted out"
+        UNKNOWN = "unknown", _("Not asked")
+        OPTED_IN = "opted_in", _("Opted in")
+        OPTED_OUT = "opted_out", _("Opted out")
 
     name = models.CharField(max_length=200, blank=True)
     avatar_url = models.URLField(max_length=2000, blank=True)

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import PlatformAccount, Team
 from inbox.models.contacts import Contact, ContactIdentity
@@ -25,29 +26,29 @@ class Label(models.Model):
 
 
 class SlaStatus(models.TextChoices):
-    NONE = "", "No SLA"
-    OK = "ok", "On track"
-    WARNING = "warning", "Due soon"
-    BREACHED = "breached", "Breached"
+    NONE = "", _("No SLA")
+    OK = "ok", _("On track")
+    WARNING = "warning", _("Due soon")
+    BREACHED = "breached", _("Breached")
 
 
 class Conversation(models.Model):
     class Kind(models.TextChoices):
-        DM = "dm", "Direct message"
-        GROUP = "group", "Group"
-        COMMENT = "comment", "Comment thread"
+        DM = "dm", _("Direct message")
+        GROUP = "group", _("Group")
+        COMMENT = "comment", _("Comment thread")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        SNOOZED = "snoozed", _("Snoozed")
+        RESOLVED = "resolved", _("Resolved")
 
     class Priority(models.IntegerChoices):
-        LOW = 0, "Low"
-        NORMAL = 1, "Normal"
-        HIGH = 2, "High"
-        URGENT = 3, "Urgent"
+        LOW = 0, _("Low")
+        NORMAL = 1, _("Normal")
+        HIGH = 2, _("High")
+        URGENT = 3, _("Urgent")
 
     account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.DM)
@@ -161,23 +162,23 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
 
     class SenderKind(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        AGENT = "agent", "Agent"
-        BOT = "bot", "Bot"
-        SYSTEM = "system", "System"
+        CONTACT = "contact", _("Contact")
+        AGENT = "agent", _("Agent")
+        BOT = "bot", _("Bot")
+        SYSTEM = "system", _("System")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -259,14 +260,14 @@ class Message(models.Model):
 
 class Attachment(models.Model):
     class Kind(models.TextChoices):
-        IMAGE = "image", "Image"
-        VIDEO = "video", "Video"
-        AUDIO = "audio", "Audio"
-        FILE = "file", "File"
-        STICKER = "sticker", "Sticker"
-        LINK = "link", "Link"
-        SHARE = "share", "Shared post"
-        STORY = "story", "Story"
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Audio")
+        FILE = "file", _("File")
+        STICKER = "sticker", _("Sticker")
+        LINK = "link", _("Link")
+        SHARE = "share", _("Shared post")
+        STORY = "story", _("Story")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(max_length=10, choices=Kind.choices)

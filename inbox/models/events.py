@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import PlatformAccount
 from inbox.models.conversations import Conversation
@@ -15,22 +16,22 @@ class ConversationEvent(models.Model):
     and the live stream's catch-up all read this log; its id is the live event id."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        MESSAGE_RECEIVED = "message_received", "Message received"
-        MESSAGE_SENT = "message_sent", "Message sent"
-        MESSAGE_UPDATED = "message_updated", "Message updated"
-        NOTE_ADDED = "note_added", "Note added"
-        ASSIGNED = "assigned", "Assigned"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        LABELS_CHANGED = "labels_changed", "Labels changed"
-        PRIORITY_CHANGED = "priority_changed", "Priority changed"
+        CREATED = "created", _("Created")
+        MESSAGE_RECEIVED = "message_received", _("Message received")
+        MESSAGE_SENT = "message_sent", _("Message sent")
+        MESSAGE_UPDATED = "message_updated", _("Message updated")
+        NOTE_ADDED = "note_added", _("Note added")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        LABELS_CHANGED = "labels_changed", _("Labels changed")
+        PRIORITY_CHANGED = "priority_changed", _("Priority changed")
         # SLA timers (sla.timers): data has target, due_at, started_at, late (caught up).
-        SLA_WARNING = "sla_warning", "SLA warning"
-        SLA_BREACHED = "sla_breached", "SLA breached"
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
         # The chatbot (chatbot/): hand-off to humans, given back, consent keywords.
-        BOT_HANDOFF = "bot_handoff", "Handed off by the bot"
-        BOT_RESUMED = "bot_resumed", "Bot given back"
-        CONSENT_CHANGED = "consent_changed", "Marketing consent changed"
+        BOT_HANDOFF = "bot_handoff", _("Handed off by the bot")
+        BOT_RESUMED = "bot_resumed", _("Bot given back")
+        CONSENT_CHANGED = "consent_changed", _("Marketing consent changed")
         # contacts/: the conversation's contact changed (data: contact, action, changes).
         CONTACT_UPDATED = "contact_updated", "Contact updated"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inbox.models.accounts import PlatformAccount
 
@@ -13,11 +14,11 @@ class WebhookEvent(models.Model):
     """A raw webhook delivery, archived before anything is parsed (nothing sent is lost)."""
 
     class Outcome(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
-        REJECTED = "rejected", "Rejected"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected")
 
     # The endpoint that received it: sandbox, meta, x, linkedin.
     source = models.CharField(max_length=16)

@@ -18,7 +18,7 @@ def _secret_field(label: str) -> forms.CharField:
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Write-only: leave empty to keep what is stored.",
+        help_text=gettext_lazy("Write-only: leave empty to keep what is stored."),
     )
 
 
@@ -40,15 +40,17 @@ class ManualAccountForm(CredentialsForm):
     platform = forms.ChoiceField(choices=())
     external_id = forms.CharField(
         max_length=200,
-        label="Platform id",
-        help_text="Page id, Instagram account id, X user id, LinkedIn organisation URN.",
+        label=gettext_lazy("Platform id"),
+        help_text=gettext_lazy(
+            "Page id, Instagram account id, X user id, LinkedIn organisation URN."
+        ),
     )
     name = forms.CharField(max_length=200)
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Teams whose members see this account's conversations.",
+        help_text=gettext_lazy("Teams whose members see this account's conversations."),
     )
 
     field_order = ["platform", "external_id", "name", "teams"]
@@ -106,8 +108,10 @@ class UserEditForm(forms.Form):
     role = forms.ChoiceField(choices=User.Role.choices)
     password = forms.CharField(
         required=False,
-        label="New password",
-        help_text="Leave empty to keep it. Setting one ends the user's other sessions.",
+        label=gettext_lazy("New password"),
+        help_text=gettext_lazy(
+            "Leave empty to keep it. Setting one ends the user's other sessions."
+        ),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     teams = forms.ModelMultipleChoiceField(
@@ -138,7 +142,7 @@ class TeamForm(forms.Form):
         queryset=PlatformAccount.objects.order_by("platform", "name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Members of this team see these accounts' conversations.",
+        help_text=gettext_lazy("Members of this team see these accounts' conversations."),
     )
 
 
@@ -159,7 +163,9 @@ class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(
         queryset=User.objects.order_by("username"), required=False, empty_label="Anyone"
     )
-    action = forms.CharField(required=False, help_text="e.g. account., user.deactivated")
+    action = forms.CharField(
+        required=False, help_text=gettext_lazy("e.g. account., user.deactivated")
+    )
     target_type = forms.ChoiceField(
         required=False,
         choices=[
@@ -185,4 +191,4 @@ class AuditFilterForm(forms.Form):
     until = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    text = forms.CharField(required=False, label="Target contains")
+    text = forms.CharField(required=False, label=gettext_lazy("Target contains"))

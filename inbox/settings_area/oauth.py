@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from connectors.oauth import AccountGrant, OAuthError, OAuthProvider
@@ -66,7 +67,7 @@ def unavailable_reason(provider: str) -> str:
 def start(*, user: User, provider: str, redirect_uri: str) -> str:
     """Begin an authorisation; returns the provider URL to send the admin's browser to."""
     if provider not in PROVIDERS:
-        raise OAuthError(f"Unknown provider {provider!r}.")
+        raise OAuthError(gettext("Unknown provider %(provider)r.") % {"provider": provider})
     if not configured(provider):
         raise OAuthError(
             f"{PROVIDER_LABELS[provider]} is not configured: set the app id and secret "
@@ -94,17 +95,19 @@ def consume_state(*, user: User, provider: str, state: str) -> OAuthState:
     now = timezone.now()
     row = OAuthState.objects.filter(state=state or "-", provider=provider).first()
     if row is None:
-        raise OAuthError("This sign-in link is not valid. Start connecting again.")
+        raise OAuthError(gettext("This sign-in link is not valid. Start connecting again."))
     if row.user_id != user.pk:
         log.warning("oauth state %s presented by user %s, started by another user", row.pk, user.pk)
-        raise OAuthError("This sign-in was started by someone else. Start connecting again.")
+        raise OAuthError(
+            gettext("This sign-in was started by someone else. Start connecting again.")
+        )
     claimed = OAuthState.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=now).update(
         used_at=now
     )
     if not claimed:
         if row.used_at is not None:
-            raise OAuthError("This sign-in link was already used. Start connecting again.")
-        raise OAuthError("This sign-in link has expired. Start connecting again.")
+            raise OAuthError(gettext("This sign-in link was already used. Start connecting again."))
+        raise OAuthError(gettext("This sign-in link has expired. Start connecting again."))
     row.used_at = now
     return row
 
@@ -119,7 +122,7 @@ def pending(*, user: User, pk: int) -> OAuthState:
         expires_at__gt=timezone.now(),
     ).first()
     if row is None:
-        raise OAuthError("This connection is no longer pending. Start connecting again.")
+        raise OAuthError(gettext("This connection is no longer pending. Start connecting again."))
     return row
 
 
@@ -128,10 +131,10 @@ def complete_callback(*, user: User, provider: str, params: dict[str, str]) -> O
     row = consume_state(user=user, provider=provider, state=params.get("state", ""))
     if params.get("error"):
         reason = params.get("error_description") or params["error"]
-        raise OAuthError(f"The sign-in was not completed: {reason}")
+        raise OAuthError(gettext("The sign-in was not completed: %(reason)s") % {"reason": reason})
     code = params.get("code", "")
     if not code:
-        raise OAuthError("The provider sent no authorisation code.")
+        raise OAuthError(gettext("The provider sent no authorisation code."))
     grant = get_oauth_provider(provider).exchange(
         code=code, redirect_uri=row.secrets.get("redirect_uri", ""), kept=row.secrets
     )
@@ -154,7 +157,7 @@ def finish(
     (same row, same conversations): nothing is duplicated."""
     row = pending(user=user, pk=pk)
     if key not in {c["key"] for c in row.choices}:
-        raise OAuthError("That choice was not offered. Start connecting again.")
+        raise OAuthError(gettext("That choice was not offered. Start connecting again."))
     provider = get_oauth_provider(row.provider)
     made = provider.accounts(row.secrets, row.choices, key, extras=include_instagram)
     accounts = []

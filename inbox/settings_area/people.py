@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from inbox import live
@@ -66,7 +67,9 @@ def create_user(
     teams: Iterable[Team] = (),
 ) -> User:
     if User.objects.filter(username__iexact=username).exists():
-        raise PeopleError(f"A user named {username!r} already exists.")
+        raise PeopleError(
+            gettext("A user named %(username)r already exists.") % {"username": username}
+        )
     user = User(
         username=username,
         email=email,
@@ -121,7 +124,7 @@ def update_user(
     # A superuser is an admin whatever their role field says: compare what they can do.
     old_role = User.Role.ADMIN if user.is_admin else user.role
     if old_role == User.Role.ADMIN and role != User.Role.ADMIN and not _admins_left(user):
-        raise PeopleError("Parley needs at least one active admin.")
+        raise PeopleError(gettext("Parley needs at least one active admin."))
     changes = {
         "role": (old_role, role),
         "email": (user.email, email),
@@ -151,9 +154,9 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
     """Deactivate (or reactivate) a user. Deactivating ends sessions, deletes API tokens and
     closes sockets at once."""
     if user.pk == actor.pk and not active:
-        raise PeopleError("You cannot deactivate yourself.")
+        raise PeopleError(gettext("You cannot deactivate yourself."))
     if not active and user.is_admin and not _admins_left(user):
-        raise PeopleError("Parley needs at least one active admin.")
+        raise PeopleError(gettext("Parley needs at least one active admin."))
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     if not active:
@@ -171,9 +174,9 @@ def set_active(*, actor: User, user: User, active: bool) -> User:
 def create_team(*, actor: User, name: str) -> Team:
     name = name.strip()
     if not name:
-        raise PeopleError("A team needs a name.")
+        raise PeopleError(gettext("A team needs a name."))
     if Team.objects.filter(name__iexact=name).exists():
-        raise PeopleError(f"A team named {name!r} already exists.")
+        raise PeopleError(gettext("A team named %(name)r already exists.") % {"name": name})
     team = Team.objects.create(name=name)
     audit.record(actor=actor, action="team.created", target=team)
     return team
@@ -198,7 +201,7 @@ def update_team(
     new_accounts = {a.pk for a in accounts}
     name = name.strip() or team.name
     if name != team.name and Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-        raise PeopleError(f"A team named {name!r} already exists.")
+        raise PeopleError(gettext("A team named %(name)r already exists.") % {"name": name})
     old_name = team.name
     team.name = name
     team.save(update_fields=["name"])

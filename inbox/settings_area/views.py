@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -45,7 +46,7 @@ def admin_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_admin:
-            raise PermissionDenied("Only admins may change settings.")
+            raise PermissionDenied(gettext("Only admins may change settings."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -132,9 +133,13 @@ def account_credentials(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             if changed:
-                messages.success(request, f"Saved: {', '.join(changed)}.")
+                messages.success(
+                    request, gettext("Saved: %(fields)s.") % {"fields": ", ".join(changed)}
+                )
             else:
-                messages.info(request, "Nothing entered; the stored credentials are unchanged.")
+                messages.info(
+                    request, gettext("Nothing entered; the stored credentials are unchanged.")
+                )
     return redirect("settings:account", pk=pk)
 
 
@@ -143,7 +148,10 @@ def account_credentials(request: HttpRequest, pk: int) -> HttpResponse:
 def account_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(PlatformAccount, pk=pk)
     account_actions.disconnect(actor=request.user, account=account)
-    messages.success(request, f"{account} is disconnected. Its conversations are kept.")
+    messages.success(
+        request,
+        gettext("%(account)s is disconnected. Its conversations are kept.") % {"account": account},
+    )
     return redirect("settings:account", pk=pk)
 
 
@@ -260,7 +268,9 @@ def connect(request: HttpRequest) -> HttpResponse:
             except account_actions.ActionRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"{account} is connected.")
+                messages.success(
+                    request, gettext("%(account)s is connected.") % {"account": account}
+                )
                 return redirect("settings:account", pk=account.pk)
     else:
         form = ManualAccountForm(platform=platform)
@@ -308,7 +318,7 @@ def oauth_start(request: HttpRequest, provider: str) -> HttpResponse:
 @admin_required
 def oauth_callback(request: HttpRequest, provider: str) -> HttpResponse:
     if provider not in oauth.PROVIDERS:
-        raise PermissionDenied("Unknown provider.")
+        raise PermissionDenied(gettext("Unknown provider."))
     try:
         row = oauth.complete_callback(
             user=request.user, provider=provider, params=request.GET.dict()
@@ -382,7 +392,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
         except people.PeopleError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{user.username} can now sign in.")
+            messages.success(
+                request, gettext("%(username)s can now sign in.") % {"username": user.username}
+            )
             return redirect("settings:users")
     return render(request, "settings/user_form.html", {"form": form, "creating": True})
 
@@ -418,7 +430,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if data["password"] and user.pk == request.user.pk:
                 # A new password ends every session; keep this one, as a self-change does.
                 update_session_auth_hash(request, User.objects.get(pk=user.pk))
-            messages.success(request, f"{user.username} saved.")
+            messages.success(request, gettext("%(username)s saved.") % {"username": user.username})
             return redirect("settings:users")
     return render(
         request,
@@ -497,7 +509,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except people.PeopleError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Team {data['name']} saved.")
+            messages.success(request, gettext("Team %(name)s saved.") % {"name": data["name"]})
             return redirect("settings:teams")
     return render(request, "settings/team_form.html", {"form": form, "team": team})
 
@@ -507,7 +519,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def team_delete(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=pk)
     people.delete_team(actor=request.user, team=team)
-    messages.success(request, f"Team {team.name} deleted.")
+    messages.success(request, gettext("Team %(name)s deleted.") % {"name": team.name})
     return redirect("settings:teams")
 
 

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox import undo
+from inbox import presence, undo
 from inbox.formatting import ago, initials, short_since, time_ago, when
 from inbox.rows import row_html
 
@@ -70,6 +70,12 @@ register.filter("initials", initials)
 def conversation_row(conversation) -> SafeString:
     """One inbox list row (built in Python for speed: inbox.rows)."""
     return row_html(conversation)
+
+
+@register.filter
+def presence_label(status: str) -> str:
+    """An agent's status ("online", "offline", …) in the reader's language."""
+    return presence.status_label(status)
 
 
 @register.simple_tag

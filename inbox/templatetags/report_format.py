@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.dates import WEEKDAYS_ABBR
 
 from inbox import formatting
 
 register = template.Library()
+
+
+@register.filter
+def weekday(index: int) -> str:
+    """Monday (0) to Sunday (6), abbreviated in the reader's language: the heat map's rows."""
+    return str(WEEKDAYS_ABBR.get(index, index))
 
 
 @register.filter

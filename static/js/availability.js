@@ -2,16 +2,25 @@
 // re-dispatches each event as `parley:event`) and update every place that shows a name with its
 // availability; the agent's own control in the top bar follows their other tabs.
 (() => {
+  // The status in the page's language (the same words as inbox.presence.STATUS_LABELS).
+  const pgettext = window.pgettext || ((context, text) => text);
+  const labels = {
+    online: pgettext("availability", "online"),
+    busy: pgettext("availability", "busy"),
+    away: pgettext("availability", "away"),
+    offline: pgettext("availability", "offline"),
+  };
+  const label = (status) => labels[status] || status;
   const show = (el, change) => {
     el.dataset.status = change.status;
     if (el.tagName === "SELECT") {
       el.value = change.availability;
       el.closest("form").dataset.status = change.availability;
     } else if (el.tagName === "OPTION") {
-      el.textContent = `${el.dataset.name} · ${change.status}`;
+      el.textContent = `${el.dataset.name} · ${label(change.status)}`;
     } else {
-      const label = el.querySelector(".availability-label");
-      if (label) label.textContent = change.status;
+      const text = el.querySelector(".availability-label");
+      if (text) text.textContent = label(change.status);
     }
   };
 

@@ -13,6 +13,21 @@
   let retry = 0;
   let socket = null;
 
+  // Text in the page's language: Django's JavaScriptCatalog (/jsi18n/, loaded before this file).
+  const gettext = window.gettext || ((text) => text);
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+
+  // Screen readers hear what arrives live (new messages elsewhere than the open thread, whose
+  // role="log" announces its own additions).
+  const announcer = document.getElementById("live-announcer");
+  const announce = (text) => {
+    if (!announcer) return;
+    announcer.textContent = "";
+    // A moment apart, so the same sentence twice is still read twice.
+    setTimeout(() => { announcer.textContent = text; }, 50);
+  };
+
   const setStatus = (state, text) => {
     statusEl.dataset.state = state;
     statusEl.textContent = text;
@@ -124,7 +139,7 @@
   };
   const renderPill = (rows) => {
     const el = pill(rows);
-    el.textContent = `${held.size} updated ↑`;
+    el.textContent = `${fmt(ngettext("%(count)s updated", "%(count)s updated", held.size), { count: held.size })} ↑`;
     el.hidden = held.size === 0;
   };
   const holdRow = (rows, id, newActivity) => {
@@ -257,9 +272,9 @@
       const age = now - info.at;
       if (age > 70000) { others.delete(user); continue; }
       const typing = info.typingAt && now - info.typingAt < 6000;
-      parts.push(typing ? `${info.name} is typing a reply…` : `${info.name} is viewing`);
+      parts.push(fmt(typing ? gettext("%(name)s is typing a reply…") : gettext("%(name)s is viewing"), { name: info.name }));
     }
-    if (contactTyping && now - contactTyping.at < 6000) parts.unshift(`${contactTyping.name} is typing…`);
+    if (contactTyping && now - contactTyping.at < 6000) parts.unshift(fmt(gettext("%(name)s is typing…"), { name: contactTyping.name }));
     collisionEl.textContent = parts.join(" · ");
     collisionEl.hidden = parts.length === 0;
   };
@@ -313,7 +328,7 @@
     if (openId && event.conversation === openId) forgetTyping(event);
     if (event.type === "inbox.typing") {
       if (openId && event.conversation === openId) {
-        contactTyping = { name: (event.data && event.data.name) || "The customer", at: Date.now() };
+        contactTyping = { name: (event.data && event.data.name) || gettext("The customer"), at: Date.now() };
         renderCollision();
       }
       return;
@@ -340,7 +355,18 @@
       unreadElsewhere += 1;
       updateTitle();
     }
+    if (event.type === "inbox.message_received" && !(openId && event.conversation === openId)) {
+      announceMessage(event.conversation);
+    }
     document.dispatchEvent(new CustomEvent("parley:event", { detail: event }));
+  };
+
+  // "New message from Ada Lovelace" once the row shows who wrote (the list refreshes it first).
+  const announceMessage = (conversation) => {
+    setTimeout(() => {
+      const name = document.querySelector(`#row-${Number(conversation)} .contact`)?.textContent;
+      announce(name ? fmt(gettext("New message from %(name)s"), { name }) : gettext("New message"));
+    }, 600);
   };
 
   const catchUp = async () => {
@@ -359,7 +385,7 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws/inbox/`);
     socket.onopen = () => {
-      setStatus("live", "live");
+      setStatus("live", gettext("live"));
       if (retry > 0) catchUp();
       // Other modules catch up on what they keep (the notification bell).
       document.dispatchEvent(new CustomEvent("parley:live", { detail: { reconnected: retry > 0 } }));
@@ -369,10 +395,10 @@
     socket.onmessage = (message) => handle(JSON.parse(message.data));
     socket.onclose = (close) => {
       if (close.code === 4401 || close.code === 4403) {
-        setStatus("closed", "signed out");
+        setStatus("closed", gettext("signed out"));
         return;
       }
-      setStatus("offline", "reconnecting…");
+      setStatus("offline", gettext("reconnecting…"));
       retry += 1;
       setTimeout(connect, Math.min(500 * 2 ** retry, 15000));
     };
@@ -414,7 +440,7 @@
     if (!t) return;
     const note = mode() === "note";
     t.placeholder = note ? t.dataset.notePlaceholder : t.dataset.replyPlaceholder;
-    t.setAttribute("aria-label", note ? "Private note" : "Reply");
+    t.setAttribute("aria-label", note ? gettext("Private note") : gettext("Reply"));
   };
   const setMode = (value) => {
     const radio = document.querySelector(`#composer-form input[name=mode][value=${value}]`);
@@ -461,7 +487,7 @@
     if (!matches.length) {
       const none = document.createElement("p");
       none.className = "muted small";
-      none.textContent = savedReplies && savedReplies.length ? "No saved reply matches." : "No saved replies yet.";
+      none.textContent = savedReplies && savedReplies.length ? gettext("No saved reply matches.") : gettext("No saved replies yet.");
       el.append(none);
     }
     el.hidden = false;
@@ -530,8 +556,8 @@
     const maxBytes = Number(input.dataset.maxBytes || 0);
     const maxCount = Number(input.dataset.maxCount || 1);
     const tooBig = files.find((file) => maxBytes && file.size > maxBytes);
-    if (tooBig) return `${tooBig.name} is over this platform's limit.`;
-    if (files.length > maxCount) return `At most ${maxCount} attachment(s) on this platform.`;
+    if (tooBig) return fmt(gettext("%(name)s is over this platform's limit."), { name: tooBig.name });
+    if (files.length > maxCount) return fmt(ngettext("At most %(count)s attachment on this platform.", "At most %(count)s attachments on this platform.", maxCount), { count: maxCount });
     return "";
   };
   const renderChosen = () => {
@@ -547,7 +573,7 @@
       remove.type = "button";
       remove.className = "secondary remove";
       remove.textContent = "✕";
-      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.setAttribute("aria-label", fmt(gettext("Remove %(name)s"), { name: file.name }));
       remove.addEventListener("click", () => {
         setFiles(Array.from(input.files).filter((_, i) => i !== index));
         textarea()?.focus();
@@ -610,7 +636,7 @@
     if (input.name === "ids" || input.matches?.("#conversation-rows input[type=checkbox]")) {
       const count = document.querySelectorAll("#conversation-rows input[type=checkbox]:checked").length;
       const label = document.getElementById("bulk-count");
-      if (label) label.textContent = count ? `${count} selected` : "Select rows for bulk actions";
+      if (label) label.textContent = count ? fmt(ngettext("%(count)s selected", "%(count)s selected", count), { count }) : gettext("Select rows for bulk actions");
       document.getElementById("bulk-form")?.classList.toggle("has-selection", count > 0);
     }
   });

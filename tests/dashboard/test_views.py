@@ -222,7 +222,7 @@ def test_attachments_within_platform_limits_are_sent_and_served(conversation, ag
         f"/conversations/{conversation.pk}/reply/", {"text": "photos", "attachment": two}
     )
     assert response["X-Parley-Result"] == "422"
-    assert "accepts 1 attachment(s) per message" in response.content.decode()
+    assert "accepts 1 attachment per message" in response.content.decode()
 
     one = SimpleUploadedFile("size-chart.png", b"\x89PNG data", content_type="image/png")
     client.post(f"/conversations/{conversation.pk}/reply/", {"text": "", "attachment": one})
