@@ -18,7 +18,8 @@ TEMPLATE_DIRS = [Path(settings.BASE_DIR) / "templates"] + [
     for path in Path(settings.BASE_DIR).glob("*/templates")
     if path.is_dir() and path.parent.name not in {"tests", ".venv"}
 ]
-# Names that are the same in every language: the product, the platforms, apps the page names.
+# Names that are the same in every language: the product, the platforms, apps and file formats
+# the page names.
 NOT_TRANSLATED = {
     "Parley",
     "Messenger",
@@ -33,6 +34,8 @@ NOT_TRANSLATED = {
     "1Password",
     "Aegis",
     "CSV",
+    "HTML",
+    "JSON",
     "API",
     "URL",
     "ID",
