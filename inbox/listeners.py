@@ -26,10 +26,12 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from automation import engine as automation
 from chatbot.tasks import answer_new_messages
 from inbox import assignment, live, sla
 from inbox.events import (
     Assigned,
+    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -63,24 +65,36 @@ REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
+AUTOMATION = Listener("automation", automation.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: automation, notifications, webhooks.
+# MessageUpdated, every event is a DomainEvent). Next: notifications, webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA),
+    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, AUTOMATION),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
-    Assigned: (REPORT_METRICS,),
-    LabelsChanged: (SLA,),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION),
+    Assigned: (REPORT_METRICS, AUTOMATION),
+    LabelsChanged: (SLA, AUTOMATION),
     PriorityChanged: (SLA,),
+    ConversationOpened: (AUTOMATION,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
+# Automation runs before assignment: a rule that routes to a team is seen by the round-robin.
+ORDER: tuple[Listener, ...] = (
+    LIVE_PUSH,
+    CHATBOT,
+    DELIVERY,
+    AUTOMATION,
+    ASSIGNMENT,
+    SLA,
+    REPORT_METRICS,
+    MEDIA,
+)
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:

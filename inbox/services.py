@@ -767,7 +767,7 @@ def enqueue_outbound(
     return message
 
 
-def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
+def add_note(*, conversation: Conversation, author: User | None, text: str) -> Note:
     text = text.strip()
     if not text:
         raise ReplyRefused("empty", "A note needs some text.")

@@ -53,6 +53,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "chatbot-sweep": ("chatbot.tasks.sweep_unanswered", 60.0),
     # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
+    # Automation rules with time triggers: no agent reply for N minutes, pending for N days.
+    "automation-time-rules": ("automation.tasks.run_time_rules", 60.0),
 }
 
 app.conf.beat_schedule = {

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "inbox.settings_area",
     "connectors",
     "chatbot",
+    "automation",
 ]
 
 MIDDLEWARE = [
