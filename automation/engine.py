@@ -167,12 +167,13 @@ def apply(
     conversation: Conversation,
     *,
     now: datetime,
+    cause: dict[str, list[int]],
     event_id: int | None = None,
     since: datetime | None = None,
-    chain: Iterable[int] = (),
 ) -> RuleRun | None:
     """Run the rule's actions once for this event (or time-trigger occurrence); None if it ran
-    already. Refused steps are kept in the run and told to agents in a private note."""
+    already. Refused steps are kept in the run and told to agents in a private note. The events
+    its actions record carry ``cause`` (the pass's chain of rules, this one added)."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -188,20 +189,25 @@ def apply(
         runner = actions.Runner(rule_name=rule.name, agent_for_text=rule.created_by)
         results = []
         refused = []
-        with domain_events.caused_by({"rules": [*chain, rule.pk]}):
-            for step in rule.actions:
-                try:
-                    detail = actions.perform(step, conversation, runner, now=now)
-                except actions.StepRefused as exc:
-                    results.append({"type": step["type"], "ok": False, "detail": exc.detail})
-                    refused.append(f"{step['type']}: {exc.detail}")
-                else:
-                    results.append({"type": step["type"], "ok": True, "detail": detail})
-            if refused:
-                log.warning(
-                    "rule %s on conversation %s refused: %s", rule.pk, conversation.pk, refused
-                )
-                _tell_agents(conversation, rule, refused)
+        cause["rules"].append(rule.pk)
+        try:
+            with domain_events.caused_by(cause):
+                for step in rule.actions:
+                    try:
+                        detail = actions.perform(step, conversation, runner, now=now)
+                    except actions.StepRefused as exc:
+                        results.append({"type": step["type"], "ok": False, "detail": exc.detail})
+                        refused.append(f"{step['type']}: {exc.detail}")
+                    else:
+                        results.append({"type": step["type"], "ok": True, "detail": detail})
+                if refused:
+                    log.warning(
+                        "rule %s on conversation %s refused: %s", rule.pk, conversation.pk, refused
+                    )
+                    _tell_agents(conversation, rule, refused)
+        except Exception:
+            cause["rules"].pop()  # rolled back: it did not run
+            raise
         run.results = results
         run.save(update_fields=["results"])
         Rule.objects.filter(pk=rule.pk).update(hits=F("hits") + 1, last_hit_at=now)
@@ -236,16 +242,21 @@ def run_rules(
     chain: Iterable[int] = (),
 ) -> list[Rule]:
     """The rules in order on one conversation; stops after a matching "stop processing" rule.
-    Returns those that ran. One rule's failure does not stop the others."""
-    chain = list(chain)
+    Returns those that ran. One rule's failure does not stop the others.
+
+    The rules of one pass act as one: each later rule reads what the earlier ones changed, and
+    every event the pass recorded names all the rules that ran in it, so none of them is set
+    off again by the pass's own changes (nor by a chain it belongs to)."""
+    cause: dict[str, list[int]] = {"rules": list(chain)}
+    floor = event_id or _last_event_id(conversation)
     ran = []
     for rule in rules:
-        if rule.pk in chain:
-            continue  # its own actions (or a chain it started) do not set it off again
+        if rule.pk in cause["rules"]:
+            continue  # its own actions (or a chain it is in) do not set it off again
         try:
             if not matches(rule, facts):
                 continue
-            run = apply(rule, conversation, now=now, event_id=event_id, since=since, chain=chain)
+            run = apply(rule, conversation, now=now, cause=cause, event_id=event_id, since=since)
         except Exception:  # noqa: BLE001 - a broken rule must not stop the others
             log.exception("rule %s failed on conversation %s", rule.pk, conversation.pk)
             continue
@@ -256,7 +267,39 @@ def run_rules(
             break
         # What the rule changed is what the next rule reads.
         facts = Facts(conversation, message_text=facts._message_text, at=facts.at)
+    if len(ran) > 1:
+        _name_whole_pass(conversation, floor, cause)
     return ran
+
+
+def _last_event_id(conversation: Conversation) -> int:
+    last = (
+        ConversationEvent.objects.filter(conversation=conversation)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+def _name_whole_pass(conversation: Conversation, floor: int, cause: dict[str, list[int]]) -> None:
+    """The events recorded early in the pass were stored naming only the rules run so far; the
+    ones dispatched after commit share ``cause`` and see them all. The stored rows are brought
+    in line, for a re-dispatch by the sweep. (The conversation is locked: no other pass writes
+    here meanwhile.)"""
+    full = cause["rules"]
+    rows = [
+        row
+        for row in ConversationEvent.objects.filter(
+            conversation=conversation, pk__gt=floor, data__has_key="caused_by"
+        )
+        if row.data["caused_by"].get("rules") != full
+        and full[: len(row.data["caused_by"].get("rules") or [])]
+        == row.data["caused_by"].get("rules")
+    ]
+    for row in rows:
+        row.data = {**row.data, "caused_by": {"rules": list(full)}}
+    ConversationEvent.objects.bulk_update(rows, ["data"])
 
 
 # --- The listener -----------------------------------------------------------------------------
