@@ -128,7 +128,7 @@ def macro_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             field = exc.field.split("[", 1)[0]
             form.add_error(field if field in form.fields else None, f"{exc.field}: {exc.detail}")
         except services.NotAllowed as exc:
-            form.add_error("shared", str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, _("Macro “%(n)s” saved.") % {"n": macro.name})
             return redirect("automation:macros")

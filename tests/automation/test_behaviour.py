@@ -202,9 +202,10 @@ def test_every_change_is_audited(manager, labels):
         actor=manager, name="Close", actions_raw=[{"type": "resolve"}], shared=True
     )
     services.delete_macro(actor=manager, macro=macro)
-    assert list(
-        AuditLog.objects.filter(target_type="macro").values_list("action", flat=True)
-    ) == ["macro.created", "macro.deleted"]
+    assert list(AuditLog.objects.filter(target_type="macro").values_list("action", flat=True)) == [
+        "macro.created",
+        "macro.deleted",
+    ]
 
 
 def test_agents_may_not_change_rules(agent):
