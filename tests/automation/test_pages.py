@@ -116,4 +116,7 @@ def test_agents_keep_their_own_macros(client, agent, teammate, labels):
     assert macro.owner == agent
     client.force_login(teammate)
     assert client.get(f"/settings/automation/macros/{macro.pk}/").status_code == 404
-    assert "Close" not in client.get("/settings/automation/macros/").content.decode()
+    assert (
+        f'data-macro="{macro.pk}"'
+        not in client.get("/settings/automation/macros/").content.decode()
+    )
