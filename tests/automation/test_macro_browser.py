@@ -1,0 +1,73 @@
+"""In Chromium: an agent runs a macro from the composer's `/` picker with the keyboard alone;
+a macro that cannot run here says why and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from automation import services
+from inbox.models import Conversation, SavedReply
+from tests.dashboard.test_live_dashboard import log_in
+from tests.factories import ConversationFactory, MessageFactory
+from tests.helpers import wait_for
+
+pytestmark = [pytest.mark.live, pytest.mark.browser]
+
+
+def test_a_macro_runs_from_the_slash_picker_by_keyboard(
+    live_server_process, chromium, account, agent, outsider, labels
+):
+    url = live_server_process.url
+    SavedReply.objects.create(shortcut="mvp", title="MVP reply", text="Hello!")
+    services.save_macro(
+        actor=agent,
+        name="Make VIP",
+        actions_raw=[
+            {"type": "add_label", "value": "vip"},
+            {"type": "set_priority", "value": "urgent"},
+        ],
+        shared=False,
+    )
+    services.save_macro(
+        actor=agent,
+        name="Make it Charlie's",
+        actions_raw=[
+            {"type": "add_label", "value": "billing"},
+            {"type": "assign", "value": outsider.pk},
+        ],
+        shared=False,
+    )
+    conversation = ConversationFactory(account=account)
+    MessageFactory(conversation=conversation, text="Where is my order?")
+    context, alice, alerts = log_in(chromium, url, agent)
+    alice.goto(f"{url}/conversations/{conversation.pk}/")
+    alice.wait_for_selector("#live-status[data-state=live]")
+
+    # A macro that cannot run: chosen by keyboard, it says why, and nothing half-runs.
+    alice.focus("#composer-text")
+    alice.keyboard.type("/charlie")
+    alice.locator("#saved-picker [data-macro]", has_text="Make it Charlie's").wait_for()
+    alice.keyboard.press("Enter")
+    alice.locator("#flash .flash-error", has_text="cannot see this conversation").wait_for()
+    assert not conversation.labels.exists()
+
+    # Saved replies and macros share the picker; arrows move to the macro, Enter runs it.
+    alice.focus("#composer-text")
+    alice.keyboard.type("/m")
+    picker = alice.locator("#saved-picker")
+    picker.locator("[data-macro]", has_text="Make VIP").wait_for()
+    options = picker.locator(".saved")
+    names = [options.nth(i).inner_text() for i in range(options.count())]
+    steps = next(i for i, n in enumerate(names) if "Make VIP" in n)
+    for _ in range(steps):
+        alice.keyboard.press("ArrowDown")
+    assert "Make VIP" in picker.locator(".saved.active").inner_text()
+    alice.keyboard.press("Enter")
+    alice.locator("#flash .flash-success", has_text="Macro “Make VIP” ran.").wait_for()
+    wait_for(lambda: conversation.labels.filter(name="vip").exists())
+    assert Conversation.objects.get(pk=conversation.pk).priority == Conversation.Priority.URGENT
+    # The header shows the change (the live push, or the refresh after the run).
+    alice.locator("#conversation-state .label", has_text="vip").wait_for()
+    assert alice.input_value("#composer-text") == ""
+    assert alerts == []
+    context.close()
