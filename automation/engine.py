@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,15 +40,21 @@ from inbox.models import Conversation, ConversationEvent, Message
 
 log = logging.getLogger(__name__)
 
-# Event type → the trigger it sets off.
+# Event type → the trigger it sets off. "conversation_opened" is read from the first customer
+# message of a conversation (``_openings``): the conversation's own "created" event is recorded
+# apart from an ingest batch's messages, and listening to it would cost ingestion a second task.
 TRIGGER_OF: dict[type[DomainEvent], str] = {
     MessageReceived: "message_received",
-    ConversationOpened: "conversation_opened",
     StatusChanged: "status_changed",
     LabelsChanged: "labels_changed",
     Assigned: "assigned",
 }
-KIND_OF_TRIGGER = {trigger: cls.kind for cls, trigger in TRIGGER_OF.items()}
+# The log's kind each trigger is read from, for the dry run.
+KIND_OF_TRIGGER = {
+    **{trigger: cls.kind for cls, trigger in TRIGGER_OF.items()},
+    "conversation_opened": ConversationOpened.kind,
+}
+OPENED = "conversation_opened"
 # Rules setting off rules: a chain longer than this stops (a rule never re-runs in its own).
 MAX_CHAIN = 5
 # The time pass looks at this many candidate conversations per rule and pass.
@@ -305,26 +311,35 @@ def _name_whole_pass(conversation: Conversation, floor: int, cause: dict[str, li
 # --- The listener -----------------------------------------------------------------------------
 
 
-def enabled_rules(kinds: Iterable[str]) -> dict[str, list[Rule]]:
-    by_kind: dict[str, list[Rule]] = {}
-    for rule in Rule.objects.filter(enabled=True, trigger_kind__in=list(kinds)).select_related(
-        "created_by"
-    ):
-        by_kind.setdefault(rule.trigger_kind, []).append(rule)
-    return by_kind
+def enabled_rules(kinds: Iterable[str]) -> list[Rule]:
+    """The enabled rules of these trigger kinds, in their order."""
+    return list(
+        Rule.objects.filter(enabled=True, trigger_kind__in=list(kinds)).select_related("created_by")
+    )
 
 
 def on_events(events: list[DomainEvent]) -> None:
     """The automation listener (``inbox.listeners``): each event's rules, in order, once."""
-    triggered = [(e, TRIGGER_OF[type(e)]) for e in events if type(e) in TRIGGER_OF]
+    triggered = [
+        (e, TRIGGER_OF[type(e)])
+        for e in events
+        if type(e) in TRIGGER_OF and not (isinstance(e, MessageReceived) and e.is_system)
+    ]
     if not triggered:
         return
-    rules = enabled_rules({trigger for _e, trigger in triggered})
+    kinds = {trigger for _e, trigger in triggered}
+    if "message_received" in kinds:
+        kinds.add(OPENED)
+    rules = enabled_rules(kinds)
     if not rules:
         return
-    texts = _message_texts([e for e, t in triggered if t == "message_received"])
+    received = [e for e, t in triggered if t == "message_received"]
+    texts = _message_texts(received)
+    openings = _openings(received) if any(r.trigger_kind == OPENED for r in rules) else set()
     for event, trigger in sorted(triggered, key=lambda pair: pair[0].id):
-        if trigger not in rules or (isinstance(event, MessageReceived) and event.is_system):
+        wanted = {trigger, OPENED} if event.id in openings else {trigger}
+        mine = [r for r in rules if r.trigger_kind in wanted]
+        if not mine:
             continue
         chain = list((event.data.get("caused_by") or {}).get("rules") or [])
         if len(chain) >= MAX_CHAIN:
@@ -333,9 +348,22 @@ def on_events(events: list[DomainEvent]) -> None:
         conversation = _locked(event.conversation_id)
         if conversation is None:
             continue
-        now = timezone.now()
         facts = Facts(conversation, message_text=texts.get(event.id), at=event.at)
-        run_rules(rules[trigger], conversation, facts, now=now, event_id=event.id, chain=chain)
+        run_rules(mine, conversation, facts, now=timezone.now(), event_id=event.id, chain=chain)
+
+
+def _openings(events: list[DomainEvent]) -> set[int]:
+    """The events that are their conversation's first customer message."""
+    firsts = (
+        ConversationEvent.objects.filter(
+            conversation_id__in={e.conversation_id for e in events},
+            kind=ConversationEvent.Kind.MESSAGE_RECEIVED,
+        )
+        .values("conversation_id")
+        .annotate(first=Min("id"))
+        .values_list("first", flat=True)
+    )
+    return set(firsts) & {e.id for e in events}
 
 
 def _message_texts(events: list[DomainEvent]) -> dict[int, str]:
@@ -353,21 +381,19 @@ def run_time_rules(*, now: datetime | None = None) -> int:
     Returns how many rule runs it made."""
     now = now or timezone.now()
     count = 0
-    rules = enabled_rules((NO_REPLY, PENDING))
-    for kind in (NO_REPLY, PENDING):
-        for rule in rules.get(kind, []):
-            trigger = parse_trigger(rule.trigger)
-            for conversation_id, since in _due(rule, trigger, now=now):
-                with transaction.atomic():
-                    conversation = _locked(conversation_id)
-                    if conversation is None or not _still_due(conversation, trigger, since):
-                        continue
-                    if trigger.business_hours and not _waited_in_hours(
-                        conversation, since, now, trigger.minutes
-                    ):
-                        continue
-                    facts = Facts(conversation, at=now)
-                    count += len(run_rules([rule], conversation, facts, now=now, since=since))
+    for rule in enabled_rules((NO_REPLY, PENDING)):
+        trigger = parse_trigger(rule.trigger)
+        for conversation_id, since in _due(rule, trigger, now=now):
+            with transaction.atomic():
+                conversation = _locked(conversation_id)
+                if conversation is None or not _still_due(conversation, trigger, since):
+                    continue
+                if trigger.business_hours and not _waited_in_hours(
+                    conversation, since, now, trigger.minutes
+                ):
+                    continue
+                facts = Facts(conversation, at=now)
+                count += len(run_rules([rule], conversation, facts, now=now, since=since))
     return count
 
 

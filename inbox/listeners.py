@@ -31,7 +31,6 @@ from chatbot.tasks import answer_new_messages
 from inbox import assignment, live, sla
 from inbox.events import (
     Assigned,
-    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -79,7 +78,6 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     Assigned: (REPORT_METRICS, AUTOMATION),
     LabelsChanged: (SLA, AUTOMATION),
     PriorityChanged: (SLA,),
-    ConversationOpened: (AUTOMATION,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
