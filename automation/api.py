@@ -35,12 +35,7 @@ class RulePagination(Pagination):
 def rule_data(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.pk,
-        "name": rule.name,
-        "trigger": rule.trigger,
-        "conditions": spec.conditions_out(rule.match, rule.conditions),
-        "actions": rule.actions,
-        "enabled": rule.enabled,
-        "stop_processing": rule.stop_processing,
+        **services.rule_body(rule),
         "position": rule.position,
         "hits": rule.hits,
         "last_hit_at": rule.last_hit_at.isoformat() if rule.last_hit_at else None,

@@ -10,6 +10,7 @@ event its own actions caused (nor one further down a chain it started), chains s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,8 @@ TIME_BATCH = 200
 DRY_RUN_DAYS = 7
 DRY_RUN_SCAN = 2000
 DRY_RUN_SHOWN = 50
+# A dry run stops reading after this long (a slow pattern times out per message, not in total).
+DRY_RUN_SECONDS = 5.0
 
 
 # --- Conditions -------------------------------------------------------------------------------
@@ -455,8 +458,15 @@ class DryRun:
     matched: int = 0
     # Up to DRY_RUN_SHOWN: {"conversation", "at", "contact", "text"}
     examples: list[dict[str, Any]] = field(default_factory=list)
-    # The scan stopped at DRY_RUN_SCAN events: older ones were not read.
+    # The scan stopped at DRY_RUN_SCAN events or DRY_RUN_SECONDS: older ones were not read.
     truncated: bool = False
+    deadline: float = field(default_factory=lambda: time.monotonic() + DRY_RUN_SECONDS)
+
+    def out_of_time(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.truncated = True
+            return True
+        return False
 
     def add(self, conversation: Conversation, at: datetime, text: str) -> None:
         self.matched += 1
@@ -508,6 +518,8 @@ def _dry_events(rule, trigger: str, start, account_ids, result: DryRun) -> None:
     message_ids = [r.data.get("message") for r in rows if r.kind == "message_received"]
     texts = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "text"))
     for row in rows:
+        if result.out_of_time():
+            break
         if row.data.get("system"):
             continue
         result.scanned += 1
@@ -537,6 +549,8 @@ def _dry_no_reply(rule, trigger, start, now, account_ids, result: DryRun) -> Non
         list(by_conversation)
     )
     for conversation_id, stream in by_conversation.items():
+        if result.out_of_time():
+            break
         conversation = conversations[conversation_id]
         schedule = (
             bh.schedule_from_model(sla.hours_for(conversation)) if trigger.business_hours else None
@@ -577,6 +591,8 @@ def _dry_pending(rule, trigger, start, now, account_ids, result: DryRun) -> None
     result.truncated = len(rows) > DRY_RUN_SCAN
     left_at: dict[int, datetime] = {}  # conversation → when its later status change came
     for row in rows[:DRY_RUN_SCAN]:  # newest first
+        if result.out_of_time():
+            break
         later = left_at.get(row.conversation_id)
         left_at[row.conversation_id] = row.created_at
         if row.data.get("to") != Conversation.Status.PENDING:

@@ -96,10 +96,9 @@ def create_rule(*, actor: User, data: dict[str, Any]) -> Rule:
     return rule
 
 
-def update_rule(*, actor: User, rule: Rule, data: dict[str, Any]) -> Rule:
-    """``data`` may hold only some fields (PATCH): the rest keep their values."""
-    _require_editor(actor)
-    current = {
+def rule_body(rule: Rule) -> dict[str, Any]:
+    """The rule in the API's words (what a PATCH changes)."""
+    return {
         "name": rule.name,
         "trigger": rule.trigger,
         "conditions": spec.conditions_out(rule.match, rule.conditions),
@@ -107,7 +106,12 @@ def update_rule(*, actor: User, rule: Rule, data: dict[str, Any]) -> Rule:
         "enabled": rule.enabled,
         "stop_processing": rule.stop_processing,
     }
-    clean = spec.clean_rule({**current, **data})
+
+
+def update_rule(*, actor: User, rule: Rule, data: dict[str, Any]) -> Rule:
+    """``data`` may hold only some fields (PATCH): the rest keep their values."""
+    _require_editor(actor)
+    clean = spec.clean_rule({**rule_body(rule), **data})
     with transaction.atomic():
         rule = Rule.objects.select_for_update().get(pk=rule.pk)
         before = _fields(rule)

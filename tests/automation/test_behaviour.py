@@ -151,6 +151,16 @@ def test_dry_run_shows_what_would_have_matched_and_changes_nothing(account, labe
     assert not RuleRun.objects.exists()
 
 
+def test_a_dry_run_stops_at_its_time_budget(account, labels, monkeypatch):
+    _message(account, "refund", days_ago=1)
+    monkeypatch.setattr(engine, "DRY_RUN_SECONDS", -1.0)
+    clean = spec.clean_rule(
+        {"name": "r", "trigger": "message_received", "actions": [{"type": "resolve"}]}
+    )
+    result = engine.dry_run(clean)
+    assert result.truncated and result.scanned == 0
+
+
 def test_dry_run_of_no_reply_and_pending(account, agent, labels):
     waited = _message(account, "anyone?", days_ago=1)
     answered = _message(account, "hello?", days_ago=1)
