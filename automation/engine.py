@@ -183,43 +183,44 @@ def apply(
     """Run the rule's actions once for this event (or time-trigger occurrence); None if it ran
     already. Refused steps are kept in the run and told to agents in a private note. The events
     its actions record carry ``cause`` (the pass's chain of rules, this one added)."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                run = RuleRun.objects.create(
-                    rule=rule,
-                    conversation=conversation,
-                    event_id=event_id,
-                    since=since,
-                    created_at=now,
+    runner = actions.Runner(rule_name=rule.name, agent_for_text=rule.created_by)
+    results = []
+    refused = []
+    cause["rules"].append(rule.pk)
+    try:
+        with transaction.atomic(), domain_events.caused_by(cause):
+            for step in rule.actions:
+                try:
+                    detail = actions.perform(step, conversation, runner, now=now)
+                except actions.StepRefused as exc:
+                    results.append({"type": step["type"], "ok": False, "detail": exc.detail})
+                    refused.append(f"{step['type']}: {exc.detail}")
+                else:
+                    results.append({"type": step["type"], "ok": True, "detail": detail})
+            if refused:
+                log.warning(
+                    "rule %s on conversation %s refused: %s", rule.pk, conversation.pk, refused
                 )
-        except IntegrityError:
-            return None
-        runner = actions.Runner(rule_name=rule.name, agent_for_text=rule.created_by)
-        results = []
-        refused = []
-        cause["rules"].append(rule.pk)
-        try:
-            with domain_events.caused_by(cause):
-                for step in rule.actions:
-                    try:
-                        detail = actions.perform(step, conversation, runner, now=now)
-                    except actions.StepRefused as exc:
-                        results.append({"type": step["type"], "ok": False, "detail": exc.detail})
-                        refused.append(f"{step['type']}: {exc.detail}")
-                    else:
-                        results.append({"type": step["type"], "ok": True, "detail": detail})
-                if refused:
-                    log.warning(
-                        "rule %s on conversation %s refused: %s", rule.pk, conversation.pk, refused
-                    )
-                    _tell_agents(conversation, rule, refused)
-        except Exception:
-            cause["rules"].pop()  # rolled back: it did not run
-            raise
-        run.results = results
-        run.save(update_fields=["results"])
-        Rule.objects.filter(pk=rule.pk).update(hits=F("hits") + 1, last_hit_at=now)
+                _tell_agents(conversation, rule, refused)
+            # Last, in the same savepoint: if the run exists already (a concurrent pass got
+            # here first), the unique constraint undoes this one's actions with it.
+            run = RuleRun.objects.create(
+                rule=rule,
+                conversation=conversation,
+                event_id=event_id,
+                since=since,
+                results=results,
+                created_at=now,
+            )
+            Rule.objects.filter(pk=rule.pk).update(hits=F("hits") + 1, last_hit_at=now)
+    except IntegrityError as exc:
+        # Another pass ran it for this event first; its actions stand, these are undone.
+        log.info("rule %s on conversation %s not run again: %s", rule.pk, conversation.pk, exc)
+        cause["rules"].pop()
+        return None
+    except Exception:
+        cause["rules"].pop()  # rolled back: it did not run
+        raise
     return run
 
 
@@ -258,9 +259,10 @@ def run_rules(
     off again by the pass's own changes (nor by a chain it belongs to)."""
     cause: dict[str, list[int]] = {"rules": list(chain)}
     floor = event_id or _last_event_id(conversation)
+    done = _already_ran(rules, conversation, event_id=event_id, since=since)
     ran = []
     for rule in rules:
-        if rule.pk in cause["rules"]:
+        if rule.pk in cause["rules"] or rule.pk in done:
             continue  # its own actions (or a chain it is in) do not set it off again
         try:
             if not matches(rule, facts):
@@ -279,6 +281,18 @@ def run_rules(
     if len(ran) > 1:
         _name_whole_pass(conversation, floor, cause)
     return ran
+
+
+def _already_ran(
+    rules: list[Rule], conversation: Conversation, *, event_id: int | None, since: datetime | None
+) -> set[int]:
+    """Rules that ran for this event (or clock start) already: a re-dispatched event."""
+    runs = RuleRun.objects.filter(rule__in=[r.pk for r in rules])
+    if event_id is not None:
+        runs = runs.filter(event_id=event_id)
+    else:
+        runs = runs.filter(conversation=conversation, since=since)
+    return set(runs.values_list("rule_id", flat=True))
 
 
 def _last_event_id(conversation: Conversation) -> int:
