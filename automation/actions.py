@@ -138,19 +138,15 @@ def perform(
     """Run one step; returns what it did in a few words (``StepRefused`` when it cannot)."""
     kind, value = step["type"], step.get("value")
     actor = runner.user
-    check(step, conversation, runner, now=now)
-    if kind == "add_label":
+    if kind in ("resolve", "notify", "webhook"):
+        check(step, conversation, runner, now=now)  # the others check as they go
+    if kind in ("add_label", "remove_label"):
         label = _label(value)
-        services.set_labels(
-            conversation=conversation, labels=[*conversation.labels.all(), label], actor=actor
-        )
-    elif kind == "remove_label":
-        label = _label(value)
-        services.set_labels(
-            conversation=conversation,
-            labels=[lb for lb in conversation.labels.all() if lb.pk != label.pk],
-            actor=actor,
-        )
+        current = list(conversation.labels.all())
+        if (label in current) == (kind == "add_label"):
+            return _("nothing to change")
+        wanted = [*current, label] if kind == "add_label" else [lb for lb in current if lb != label]
+        services.set_labels(conversation=conversation, labels=wanted, actor=actor)
     elif kind == "set_team":
         _set_team(conversation, _team(value, conversation), actor)
     elif kind == "assign":
