@@ -21,6 +21,59 @@ from inbox.api.views import Pagination
 RULE_FIELDS = {"name", "trigger", "conditions", "actions", "enabled", "stop_processing", "position"}
 
 
+# --- The schema's description of the bodies (validation is automation.spec's) ----------------
+
+
+class RuleBody(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    trigger = serializers.JSONField(
+        help_text='"message_received", "conversation_opened", "status_changed", '
+        '"labels_changed", "assigned", {"no_reply_minutes": N, "business_hours": bool} '
+        'or {"pending_days": N}'
+    )
+    conditions = serializers.JSONField(
+        required=False,
+        help_text='[{"field", "operator", "value"}] (all), or {"any": [...]}',
+    )
+    actions = serializers.JSONField(help_text='[{"type", "value"}], run in order')
+    enabled = serializers.BooleanField(required=False, default=True)
+    stop_processing = serializers.BooleanField(required=False, default=False)
+    position = serializers.IntegerField(required=False, min_value=0)
+
+
+class RuleOut(RuleBody):
+    id = serializers.IntegerField()
+    hits = serializers.IntegerField()
+    last_hit_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class Refusal(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    field = serializers.CharField(required=False)
+
+
+class DryRunOut(serializers.Serializer):
+    days = serializers.IntegerField()
+    scanned = serializers.IntegerField()
+    matched = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+    examples = serializers.JSONField()
+
+
+class MacroOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    actions = serializers.JSONField()
+    shared = serializers.BooleanField()
+
+
+class MacroRunIn(serializers.Serializer):
+    conversation = serializers.IntegerField()
+
+
 class IsRuleEditor(permissions.BasePermission):
     message = "Only admins and managers may manage automation rules."
 
@@ -68,13 +121,15 @@ def _refused(exc: spec.Invalid) -> Response:
 class RuleList(APIView):
     permission_classes = [permissions.IsAuthenticated, IsRuleEditor]
 
-    @extend_schema(summary="Automation rules, in the order they run")
+    @extend_schema(summary="Automation rules, in the order they run", responses=RuleOut(many=True))
     def get(self, request: Request) -> Response:
         paginator = RulePagination()
         page = paginator.paginate_queryset(Rule.objects.all(), request, view=self)
         return paginator.get_paginated_response([rule_data(r) for r in page])
 
-    @extend_schema(summary="Create a rule")
+    @extend_schema(
+        summary="Create a rule", request=RuleBody, responses={201: RuleOut, 422: Refusal}
+    )
     def post(self, request: Request) -> Response:
         data = _body(request, required={"name", "trigger", "actions"})
         try:
@@ -93,9 +148,11 @@ class RuleDetail(APIView):
             raise Http404
         return rule
 
+    @extend_schema(responses=RuleOut)
     def get(self, request: Request, pk: int) -> Response:
         return Response(rule_data(self._rule(pk)))
 
+    @extend_schema(request=RuleBody, responses={200: RuleOut, 422: Refusal})
     def patch(self, request: Request, pk: int) -> Response:
         data = _body(request, required=set())
         try:
@@ -104,6 +161,7 @@ class RuleDetail(APIView):
             return _refused(exc)
         return Response(rule_data(rule))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         services.delete_rule(actor=request.user, rule=self._rule(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -114,6 +172,7 @@ class RuleDryRun(APIView):
 
     permission_classes = [permissions.IsAuthenticated, IsRuleEditor]
 
+    @extend_schema(request=RuleBody, responses={200: DryRunOut, 422: Refusal})
     def post(self, request: Request) -> Response:
         data = _body(request, required={"trigger", "actions"})
         data.setdefault("name", "dry run")
@@ -138,6 +197,7 @@ def macro_data(macro: Macro) -> dict[str, Any]:
 
 
 class MacroList(APIView):
+    @extend_schema(responses=MacroOut(many=True))
     def get(self, request: Request) -> Response:
         return Response({"results": [macro_data(m) for m in services.macros_for(request.user)]})
 
@@ -146,6 +206,7 @@ class MacroRun(APIView):
     """``POST {"conversation": id}``: 200 with what each step did, 422 with every step that
     cannot run (then nothing ran), 404 for a conversation or macro outside the caller's reach."""
 
+    @extend_schema(request=MacroRunIn, responses={200: None, 422: Refusal})
     def post(self, request: Request, pk: int) -> Response:
         macro = services.macros_for(request.user).filter(pk=pk).first()
         conversation_id = (

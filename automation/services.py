@@ -78,7 +78,7 @@ def create_rule(*, actor: User, data: dict[str, Any]) -> Rule:
         if Rule.objects.count() >= MAX_RULES:
             raise spec.Invalid("name", _("At most %(n)d rules.") % {"n": MAX_RULES})
         position = data.get("position")
-        if not spec._whole(position):
+        if not spec.whole(position):
             position = (Rule.objects.aggregate(m=Max("position"))["m"] or 0) + 1
         rule = Rule.objects.create(
             name=clean.name,
@@ -123,7 +123,7 @@ def update_rule(*, actor: User, rule: Rule, data: dict[str, Any]) -> Rule:
         rule.conditions = clean.conditions
         rule.actions = clean.actions
         rule.stop_processing = clean.stop_processing
-        if spec._whole(data.get("position")) and data["position"] >= 0:
+        if spec.whole(data.get("position")) and data["position"] >= 0:
             rule.position = data["position"]
         rule.save()
         _audit_rule(actor, "automation_rule.changed", rule, before, _fields(rule))

@@ -99,7 +99,7 @@ def parse_trigger(raw: Any) -> Trigger:
     if isinstance(raw, dict):
         if set(raw) <= {"no_reply_minutes", "business_hours"} and "no_reply_minutes" in raw:
             minutes = raw["no_reply_minutes"]
-            if not _whole(minutes) or not 1 <= minutes <= MAX_NO_REPLY_MINUTES:
+            if not whole(minutes) or not 1 <= minutes <= MAX_NO_REPLY_MINUTES:
                 raise Invalid(
                     "trigger",
                     _("no_reply_minutes must be a whole number from 1 to %(max)d.")
@@ -111,7 +111,7 @@ def parse_trigger(raw: Any) -> Trigger:
             return Trigger(NO_REPLY, minutes=minutes, business_hours=hours)
         if set(raw) == {"pending_days"}:
             days = raw["pending_days"]
-            if not _whole(days) or not 1 <= days <= MAX_PENDING_DAYS:
+            if not whole(days) or not 1 <= days <= MAX_PENDING_DAYS:
                 raise Invalid(
                     "trigger",
                     _("pending_days must be a whole number from 1 to %(max)d.")
@@ -124,7 +124,7 @@ def parse_trigger(raw: Any) -> Trigger:
     )
 
 
-def _whole(value: Any) -> bool:
+def whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -188,7 +188,7 @@ def clean_condition(raw: Any, where: str) -> dict[str, Any]:
         if bad:
             raise Invalid(where, _("Unknown platform %(v)r.") % {"v": str(bad[0])[:50]})
     elif field == "account":
-        if not all(_whole(v) for v in values):
+        if not all(whole(v) for v in values):
             raise Invalid(where, _("Accounts are given by id."))
     elif field == "team":
         _names_exist(Team, values, where, _("No team is called %(v)r."))
@@ -252,7 +252,7 @@ def clean_action(raw: Any, where: str) -> dict[str, Any]:
         if value not in PRIORITIES:
             raise Invalid(where, _("Priority is one of: %(p)s.") % {"p": ", ".join(PRIORITIES)})
     elif kind == "snooze":
-        if not _whole(value) or not 1 <= value <= MAX_NO_REPLY_MINUTES:
+        if not whole(value) or not 1 <= value <= MAX_NO_REPLY_MINUTES:
             raise Invalid(where, _("Snooze for a number of minutes."))
     elif kind == "add_note":
         _text(value, where)
@@ -266,7 +266,7 @@ def clean_action(raw: Any, where: str) -> dict[str, Any]:
     elif kind == "webhook":
         if not isinstance(value, dict) or set(value) != {"subscription"}:
             raise Invalid(where, _('A webhook action is {"subscription": <id>}.'))
-        if not _whole(value["subscription"]) or value["subscription"] < 1:
+        if not whole(value["subscription"]) or value["subscription"] < 1:
             raise Invalid(where, _("The subscription is given by id."))
     else:  # resolve, stop_bot: no value
         value = None
@@ -277,7 +277,7 @@ def _notify_value(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not set(value) <= {"users", "teams", "text"}:
         raise Invalid(where, _('Notify takes {"users": [ids], "teams": [names], "text": "…"}.'))
     users, teams = value.get("users", []), value.get("teams", [])
-    if not isinstance(users, list) or not all(_whole(u) for u in users) or len(users) > MAX_LIST:
+    if not isinstance(users, list) or not all(whole(u) for u in users) or len(users) > MAX_LIST:
         raise Invalid(where, _("users is a list of user ids."))
     if not isinstance(teams, list) or len(teams) > MAX_LIST:
         raise Invalid(where, _("teams is a list of team names."))
@@ -294,7 +294,7 @@ def _notify_value(value: Any, where: str) -> dict[str, Any]:
 
 def find_user(value: Any) -> User | None:
     """An active user by id or username (the API's ``assignee`` takes both)."""
-    if _whole(value):
+    if whole(value):
         return User.objects.filter(pk=value, is_active=True).first()
     if isinstance(value, str) and value:
         return User.objects.filter(username=value, is_active=True).first()
