@@ -220,7 +220,7 @@ def _note_text(text: str, runner: Runner) -> str:
 
 def _send_saved_reply(conversation: Conversation, shortcut: str, runner: Runner, *, now) -> None:
     reply = _saved_reply(shortcut, runner)
-    agent = runner.user or runner.agent_for_text or conversation.assignee
+    agent = runner.user or conversation.assignee or runner.agent_for_text
     if agent is None:
         # Nobody to sign as: {{agent.*}} reads as the team (an unsaved user, only rendered).
         agent = User(username=_("the team"))

@@ -118,14 +118,20 @@ def test_private_note(account, labels, make_rule, write):
 
 def test_saved_reply_goes_out_through_the_policy_engine(account, agent, labels, make_rule, write):
     SavedReply.objects.create(
-        shortcut="thanks", title="Thanks", text="Thanks {{contact.first_name}}!"
+        shortcut="thanks",
+        title="Thanks",
+        text="Thanks {{contact.first_name}}! {{agent.first_name}}",
     )
     make_rule(actions=[{"type": "send_saved_reply", "value": "thanks"}])
     conversation = write(account, "hi", sender="ann")
     reply = Message.objects.get(conversation=conversation, direction="outbound")
-    assert reply.text == "Thanks Ann!"
+    assert reply.text == "Thanks Ann! Maria"  # nobody assigned: the rule's author signs
     # Automated: the bot's sender kind (never the human-agent tag), no author.
     assert reply.sender_kind == Message.SenderKind.BOT and reply.author is None
+    Conversation.objects.filter(pk=conversation.pk).update(assignee=agent)
+    write(account, "hi again", sender="ann")
+    latest = Message.objects.filter(conversation=conversation, direction="outbound").latest("id")
+    assert latest.text == "Thanks Ann! Alice"  # the conversation's agent signs
 
 
 def test_saved_reply_outside_the_window_is_refused_with_the_reason(labels, agent, make_rule):
