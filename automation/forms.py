@@ -33,6 +33,22 @@ def _json_field(label: str, help_text: str) -> forms.CharField:
     )
 
 
+# Keys shown in the order people read a condition or an action (PostgreSQL's JSON keeps its own).
+KEY_ORDER = ("type", "field", "key", "operator", "value", "negate")
+
+
+def _pretty(items: list[dict[str, Any]]) -> str:
+    ordered = [
+        dict(
+            sorted(
+                item.items(), key=lambda kv: KEY_ORDER.index(kv[0]) if kv[0] in KEY_ORDER else 99
+            )
+        )
+        for item in items
+    ]
+    return json.dumps(ordered, indent=1, ensure_ascii=False)
+
+
 def _field_of(where: str) -> str:
     """``conditions[2]`` → ``conditions``: where the form shows the problem."""
     return where.split("[", 1)[0]
@@ -70,8 +86,8 @@ class RuleForm(forms.Form):
             "business_hours": trigger.business_hours,
             "days": trigger.days or None,
             "match": rule.match,
-            "conditions": json.dumps(rule.conditions, indent=1, ensure_ascii=False),
-            "actions": json.dumps(rule.actions, indent=1, ensure_ascii=False),
+            "conditions": _pretty(rule.conditions),
+            "actions": _pretty(rule.actions),
             "stop_processing": rule.stop_processing,
         }
 
@@ -145,7 +161,7 @@ class MacroForm(forms.Form):
         return {
             "name": macro.name,
             "shared": macro.shared,
-            "actions": json.dumps(macro.actions, indent=1, ensure_ascii=False),
+            "actions": _pretty(macro.actions),
         }
 
     def clean_actions(self) -> Any:
