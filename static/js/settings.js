@@ -20,3 +20,17 @@ document.addEventListener("click", async (event) => {
   button.dataset.copied = "1";
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
+
+// Automation rule form: only the trigger's own fields (minutes and business hours for "no
+// reply", days for "pending") are shown.
+const showTriggerFields = () => {
+  const trigger = document.getElementById("id_trigger");
+  if (!trigger) return;
+  const wanted = { id_minutes: "no_reply", id_business_hours: "no_reply", id_days: "pending" };
+  Object.entries(wanted).forEach(([id, kind]) => {
+    const field = document.getElementById(id)?.closest(".field");
+    if (field) field.hidden = trigger.value !== kind;
+  });
+};
+document.addEventListener("change", (event) => { if (event.target.id === "id_trigger") showTriggerFields(); });
+showTriggerFields();
