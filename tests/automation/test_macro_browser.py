@@ -1,5 +1,6 @@
 """In Chromium: an agent runs a macro from the composer's `/` picker with the keyboard alone;
-a macro that cannot run here says why and changes nothing."""
+a macro that cannot run here says why and changes nothing; a manager writes a time rule in the
+settings form."""
 
 from __future__ import annotations
 
@@ -69,5 +70,31 @@ def test_a_macro_runs_from_the_slash_picker_by_keyboard(
     # The header shows the change (the live push, or the refresh after the run).
     alice.locator("#conversation-state .label", has_text="vip").wait_for()
     assert alice.input_value("#composer-text") == ""
+    assert alerts == []
+    context.close()
+
+
+def test_a_manager_writes_a_time_rule_in_the_settings_form(
+    live_server_process, chromium, manager, labels
+):
+    from automation.models import Rule
+
+    url = live_server_process.url
+    context, page, alerts = log_in(chromium, url, manager)
+    page.goto(f"{url}/settings/automation/")
+    page.click("#new-rule")
+    assert page.locator("#id_minutes").is_hidden()  # only the chosen trigger's fields
+    page.fill("#id_name", "Nudge slow replies")
+    page.select_option("#id_trigger", "no_reply")
+    assert page.locator("#id_minutes").is_visible() and page.locator("#id_days").is_hidden()
+    page.fill("#id_minutes", "45")
+    page.check("#id_business_hours")
+    page.fill("#id_actions", '[{"type": "set_priority", "value": "hgih"}]')
+    page.click("#save-rule")
+    page.locator("#error-actions", has_text="Priority is one of").wait_for()
+    page.fill("#id_actions", '[{"type": "set_priority", "value": "high"}]')
+    page.click("#save-rule")
+    page.locator("#rules", has_text="Nudge slow replies").wait_for()
+    assert Rule.objects.get().trigger == {"no_reply_minutes": 45, "business_hours": True}
     assert alerts == []
     context.close()
