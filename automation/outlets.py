@@ -31,21 +31,22 @@ class Unavailable(Exception):
 def notify(
     *, value: dict[str, Any], conversation: Conversation, actor: User | None, kind: str
 ) -> int:
-    """Notify the users and team members named in the action; returns how many were reached."""
+    """Notify the users and team members named in the action; returns how many were notified."""
     if notifications is None:
         raise Unavailable(_("Notifications are not installed here."))
     recipients = {u.pk: u for u in User.objects.filter(pk__in=value["users"], is_active=True)}
     for team in Team.objects.filter(name__in=value["teams"]):
         for member in notifications.team_members(team):
             recipients.setdefault(member.pk, member)
-    notifications.notify(
+    made = notifications.notify(
         list(recipients.values()),
         kind=kind,
         conversation=conversation,
         text=value["text"],
         actor=actor,
     )
-    return len(recipients)
+    # notify() leaves out whoever may not see the conversation.
+    return len(made)
 
 
 def send_webhook(*, subscription: int, event: str, data: dict[str, Any]) -> None:
