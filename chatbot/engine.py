@@ -84,17 +84,27 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return any(words[i : i + n] == phrase_words for i in range(len(words) - n + 1))
 
 
+def pattern_matches(pattern: str, text: str, *, owner: str = "pattern") -> bool:
+    """A user-written regular expression searched in ``text`` (case-insensitive), cut off after
+    ``REGEX_TIMEOUT``; a pattern that times out or does not compile matches nothing (logged).
+    Shared with the automation rules' "matches" condition."""
+    try:
+        return (
+            regex.search(pattern, text, flags=regex.IGNORECASE, timeout=REGEX_TIMEOUT) is not None
+        )
+    except TimeoutError:
+        log.warning("%s: pattern %r timed out; skipped", owner, pattern)
+    except regex.error as exc:
+        log.warning("%s: invalid pattern %r (%s); skipped", owner, pattern, exc)
+    return False
+
+
 def rule_matches(rule: Rule, text: str) -> str | None:
     """The trigger of ``rule`` that matches the normalized ``text``, or None."""
     for trigger in rule.trigger_list():
         if rule.match == Rule.Match.REGEX:
-            try:
-                if regex.search(trigger, text, flags=regex.IGNORECASE, timeout=REGEX_TIMEOUT):
-                    return trigger
-            except TimeoutError:
-                log.warning("rule %s: pattern %r timed out; skipped", rule.pk, trigger)
-            except regex.error as exc:
-                log.warning("rule %s: invalid pattern %r (%s); skipped", rule.pk, trigger, exc)
+            if pattern_matches(trigger, text, owner=f"rule {rule.pk}"):
+                return trigger
         elif contains_phrase(text, trigger):
             return trigger
     return None

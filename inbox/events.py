@@ -10,7 +10,9 @@ events, which are what a platform said; these are what the inbox did about it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -241,6 +243,21 @@ def record(
     return record_many([entry(conversation, kind, actor=actor, data=data, at=at)])[0]
 
 
+# Who set off the changes being recorded, when it was not a person: the automation rules whose
+# actions run (``caused_by``). Listeners read it from the event's data to avoid loops.
+_cause: ContextVar[dict[str, Any] | None] = ContextVar("parley_event_cause", default=None)
+
+
+@contextmanager
+def caused_by(cause: dict[str, Any]) -> Iterator[None]:
+    """Events recorded inside the block carry ``data["caused_by"] = cause``."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
 def entry(
     conversation: Conversation,
     kind: str,
@@ -249,10 +266,14 @@ def entry(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> ConversationEvent:
-    """An unsaved log row, for ``record_many``. Events of a test conversation say so."""
+    """An unsaved log row, for ``record_many``. Events of a test conversation say so, and
+    events recorded by an automation rule's actions name the rule (loop protection)."""
     data = data or {}
     if conversation.is_test:
         data = {**data, "test": True}
+    cause = _cause.get()
+    if cause is not None:
+        data = {**data, "caused_by": cause}
     return ConversationEvent(
         conversation=conversation,
         account_id=conversation.account_id,

@@ -26,6 +26,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from automation import engine as automation
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
@@ -71,12 +72,13 @@ REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
+AUTOMATION = Listener("automation", automation.on_events)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
+# MessageUpdated, every event is a DomainEvent). Next: outbound webhooks.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
     MessageReceived: (
@@ -85,6 +87,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         REPORT_METRICS,
         CHATBOT,
         MEDIA,
+        AUTOMATION,
         NOTIFICATIONS,
         CONTACT_CLUES,
     ),
@@ -92,9 +95,9 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     MessageFailed: (REPORT_METRICS,),
     NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
-    Assigned: (REPORT_METRICS, NOTIFICATIONS),
-    LabelsChanged: (SLA,),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION),
+    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION),
+    LabelsChanged: (SLA, AUTOMATION),
     PriorityChanged: (SLA,),
     SlaWarned: (NOTIFICATIONS,),
     SlaBreached: (NOTIFICATIONS,),
@@ -103,11 +106,13 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
+# Automation runs before assignment: a rule that routes to a team is seen by the round-robin.
 # Notifications come after assignment: a customer's reply goes to the agent it was given to.
 ORDER: tuple[Listener, ...] = (
     LIVE_PUSH,
     CHATBOT,
     DELIVERY,
+    AUTOMATION,
     ASSIGNMENT,
     SLA,
     REPORT_METRICS,

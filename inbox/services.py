@@ -799,7 +799,7 @@ def enqueue_outbound(
     return message
 
 
-def add_note(*, conversation: Conversation, author: User, text: str) -> Note:
+def add_note(*, conversation: Conversation, author: User | None, text: str) -> Note:
     text = text.strip()
     if not text:
         raise ReplyRefused("empty", gettext("A note needs some text."))

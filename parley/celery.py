@@ -57,6 +57,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
     # Mentions and SLA breaches that reached offline agents, mailed as one digest per agent.
     "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
+    # Automation rules with time triggers: no agent reply for N minutes, pending for N days.
+    "automation-time-rules": ("automation.tasks.run_time_rules", 60.0),
 }
 
 app.conf.beat_schedule = {

@@ -15,6 +15,7 @@ urlpatterns = [
     # The scripts' translations, served as a script of our own origin (strict CSP: no inline).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("webhooks/", include("inbox.webhook_urls")),
+    path("", include("automation.urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("", include("reports.urls")),

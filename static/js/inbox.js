@@ -455,15 +455,48 @@
   let savedLoading = null;
   const loadSaved = () => {
     // One request per page, however fast the agent types.
-    savedLoading = savedLoading || fetch(`/conversations/${openId}/saved-replies/`, { credentials: "same-origin" })
+    // Saved replies, then the agent's macros (automation/), in one list.
+    const get = (url) => fetch(url, { credentials: "same-origin" })
       .then((response) => (response.ok ? response.json() : { results: [] }))
-      .then((data) => { savedReplies = data.results; return savedReplies; });
+      .then((data) => data.results || []);
+    savedLoading = savedLoading || Promise.all([
+      get(`/conversations/${openId}/saved-replies/`),
+      get(`/conversations/${openId}/macros/`),
+    ]).then(([replies, macros]) => {
+      savedReplies = [...replies, ...macros.map((m) => ({ ...m, macro: true, shortcut: "", title: m.name, text: m.problems.length ? m.problems.join(" · ") : m.steps.join(" → ") }))];
+      return savedReplies;
+    });
     return savedLoading;
   };
   const pickerMatches = () => {
     const text = textarea()?.value || "";
     const term = text.startsWith("/") ? text.slice(1).toLowerCase() : "";
     return (savedReplies || []).filter((r) => r.shortcut.includes(term) || r.title.toLowerCase().includes(term));
+  };
+  const say = (text, ok) => {
+    const flash = document.getElementById("flash");
+    if (!flash) return;
+    const line = document.createElement("p");
+    line.className = ok ? "flash-success" : "flash-error";
+    line.textContent = text;
+    flash.replaceChildren(line);
+  };
+  const runMacro = (macro) => {
+    const t = textarea();
+    t.value = "";
+    if (macro.problems.length) { say(macro.problems.join(" · "), false); return; }
+    fetch(`/conversations/${openId}/macros/${macro.id}/run/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+    })
+      .then((response) => response.json().catch(() => ({ ok: false, detail: response.statusText })))
+      .then((data) => {
+        say(data.detail, data.ok);
+        savedLoading = null; // what the macro changed may change what can run next
+        body.dispatchEvent(new Event("parley:thread-changed"));
+        body.dispatchEvent(new Event("parley:header-changed"));
+      });
   };
   const renderPicker = () => {
     const el = picker();
@@ -477,7 +510,8 @@
       option.setAttribute("role", "option");
       option.dataset.shortcut = reply.shortcut;
       const title = document.createElement("strong");
-      title.textContent = `/${reply.shortcut} · ${reply.title}`;
+      title.textContent = reply.macro ? `▶ ${reply.title}` : `/${reply.shortcut} · ${reply.title}`;
+      if (reply.macro) option.dataset.macro = reply.id;
       const preview = document.createElement("span");
       preview.textContent = reply.text;
       option.append(title, preview);
@@ -487,7 +521,7 @@
     if (!matches.length) {
       const none = document.createElement("p");
       none.className = "muted small";
-      none.textContent = savedReplies && savedReplies.length ? gettext("No saved reply matches.") : gettext("No saved replies yet.");
+      none.textContent = savedReplies && savedReplies.length ? gettext("No saved reply or macro matches.") : gettext("No saved replies or macros yet.");
       el.append(none);
     }
     el.hidden = false;
@@ -495,6 +529,7 @@
   const closePicker = () => { const el = picker(); if (el) el.hidden = true; };
   const pickerOpen = () => picker() && !picker().hidden;
   const choose = (reply) => {
+    if (reply.macro) { closePicker(); runMacro(reply); return; }
     const t = textarea();
     t.value = reply.text;
     closePicker();

@@ -72,3 +72,17 @@ document.addEventListener("input", (event) => {
     if (target) target.textContent = field.value;
   }
 });
+
+// Automation rule form: only the trigger's own fields (minutes and business hours for "no
+// reply", days for "pending") are shown.
+const showTriggerFields = () => {
+  const trigger = document.getElementById("id_trigger");
+  if (!trigger) return;
+  const wanted = { id_minutes: "no_reply", id_business_hours: "no_reply", id_days: "pending" };
+  Object.entries(wanted).forEach(([id, kind]) => {
+    const field = document.getElementById(id)?.closest(".field");
+    if (field) field.hidden = trigger.value !== kind;
+  });
+};
+document.addEventListener("change", (event) => { if (event.target.id === "id_trigger") showTriggerFields(); });
+showTriggerFields();
