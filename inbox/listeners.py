@@ -30,18 +30,21 @@ from chatbot.tasks import answer_new_messages
 from inbox import assignment, live, sla
 from inbox.events import (
     Assigned,
+    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
     MessageReceived,
     MessageSent,
     PriorityChanged,
+    SlaBreached,
     StatusChanged,
     from_row,
 )
 from inbox.models import ConversationEvent, ListenerReceipt
 from inbox.reports import metrics as report_metrics
 from inbox.tasks import deliver_queued, fetch_new_media
+from outbound_webhooks import services as outbound_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -63,24 +66,37 @@ REPORT_METRICS = Listener("report_metrics", report_metrics.on_events)
 CHATBOT = Listener("chatbot", answer_new_messages)
 DELIVERY = Listener("delivery", deliver_queued)
 MEDIA = Listener("media", fetch_new_media)
+OUTBOUND_WEBHOOKS = Listener("outbound_webhooks", outbound_webhooks.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: automation, notifications, webhooks.
+# MessageUpdated, every event is a DomainEvent). Next: automation, notifications.
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
-    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA),
-    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
+    MessageReceived: (ASSIGNMENT, SLA, REPORT_METRICS, CHATBOT, MEDIA, OUTBOUND_WEBHOOKS),
+    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA, OUTBOUND_WEBHOOKS),
     MessageFailed: (REPORT_METRICS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
-    Assigned: (REPORT_METRICS,),
-    LabelsChanged: (SLA,),
-    PriorityChanged: (SLA,),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, OUTBOUND_WEBHOOKS),
+    Assigned: (REPORT_METRICS, OUTBOUND_WEBHOOKS),
+    LabelsChanged: (SLA, OUTBOUND_WEBHOOKS),
+    PriorityChanged: (SLA, OUTBOUND_WEBHOOKS),
+    # Outbound webhooks turn these into subscribers' events (outbound_webhooks.payloads).
+    ConversationOpened: (OUTBOUND_WEBHOOKS,),
+    SlaBreached: (OUTBOUND_WEBHOOKS,),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
 # reply to leave, so those tasks are enqueued first (they read nothing the others write).
-ORDER: tuple[Listener, ...] = (LIVE_PUSH, CHATBOT, DELIVERY, ASSIGNMENT, SLA, REPORT_METRICS, MEDIA)
+ORDER: tuple[Listener, ...] = (
+    LIVE_PUSH,
+    CHATBOT,
+    DELIVERY,
+    OUTBOUND_WEBHOOKS,
+    ASSIGNMENT,
+    SLA,
+    REPORT_METRICS,
+    MEDIA,
+)
 
 
 def listeners_for(event: DomainEvent) -> list[Listener]:

@@ -51,6 +51,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "listener-sweep": ("inbox.listeners.sweep_unhandled_events", 30.0),
     # Customer messages whose chatbot task was lost (Redis restarted) get it again.
     "chatbot-sweep": ("chatbot.tasks.sweep_unanswered", 60.0),
+    # Outbound webhook deliveries whose retry is due, or whose first task was lost.
+    "webhooks-send-due": ("outbound_webhooks.tasks.send_due_deliveries", 10.0),
     # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
 }

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from inbox.models import Message, Note
+from inbox.models import Label, Message, Note
 from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +37,12 @@ def test_list_shows_only_conversations_the_user_may_see(account, other_account, 
     assert api(outsider).get("/api/v1/conversations/").json()["results"] == []
 
 
-def test_conversation_fields(account, agent):
+def test_conversation_fields(account, agent, team):
     identity = IdentityFactory(account=account, platform_user_id="psid-1", username="maya")
-    conversation = ConversationFactory(account=account, contact=identity.contact, identity=identity)
+    conversation = ConversationFactory(
+        account=account, contact=identity.contact, identity=identity, team=team, priority=2
+    )
+    conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
 
     row = api(agent).get("/api/v1/conversations/").json()["results"][0]
 
@@ -50,6 +53,10 @@ def test_conversation_fields(account, agent):
         "kind": "dm",
         "status": "open",
         "assignee": None,
+        "team": "Support",
+        "priority": "high",
+        "labels": ["billing", "vip"],
+        "snoozed_until": None,
         "contact": {
             "id": identity.contact.pk,
             "name": identity.contact.name,
