@@ -321,8 +321,9 @@ REST_FRAMEWORK = {
     # Per token (per user for a browser session), counted in the shared cache so every web
     # process sees the same count; over the rate: 429 with Retry-After (inbox.api.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["inbox.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", "600/min")},
 }
+# Requests per API token: "N/second|minute|hour|day" (DRF's rate syntax).
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parley API",
     "DESCRIPTION": "Conversations, messages, replies, notes, labels, users and outbound "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -15,9 +16,12 @@ class TokenRateThrottle(SimpleRateThrottle):
     scope = "token"
 
     def __init__(self) -> None:
-        # Resolved here, not at import: tests and deployments pick the cache from settings.
+        # Resolved per request, not at import (DRF reads its rates once): settings decide.
         self.cache = caches["shared"]
         super().__init__()
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATE
 
     def get_cache_key(self, request, view) -> str:
         key = getattr(getattr(request, "auth", None), "key", None)

@@ -42,7 +42,9 @@ def test_conversation_fields(account, agent, team):
     conversation = ConversationFactory(
         account=account, contact=identity.contact, identity=identity, team=team, priority=2
     )
-    conversation.labels.set([Label.objects.create(name="vip"), Label.objects.create(name="billing")])
+    conversation.labels.set(
+        [Label.objects.create(name="vip"), Label.objects.create(name="billing")]
+    )
 
     row = api(agent).get("/api/v1/conversations/").json()["results"][0]
 

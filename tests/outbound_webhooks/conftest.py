@@ -25,7 +25,9 @@ class Receiver(FakePlatformServer):
         self.route("POST", r"^/hook", self._check)
 
     def verified(self, request: Recorded) -> bool:
-        expected = "sha256=" + hmac.new(self.secret.encode(), request.body, hashlib.sha256).hexdigest()
+        expected = (
+            "sha256=" + hmac.new(self.secret.encode(), request.body, hashlib.sha256).hexdigest()
+        )
         return hmac.compare_digest(request.headers.get("x-parley-signature", ""), expected)
 
     def _check(self, request: Recorded, match) -> Reply:
