@@ -32,9 +32,10 @@ def test_an_admin_adds_a_webhook_and_sees_its_secret_once(admin_client, receiver
     assert subscription.secret in page
     # Never again: not on the next visit, not in the API.
     assert subscription.secret not in admin_client.get("/settings/webhooks/").content.decode()
-    assert "secret" not in admin_api(subscription.created_by).get("/api/v1/webhooks/").json()[
-        "results"
-    ][0]
+    assert (
+        "secret"
+        not in admin_api(subscription.created_by).get("/api/v1/webhooks/").json()["results"][0]
+    )
     entry = AuditLog.objects.get(action="webhook.subscribed")
     assert subscription.secret not in str(entry.changes)
     # The secret signs what the receiver gets.
@@ -72,7 +73,9 @@ def test_pause_resume_delete_and_replay_are_audited(admin_client, subscribe, rec
     assert not Subscription.objects.exists()
 
     assert list(
-        AuditLog.objects.filter(target_type="webhook").order_by("id").values_list("action", flat=True)
+        AuditLog.objects.filter(target_type="webhook")
+        .order_by("id")
+        .values_list("action", flat=True)
     ) == [
         "webhook.subscribed",
         "webhook.paused",
