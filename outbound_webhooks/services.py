@@ -125,10 +125,11 @@ def delete(*, subscription: Subscription, actor: User) -> None:
 def on_events(events: list[DomainEvent]) -> None:
     """The listener (``inbox.listeners``): a delivery for each active subscription to each
     webhook event the domain events make, written in the listener's transaction."""
-    wanted: dict[str, list[Subscription]] = {}
-    for subscription in Subscription.objects.filter(active=True):
-        for name in subscription.events:
-            wanted.setdefault(name, []).append(subscription)
+    # Ids only: the secret (decrypted on load) is for the sender.
+    wanted: dict[str, list[int]] = {}
+    for pk, names in Subscription.objects.filter(active=True).values_list("pk", "events"):
+        for name in names:
+            wanted.setdefault(name, []).append(pk)
     if not wanted:
         return
     queued: list[Delivery] = []
@@ -140,7 +141,7 @@ def on_events(events: list[DomainEvent]) -> None:
             data = payloads.data_for(event, name)
             if data is None:
                 continue
-            queued += [_delivery(s, name, data, at=event.at) for s in subscribers]
+            queued += [_delivery(pk, name, data, at=event.at) for pk in subscribers]
     _queue(queued)
 
 
@@ -148,19 +149,18 @@ def send_to_subscription(subscription_id: int, *, event: str, data: dict) -> Non
     """Queue a signed, retried delivery of ``event`` with ``data`` to one subscription, whatever
     events it chose (automation's ``webhook`` action). Nothing happens if it no longer exists;
     a paused one keeps it until it is resumed."""
-    subscription = Subscription.objects.filter(pk=subscription_id).first()
-    if subscription is None:
+    if not Subscription.objects.filter(pk=subscription_id).exists():
         log.warning("webhook %s to subscription %s: no such subscription", event, subscription_id)
         return
-    _queue([_delivery(subscription, event, data)])
+    _queue([_delivery(subscription_id, event, data)])
 
 
 def _delivery(
-    subscription: Subscription, event: str, data: dict, *, at: datetime | None = None
+    subscription_id: int, event: str, data: dict, *, at: datetime | None = None
 ) -> Delivery:
     now = timezone.now()
     delivery = Delivery(
-        subscription=subscription,
+        subscription_id=subscription_id,
         event=event,
         created_at=now,
         next_attempt_at=now,
