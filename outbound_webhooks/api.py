@@ -80,6 +80,7 @@ class SubscriptionDetail(APIView):
         services.set_active(subscription=subscription, active=active, actor=request.user)
         return Response(SubscriptionSerializer(subscription).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         services.delete(subscription=get_object_or_404(Subscription, pk=pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
