@@ -146,7 +146,7 @@ def start_worker(
             "-c",
             str(concurrency),
             "-Q",
-            "default,ingest,delivery,chatbot,sla,media",
+            "default,ingest,delivery,chatbot,sla,media,webhooks",
             "-l",
             "warning",
             "--without-gossip",

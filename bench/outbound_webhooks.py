@@ -37,8 +37,8 @@ from bench.common import (  # noqa: E402
     drop_database,
     percentile,
     recreate_database,
-    start,
     start_server,
+    start_worker,
     stop,
     wait_ready,
 )
@@ -88,7 +88,6 @@ class Receiver:
 def run(messages: int, rate: float) -> dict[str, float]:
     import redis
     import requests
-    from django.conf import settings
 
     from connectors.sandbox.connector import SIGNATURE_HEADER, sign
     from inbox.models import ConversationEvent, Message, PlatformAccount, User
@@ -109,29 +108,7 @@ def run(messages: int, rate: float) -> dict[str, float]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = 8767
     server = start_server(port, {}, "bench-webhooks-uvicorn.log")
-    worker = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "parley",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            "2",
-            "-Q",
-            settings.CELERY_WORKER_QUEUES,
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        {},
-        "bench-webhooks-worker.log",
-    )
+    worker = start_worker({}, "bench-webhooks-worker.log", concurrency=2)
     url = f"http://127.0.0.1:{port}/webhooks/sandbox/{account.pk}/"
     posted: dict[str, float] = {}
     try:

@@ -7,27 +7,20 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from inbox import live
 from inbox.models import AuditLog, Conversation, ConversationEvent, Label, SavedReply
 from tests.factories import ConversationFactory, TeamFactory, UserFactory
-from tests.helpers import committed
+from tests.helpers import committed, token_client
 
 pytestmark = pytest.mark.django_db
 
 
-def api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 def patch(user, conversation, body):
     with committed():
-        return api(user).patch(f"/api/v1/conversations/{conversation.pk}/", body, format="json")
+        return token_client(user).patch(
+            f"/api/v1/conversations/{conversation.pk}/", body, format="json"
+        )
 
 
 @pytest.fixture
@@ -143,7 +136,10 @@ def test_a_conversation_outside_the_callers_teams_is_404(other_account, agent, o
     theirs = ConversationFactory(account=other_account)
     assert patch(agent, theirs, {"status": "resolved"}).status_code == 404
     assert patch(outsider, theirs, {"status": "resolved"}).status_code == 404
-    assert api(agent).patch("/api/v1/conversations/999999/", {}, format="json").status_code == 404
+    assert (
+        token_client(agent).patch("/api/v1/conversations/999999/", {}, format="json").status_code
+        == 404
+    )
     assert Conversation.objects.get(pk=theirs.pk).status == "open"
 
 
@@ -204,18 +200,23 @@ def test_labels_list_and_create(agent, team):
     Label.objects.create(name="vip", color="#ff0000")
     manager = UserFactory(username="mia", role="manager")
 
-    assert api(agent).get("/api/v1/labels/").json() == {
+    assert token_client(agent).get("/api/v1/labels/").json() == {
         "results": [{"id": Label.objects.get().pk, "name": "vip", "color": "#ff0000"}]
     }
-    response = api(manager).post("/api/v1/labels/", {"name": " refund "}, format="json")
+    response = token_client(manager).post("/api/v1/labels/", {"name": " refund "}, format="json")
     assert response.status_code == 201
     assert response.json()["name"] == "refund"
     assert AuditLog.objects.filter(action="label.created", target_repr="refund").exists()
-    again = api(manager).post("/api/v1/labels/", {"name": "REFUND"}, format="json")
+    again = token_client(manager).post("/api/v1/labels/", {"name": "REFUND"}, format="json")
     assert (again.status_code, again.json()["code"]) == (422, "label_exists")
-    assert api(manager).post("/api/v1/labels/", {"name": ""}, format="json").status_code == 400
+    assert (
+        token_client(manager).post("/api/v1/labels/", {"name": ""}, format="json").status_code
+        == 400
+    )
     # Agents use labels; admins and managers make them.
-    assert api(agent).post("/api/v1/labels/", {"name": "x"}, format="json").status_code == 403
+    assert (
+        token_client(agent).post("/api/v1/labels/", {"name": "x"}, format="json").status_code == 403
+    )
     assert Label.objects.count() == 2
 
 
@@ -226,7 +227,7 @@ def test_saved_replies_are_those_the_caller_may_use(conversation, agent, team):
     theirs = SavedReply.objects.create(shortcut="theirs", title="Theirs", text="Other")
     theirs.teams.add(TeamFactory(name="Other"))
 
-    rows = api(agent).get("/api/v1/saved-replies/").json()["results"]
+    rows = token_client(agent).get("/api/v1/saved-replies/").json()["results"]
 
     assert [r["shortcut"] for r in rows] == ["hi", "ours"]
     assert rows[0] == {
@@ -237,12 +238,14 @@ def test_saved_replies_are_those_the_caller_may_use(conversation, agent, team):
         "teams": [],
     }
     assert rows[1]["teams"] == ["Support"]
-    filled = api(agent).get(f"/api/v1/saved-replies/?conversation={conversation.pk}").json()
+    filled = (
+        token_client(agent).get(f"/api/v1/saved-replies/?conversation={conversation.pk}").json()
+    )
     assert filled["results"][0]["text"] == f"Hi {conversation.contact.name}"
 
 
 def test_users_for_assignment_pickers(conversation, agent, teammate, outsider, admin_user):
-    rows = api(agent).get("/api/v1/users/").json()["results"]
+    rows = token_client(agent).get("/api/v1/users/").json()["results"]
 
     by_name = {r["username"]: r for r in rows}
     assert set(by_name) == {"alice", "bob", "root-admin"}  # not the outsider
@@ -254,15 +257,22 @@ def test_users_for_assignment_pickers(conversation, agent, teammate, outsider, a
         "teams": ["Support"],
         "availability": "online",
     }
-    assert {r["username"] for r in api(admin_user).get("/api/v1/users/").json()["results"]} == {
+    assert {
+        r["username"] for r in token_client(admin_user).get("/api/v1/users/").json()["results"]
+    } == {
         "alice",
         "bob",
         "charlie",
         "root-admin",
     }
-    for_conversation = api(agent).get(f"/api/v1/users/?conversation={conversation.pk}").json()
+    for_conversation = (
+        token_client(agent).get(f"/api/v1/users/?conversation={conversation.pk}").json()
+    )
     assert "charlie" not in {r["username"] for r in for_conversation["results"]}
-    assert api(outsider).get(f"/api/v1/users/?conversation={conversation.pk}").status_code == 404
+    assert (
+        token_client(outsider).get(f"/api/v1/users/?conversation={conversation.pk}").status_code
+        == 404
+    )
 
 
 # --- Throttling -------------------------------------------------------------------------------
@@ -270,7 +280,7 @@ def test_users_for_assignment_pickers(conversation, agent, teammate, outsider, a
 
 def test_each_token_is_throttled_with_429_and_retry_after(agent, teammate, settings):
     settings.API_THROTTLE_RATE = "3/min"
-    client = api(agent)
+    client = token_client(agent)
 
     codes = [client.get("/api/v1/labels/").status_code for _ in range(4)]
 
@@ -279,4 +289,4 @@ def test_each_token_is_throttled_with_429_and_retry_after(agent, teammate, setti
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
     # Another token has its own count.
-    assert api(teammate).get("/api/v1/labels/").status_code == 200
+    assert token_client(teammate).get("/api/v1/labels/").status_code == 200

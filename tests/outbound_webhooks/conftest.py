@@ -8,10 +8,9 @@ import hmac
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from tests.fakes.server import FakePlatformServer, Recorded, Reply
+from tests.helpers import token_client
 
 
 class Receiver(FakePlatformServer):
@@ -55,19 +54,12 @@ def receiver(_receiver_session, fake_platforms_session) -> Receiver:
     return _receiver_session
 
 
-def admin_api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 @pytest.fixture
 def subscribe(admin_user, receiver):
     """Subscribe the receiver to events through the API; the receiver learns the secret."""
 
     def make(*events: str, path: str = "/hook"):
-        response = admin_api(admin_user).post(
+        response = token_client(admin_user).post(
             "/api/v1/webhooks/",
             {"url": f"{receiver.url}{path}", "events": list(events)},
             format="json",

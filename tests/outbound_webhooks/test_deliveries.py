@@ -16,8 +16,7 @@ from outbound_webhooks import services as webhooks
 from outbound_webhooks.models import Delivery, Subscription
 from tests.factories import ConversationFactory
 from tests.fakes.server import Reply
-from tests.helpers import committed, customer_writes, wait_for
-from tests.outbound_webhooks.conftest import admin_api
+from tests.helpers import committed, customer_writes, token_client, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +130,7 @@ def test_replay_sends_the_same_delivery_again(account, subscribe, receiver, admi
     assert delivery.status == "succeeded"
 
     with committed():
-        response = admin_api(admin_user).post(
+        response = token_client(admin_user).post(
             f"/api/v1/webhooks/{subscription['id']}/deliveries/{delivery.uuid}/replay/"
         )
 
@@ -148,7 +147,7 @@ def test_private_addresses_are_refused_without_the_allow_list(
     account, admin_user, receiver, settings
 ):
     settings.WEBHOOK_ALLOWED_HOSTS = []
-    client = admin_api(admin_user)
+    client = token_client(admin_user)
     for url in (
         f"{receiver.url}/hook",  # 127.0.0.1
         "http://localhost:8080/hook",
@@ -186,7 +185,7 @@ def test_conversation_updates_say_what_changed(account, subscribe, receiver, age
     Label.objects.create(name="vip")
 
     with committed():
-        response = admin_api(agent).patch(
+        response = token_client(agent).patch(
             f"/api/v1/conversations/{conversation.pk}/",
             {"assignee": "bob", "labels": ["vip"], "priority": "urgent", "status": "resolved"},
             format="json",
@@ -230,7 +229,7 @@ def test_a_paused_subscription_gets_nothing_new_and_its_pending_wait(
     subscription = subscribe("message.created")
     receiver.script("POST", r"^/hook", Reply(500))
     customer_writes(account, "cust-1", "m-1")  # fails, will be retried
-    client = admin_api(admin_user)
+    client = token_client(admin_user)
     with committed():
         client.patch(f"/api/v1/webhooks/{subscription['id']}/", {"active": False}, format="json")
     Delivery.objects.update(next_attempt_at=timezone.now())

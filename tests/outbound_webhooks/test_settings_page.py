@@ -7,8 +7,7 @@ import pytest
 
 from inbox.models import AuditLog
 from outbound_webhooks.models import Delivery, Subscription
-from tests.helpers import committed, customer_writes
-from tests.outbound_webhooks.conftest import admin_api
+from tests.helpers import committed, customer_writes, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def test_an_admin_adds_a_webhook_and_sees_its_secret_once(admin_client, receiver
     assert subscription.secret not in admin_client.get("/settings/webhooks/").content.decode()
     assert (
         "secret"
-        not in admin_api(subscription.created_by).get("/api/v1/webhooks/").json()["results"][0]
+        not in token_client(subscription.created_by).get("/api/v1/webhooks/").json()["results"][0]
     )
     entry = AuditLog.objects.get(action="webhook.subscribed")
     assert subscription.secret not in str(entry.changes)
@@ -90,15 +89,15 @@ def test_only_admins_see_webhooks(client, agent, subscribe):
     client.force_login(agent)
     assert client.get("/settings/webhooks/").status_code == 403
     assert client.post(f"/settings/webhooks/{subscription['id']}/delete/").status_code == 403
-    assert admin_api(agent).get("/api/v1/webhooks/").status_code == 403
+    assert token_client(agent).get("/api/v1/webhooks/").status_code == 403
     assert (
-        admin_api(agent)
+        token_client(agent)
         .post("/api/v1/webhooks/", {"url": "https://example.com", "events": ["sla.breached"]})
         .status_code
         == 403
     )
     assert (
-        admin_api(agent).get(f"/api/v1/webhooks/{subscription['id']}/deliveries/").status_code
+        token_client(agent).get(f"/api/v1/webhooks/{subscription['id']}/deliveries/").status_code
         == 403
     )
     assert Subscription.objects.count() == 1
@@ -108,7 +107,7 @@ def test_the_deliveries_api_lists_attempts(subscribe, receiver, account, admin_u
     subscription = subscribe("message.created", "conversation.created")
     customer_writes(account, "cust-1", "m-1")
 
-    body = admin_api(admin_user).get(f"/api/v1/webhooks/{subscription['id']}/deliveries/").json()
+    body = token_client(admin_user).get(f"/api/v1/webhooks/{subscription['id']}/deliveries/").json()
 
     assert [d["event"] for d in body["results"]] == ["message.created", "conversation.created"]
     newest = body["results"][0]
@@ -116,7 +115,7 @@ def test_the_deliveries_api_lists_attempts(subscribe, receiver, account, admin_u
     assert newest["attempt_log"][0]["status_code"] == 200
     assert newest["attempt_log"][0]["response_excerpt"] == "thanks"
     assert body["next"] is None
-    listed = admin_api(admin_user).get("/api/v1/webhooks/").json()["results"]
+    listed = token_client(admin_user).get("/api/v1/webhooks/").json()["results"]
     assert listed == [
         {
             "id": subscription["id"],
