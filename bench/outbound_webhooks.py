@@ -1,6 +1,6 @@
 """Benchmark: how soon an outbound webhook delivery leaves after its event.
 
-Customers' messages arrive as signed sandbox webhooks POSTed to a uvicorn process (``DEBUG=0``,
+Phase 1: customers' messages arrive as signed sandbox webhooks POSTed to a uvicorn process (``DEBUG=0``,
 psycopg pool) at a steady rate; ingestion, the listeners' dispatch and the outbound webhook
 delivery run on a real Celery worker (prefork, 2 processes, every queue) over Redis; an admin's
 subscription to ``message.created`` points at a receiver on 127.0.0.1 in this process, which
@@ -10,6 +10,10 @@ checks each signature and notes the arrival. Two clocks per message:
   when the message was stored) to the receiver's arrival — the issue's "within 1 s of the
   event" (wall clocks of one machine);
 - webhook POST → delivery: from the platform's POST to Parley, ingestion included.
+
+Phase 2: an API client PATCHes conversations' priority at the same rate; each change is a
+``conversation.updated`` delivery, timed from its event (``created_at`` in the body) to the
+receiver: the listeners' dispatch and the delivery, without ingestion and the chatbot.
 
 Runs against its own PostgreSQL database (created, migrated, dropped) and Redis db 6; only
 127.0.0.1 traffic. Usage::
@@ -28,6 +32,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,17 +59,20 @@ ENV = {
     "DATABASE_POOL": "1",  # the production shape: psycopg's pool in web and worker
     "DEBUG": "0",
     "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the receiver below
+    "API_THROTTLE_RATE": "100000/minute",  # phase 2 is one token at the offered rate
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
 
 
 class Receiver:
-    """Arrival time of each signed delivery, by the platform message id it carries."""
+    """Arrival time of each signed delivery: ``message.created`` by the platform message id it
+    carries, others by delivery id with the event's own time (``created_at``)."""
 
     def __init__(self) -> None:
         self.secret = ""
         self.wall: dict[str, float] = {}
+        self.updates: dict[str, tuple[float, float]] = {}
         self.bad_signatures = 0
         self.lock = threading.Lock()
 
@@ -81,7 +89,11 @@ class Receiver:
             return Reply(401, {"error": "bad signature"})
         body = json.loads(request.body)
         with self.lock:
-            self.wall[body["data"]["message"]["external_id"]] = arrived
+            if body["event"] == "message.created":
+                self.wall[body["data"]["message"]["external_id"]] = arrived
+            else:
+                happened = datetime.fromisoformat(body["created_at"]).timestamp()
+                self.updates[body["id"]] = (happened, arrived)
         return Reply(200, {"ok": True})
 
 
@@ -103,7 +115,7 @@ def run(messages: int, rate: float) -> dict[str, float]:
     )
     admin = User.objects.create_user("bench-admin", role="admin")
     _, receiver.secret = services.subscribe(
-        url=f"{fake.url}/hook", events=["message.created"], actor=admin
+        url=f"{fake.url}/hook", events=["message.created", "conversation.updated"], actor=admin
     )
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = 8767
@@ -140,6 +152,10 @@ def run(messages: int, rate: float) -> dict[str, float]:
         deadline = time.monotonic() + 30
         while len(receiver.wall) < len(posted) and time.monotonic() < deadline:
             time.sleep(0.1)
+        patched = _patch_priorities(session, port, admin, messages, rate)
+        deadline = time.monotonic() + 30
+        while len(receiver.updates) < patched and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         stop(server)
         stop(worker)
@@ -157,7 +173,11 @@ def run(messages: int, rate: float) -> dict[str, float]:
     # dispatch) → first attempt started (the webhooks queue).
     from outbound_webhooks.models import Delivery
 
-    rows = list(Delivery.objects.values_list("created_at", "attempt_log__at", "body"))
+    rows = list(
+        Delivery.objects.filter(event="message.created").values_list(
+            "created_at", "attempt_log__at", "body"
+        )
+    )
     written, sent = [], []
     for created_at, attempt_at, body in rows:
         external_id = json.loads(body)["data"]["message"]["external_id"]
@@ -166,7 +186,13 @@ def run(messages: int, rate: float) -> dict[str, float]:
             sent.append((attempt_at - created_at).total_seconds() * 1000)
     from_event = [(receiver.wall[m] - event_at[m]) * 1000 for m in arrived if m in event_at]
     from_post = [(receiver.wall[m] - posted[m]) * 1000 for m in arrived]
+    from_update = [(arrived - happened) * 1000 for happened, arrived in receiver.updates.values()]
     return {
+        "patches": patched,
+        "patch_lost": patched - len(receiver.updates),
+        "patch_event_to_delivery_p50_ms": round(percentile(from_update, 50), 1),
+        "patch_event_to_delivery_p95_ms": round(percentile(from_update, 95), 1),
+        "patch_event_to_delivery_p99_ms": round(percentile(from_update, 99), 1),
         "messages": len(measured),
         "rate_per_s": rate,
         "lost": len(measured) - len(arrived),
@@ -181,6 +207,31 @@ def run(messages: int, rate: float) -> dict[str, float]:
         "stage_row_to_attempt_p50_ms": round(percentile(sent, 50), 1),
         "load_average": os.getloadavg(),
     }
+
+
+def _patch_priorities(session, port: int, admin, count: int, rate: float) -> int:
+    """Phase 2: ``PATCH /api/v1/conversations/<id>/`` at ``rate`` (priority back and forth on
+    the conversations phase 1 opened): each a ``conversation.updated`` delivery, with no
+    ingestion or chatbot work in the way."""
+    from rest_framework.authtoken.models import Token
+
+    from inbox.models import Conversation
+
+    token = Token.objects.create(user=admin).key
+    ids = list(Conversation.objects.values_list("pk", flat=True))
+    began = time.perf_counter()
+    for i in range(count):
+        delay = began + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        response = session.patch(
+            f"http://127.0.0.1:{port}/api/v1/conversations/{ids[i % len(ids)]}/",
+            json={"priority": "high" if (i // len(ids)) % 2 == 0 else "low"},
+            headers={"Authorization": f"Token {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+    return count
 
 
 def main() -> None:

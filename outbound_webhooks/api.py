@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -74,7 +75,7 @@ class SubscriptionDetail(APIView):
         active = request.data.get("active") if isinstance(request.data, dict) else None
         if not isinstance(active, bool):
             return Response(
-                {"code": "invalid_active", "detail": "active must be true or false."},
+                {"code": "invalid_active", "detail": _("active must be true or false.")},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         services.set_active(subscription=subscription, active=active, actor=request.user)

@@ -144,10 +144,15 @@ class RefusalSerializer(serializers.Serializer):
 
 
 class LabelSerializer(serializers.ModelSerializer):
+    # Shown in style attributes: a hex colour and nothing else.
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
     class Meta:
         model = Label
         fields = ["id", "name", "color"]
         read_only_fields = ["id"]
+        # A taken name is a 422 ``label_exists`` (the view checks it, in any case).
+        extra_kwargs = {"name": {"validators": []}}
 
 
 class SavedReplySerializer(serializers.ModelSerializer):

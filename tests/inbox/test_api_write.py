@@ -207,8 +207,11 @@ def test_labels_list_and_create(agent, team):
     assert response.status_code == 201
     assert response.json()["name"] == "refund"
     assert AuditLog.objects.filter(action="label.created", target_repr="refund").exists()
-    again = token_client(manager).post("/api/v1/labels/", {"name": "REFUND"}, format="json")
-    assert (again.status_code, again.json()["code"]) == (422, "label_exists")
+    for taken in ("refund", "REFUND"):
+        again = token_client(manager).post("/api/v1/labels/", {"name": taken}, format="json")
+        assert (again.status_code, again.json()["code"]) == (422, "label_exists")
+    hostile = {"name": "x", "color": "red;background:url(//evil)"}
+    assert token_client(manager).post("/api/v1/labels/", hostile, format="json").status_code == 400
     assert (
         token_client(manager).post("/api/v1/labels/", {"name": ""}, format="json").status_code
         == 400
