@@ -61,7 +61,9 @@ def attempt(delivery_id: int) -> str | None:
     when it was not due (sent already, claimed by another sender, or its subscription paused)."""
     if not claim(delivery_id):
         return None
-    delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None:  # its subscription was deleted meanwhile
+        return None
     outcome = post(delivery)
     now = timezone.now()
     # The claim holds the row until the lease ends: no other sender writes it meanwhile.
@@ -78,16 +80,16 @@ def attempt(delivery_id: int) -> str | None:
         else:
             delivery.next_attempt_at = retry_at
     with transaction.atomic():
-        delivery.save(
-            update_fields=[
-                "attempts",
-                "last_status_code",
-                "last_error",
-                "status",
-                "delivered_at",
-                "next_attempt_at",
-            ]
+        updated = Delivery.objects.filter(pk=delivery_id).update(
+            attempts=delivery.attempts,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            status=delivery.status,
+            delivered_at=delivery.delivered_at,
+            next_attempt_at=delivery.next_attempt_at,
         )
+        if not updated:  # deleted with its subscription while it was being sent
+            return None
         Attempt.objects.create(
             delivery_id=delivery_id,
             at=outcome.at,

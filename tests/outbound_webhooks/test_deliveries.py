@@ -275,3 +275,21 @@ def test_a_huge_answer_is_cut_short(account, subscribe, receiver):
     attempt = Delivery.objects.get().attempt_log.get()
     assert len(attempt.response_excerpt) == sending.EXCERPT_CHARS
     assert time.monotonic() - started < 5
+
+
+def test_deleting_a_subscription_drops_its_pending_deliveries(
+    account, subscribe, receiver, admin_user, monkeypatch
+):
+    subscription = subscribe("message.created")
+    monkeypatch.setattr(webhooks.tasks.send_delivery, "delay", lambda pk: None)  # not sent yet
+    customer_writes(account, "cust-1", "m-1")
+    pending = Delivery.objects.get().pk
+
+    assert (
+        token_client(admin_user).delete(f"/api/v1/webhooks/{subscription['id']}/").status_code
+        == 204
+    )
+
+    assert sending.attempt(pending) is None  # its task comes later: nothing, no error
+    assert sending.send_due() == 0
+    assert receiver.posts() == []
