@@ -34,6 +34,7 @@ from inbox import assignment, live
 from inbox.events import (
     Assigned,
     ConsentChanged,
+    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -49,6 +50,7 @@ from inbox.events import (
 from inbox.models import ConversationEvent, ListenerReceipt
 from inbox.tasks import deliver_queued, fetch_new_media
 from notifications import listeners as notifications
+from outbound_webhooks import services as outbound_webhooks
 from reports import metrics as report_metrics
 from sla import timers
 
@@ -76,9 +78,10 @@ AUTOMATION = Listener("automation", automation.on_events)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
+OUTBOUND_WEBHOOKS = Listener("outbound_webhooks", outbound_webhooks.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: outbound webhooks.
+# MessageUpdated, every event is a DomainEvent).
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
     MessageReceived: (
@@ -90,17 +93,20 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         AUTOMATION,
         NOTIFICATIONS,
         CONTACT_CLUES,
+        OUTBOUND_WEBHOOKS,
     ),
-    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
+    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA, OUTBOUND_WEBHOOKS),
     MessageFailed: (REPORT_METRICS,),
     NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION),
-    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION),
-    LabelsChanged: (SLA, AUTOMATION),
-    PriorityChanged: (SLA,),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION, OUTBOUND_WEBHOOKS),
+    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION, OUTBOUND_WEBHOOKS),
+    LabelsChanged: (SLA, AUTOMATION, OUTBOUND_WEBHOOKS),
+    PriorityChanged: (SLA, OUTBOUND_WEBHOOKS),
     SlaWarned: (NOTIFICATIONS,),
-    SlaBreached: (NOTIFICATIONS,),
+    SlaBreached: (NOTIFICATIONS, OUTBOUND_WEBHOOKS),
+    # Outbound webhooks turn these into subscribers' events (outbound_webhooks.payloads).
+    ConversationOpened: (OUTBOUND_WEBHOOKS,),
     ConsentChanged: (CONSENT_HISTORY,),
 }
 
@@ -112,6 +118,7 @@ ORDER: tuple[Listener, ...] = (
     LIVE_PUSH,
     CHATBOT,
     DELIVERY,
+    OUTBOUND_WEBHOOKS,
     AUTOMATION,
     ASSIGNMENT,
     SLA,

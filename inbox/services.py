@@ -132,11 +132,13 @@ def find_or_open_conversation(
     at: datetime | None = None,
     history: bool = False,
     is_test: bool = False,
+    logged: list[ConversationEvent] | None = None,
 ) -> tuple[Conversation, bool]:
     """The thread this message belongs to: by platform thread id where there is one, else the
     contact's latest DM thread on the account. Returns (conversation, created). A thread opened
     by imported history is opened resolved: closed history, in no one's queue. A thread the
-    settings area's test event opens is a test conversation (``Conversation.is_test``)."""
+    settings area's test event opens is a test conversation (``Conversation.is_test``). A caller
+    that records a batch passes ``logged``: the "created" event joins it (one dispatch)."""
     at = at or timezone.now()
     query = Conversation.objects.select_related("account", "contact").filter(account=account)
     if thread_external_id:
@@ -160,9 +162,13 @@ def find_or_open_conversation(
     except IntegrityError:
         return query.get(external_thread_id=thread_external_id), False
     conversation.participants.add(identity)
-    domain_events.record(
+    opened = domain_events.entry(
         conversation, ConversationEvent.Kind.CREATED, data=_marked({"kind": kind}, history), at=at
     )
+    if logged is None:
+        domain_events.record_many([opened])
+    else:
+        logged.append(opened)
     return conversation, True
 
 
@@ -241,10 +247,12 @@ def _conversation_ids(
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
     history: bool,
+    logged: list[ConversationEvent],
 ) -> dict[str, int]:
     """Each event's thread id (by the event's external id): by platform thread id where there is
     one, else the contact's latest DM thread of that kind; two queries for the known ones, new
-    ones opened. Only ids: the rows are read under lock (``_locked_in_order``)."""
+    ones opened (their events into ``logged``). Only ids: the rows are read under lock
+    (``_locked_in_order``)."""
     threads = {e.thread_external_id for e in fresh if e.thread_external_id}
     by_thread: dict[Any, int] = (
         dict(
@@ -281,6 +289,7 @@ def _conversation_ids(
                 at=event.timestamp,
                 history=history,
                 is_test=testevents.is_test_event(event),
+                logged=logged,
             )
             known[key] = opened.pk
         found[event.external_id] = known[key]
@@ -309,7 +318,9 @@ def _store_inbound(
     identities = _identities(
         account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
     )
-    conversations = _locked_in_order(_conversation_ids(account, fresh, identities, history))
+    # The batch's events, recorded together at the end: conversations opened, then messages.
+    logged: list[ConversationEvent] = []
+    conversations = _locked_in_order(_conversation_ids(account, fresh, identities, history, logged))
     for event in fresh:
         conversation = conversations[event.external_id]
         for person in event.participants:
@@ -327,7 +338,6 @@ def _store_inbound(
         if event.external_id in created:
             message = created[event.external_id]
             grouped.setdefault(message.conversation_id, []).append((message, event.opens_window))
-    logged: list[ConversationEvent] = []
     moved = {
         pk: _inbound_changes(items[0][0].conversation, items, history)
         for pk, items in grouped.items()
@@ -827,6 +837,7 @@ def assign(
     ):
         return conversation
     previous = conversation.assignee_id
+    previous_team = conversation.team_id
     conversation.assignee = assignee
     fields = ["assignee"]
     if team is not None:
@@ -842,6 +853,31 @@ def assign(
             "to": assignee.pk if assignee else None,
             "to_name": assignee.display_name if assignee else "",
             "team": conversation.team_id,
+            "team_from": previous_team,
+        },
+    )
+    return conversation
+
+
+def set_team(*, conversation: Conversation, team: Team | None, actor: User | None) -> Conversation:
+    """Hand the conversation to another team, or to none, keeping its agent. Recorded like an
+    assignment (the event ``assign`` records for a team-only change)."""
+    if conversation.team_id == (team.pk if team else None):
+        return conversation
+    previous_team = conversation.team_id
+    conversation.team = team
+    conversation.save(update_fields=["team"])
+    assignee = conversation.assignee
+    domain_events.record(
+        conversation,
+        ConversationEvent.Kind.ASSIGNED,
+        actor=actor,
+        data={
+            "from": conversation.assignee_id,
+            "to": conversation.assignee_id,
+            "to_name": assignee.display_name if assignee else "",
+            "team": team.pk if team else None,
+            "team_from": previous_team,
         },
     )
     return conversation

@@ -63,6 +63,8 @@ def fake_platforms_session(tmp_path_factory):
     settings.X_API_URL = f"{server.url}/x"
     settings.LINKEDIN_API_URL = f"{server.url}/linkedin"
     settings.MEDIA_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+    # Outbound webhook receivers in tests listen on 127.0.0.1 too.
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     for install in PLATFORM_FAKES:
         install(server)
