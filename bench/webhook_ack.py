@@ -125,6 +125,30 @@ def wrk(url: str, script: str, seconds: float, connections: int) -> dict:
     return {"requests_per_s": round(rps), "p50_ms": ms("50%"), "p99_ms": ms("99%")}
 
 
+def cpu_seconds(parent: int) -> float:
+    """CPU time (user + system) of a uvicorn server: its parent and worker processes."""
+    pids = [parent]
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        pids += [int(pid) for pid in (task / "children").read_text().split()]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(server: subprocess.Popen, url: str, script: str, seconds: int, connections: int):
+    """wrk's figures, and the server's CPU milliseconds per request meanwhile (load moves it
+    less than the rate: a figure to compare under a shared machine)."""
+    before = cpu_seconds(server.pid)
+    result = wrk(url, script, seconds, connections)
+    used = cpu_seconds(server.pid) - before
+    result["server_cpu_ms_per_request"] = round(
+        used * 1000 / (result["requests_per_s"] * seconds), 3
+    )
+    return result
+
+
 def wait_http(url: str, timeout: float = 60.0) -> None:
     import requests
 
@@ -191,19 +215,19 @@ def run(args) -> list[dict]:
         "bench-ack-floor.log",
     )
     targets = {
-        "parley": f"http://127.0.0.1:{PARLEY_PORT}/webhooks/meta/",
-        "floor": f"http://127.0.0.1:{FLOOR_PORT}/",
+        "parley": (parley, f"http://127.0.0.1:{PARLEY_PORT}/webhooks/meta/"),
+        "floor": (floor, f"http://127.0.0.1:{FLOOR_PORT}/"),
     }
     rounds = []
     try:
         wait_http(f"http://127.0.0.1:{PARLEY_PORT}/login/")
-        wait_http(targets["floor"])
-        for url in targets.values():  # warm-up: imports, pools, connections
+        wait_http(targets["floor"][1])
+        for _, url in targets.values():  # warm-up: imports, pools, connections
             wrk(url, str(script), 3, args.connections)
         for number in range(1, args.rounds + 1):
             result: dict = {"round": number, "load_1min": os.getloadavg()[0]}
-            for name, url in targets.items():
-                result[name] = wrk(url, str(script), args.seconds, args.connections)
+            for name, (server, url) in targets.items():
+                result[name] = measure(server, url, str(script), args.seconds, args.connections)
             result["ratio"] = round(
                 result["parley"]["requests_per_s"] / result["floor"]["requests_per_s"], 3
             )
@@ -220,8 +244,8 @@ def run(args) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -248,6 +272,12 @@ def main() -> None:
                     ),
                     "ratio_median": statistics.median(ratios),
                     "ratio_range": [min(ratios), max(ratios)],
+                    "parley_cpu_ms_per_request_median": statistics.median(
+                        r["parley"]["server_cpu_ms_per_request"] for r in rounds
+                    ),
+                    "floor_cpu_ms_per_request_median": statistics.median(
+                        r["floor"]["server_cpu_ms_per_request"] for r in rounds
+                    ),
                 }
             )
         )
