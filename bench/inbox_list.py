@@ -120,7 +120,7 @@ def seed(conversations: int) -> None:
                 assignee_id, team_id, sla_status, sla_timers)
             SELECT g, 'dm', '', s.status,
                    CASE WHEN s.status = 'snoozed' THEN now() + interval '1 day' END,
-                   (g % 4), s.at, s.at, s.at,
+                   ((g / 8) % 4), s.at, s.at, s.at,
                    CASE WHEN s.status = 'open' AND g % 2 = 0 THEN s.at END,
                    s.text, true, '{{}}', s.at, g, ({account_ids})[1 + g % 8],
                    CASE WHEN g % 3 = 0 THEN NULL ELSE ({user_ids})[1 + (g / 3) % 40] END,
