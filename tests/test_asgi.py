@@ -19,6 +19,7 @@ def call(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
     chunks: list[bytes] | None = None,
+    query: bytes = b"",
 ):
     """One HTTP request through the ASGI application: {"status", "headers"}."""
     pairs = [(b"host", b"localhost")]
@@ -31,7 +32,7 @@ def call(
         "raw_path": path.encode(),
         "root_path": "",
         "scheme": "http",
-        "query_string": b"",
+        "query_string": query,
         "headers": pairs,
         "client": ("127.0.0.1", 50000),
         "server": ("localhost", 80),
@@ -44,11 +45,15 @@ def call(
             more = index < len(parts) - 1
             await communicator.send_input({"type": "http.request", "body": part, "more_body": more})
         start = await communicator.receive_output(timeout=10)
-        while (await communicator.receive_output(timeout=10)).get("more_body"):
-            pass
+        body_parts = []
+        while True:
+            message = await communicator.receive_output(timeout=10)
+            body_parts.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
         await communicator.wait(timeout=10)  # the request's end: its connection is closed
         headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-        return {"status": start["status"], "headers": headers}
+        return {"status": start["status"], "headers": headers, "body": b"".join(body_parts)}
 
     return run_async(exchange())
 
@@ -117,3 +122,16 @@ def test_a_body_in_several_chunks_is_archived_whole(account):
 
     assert response["status"] == 200
     assert WebhookEvent.objects.get().body == body
+
+
+def test_a_platforms_handshake_is_answered_on_the_lean_path(settings):
+    settings.META_VERIFY_TOKEN = "verify-me"
+    query = b"hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+
+    answered = call("GET", "/webhooks/meta/", query=query)
+    refused = call("GET", "/webhooks/meta/", query=query.replace(b"verify-me", b"guess"))
+
+    assert answered["status"] == 200
+    assert answered["headers"]["content-type"].startswith("text/plain")
+    assert answered["body"] == b"1158201444"
+    assert refused["status"] == 403
