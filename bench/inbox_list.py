@@ -199,7 +199,7 @@ def timed(client, url: str, runs: int) -> list[float]:
     return times
 
 
-def run(runs: int, only: str) -> list[dict]:
+def run(runs: int, only: str, exclude: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -224,7 +224,7 @@ def run(runs: int, only: str) -> list[dict]:
             f"{statistics.median(floor):.1f} ms, p95 {floor_p95:.1f} ms"
         )
         for label, query in cases(data):
-            if only and only not in label:
+            if (only and only not in label) or (exclude and exclude in label):
                 continue
             pages = [("page 1", query)]
             cursor = deep_cursor(user, query, 25_000)
@@ -258,6 +258,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a seeded database as it is")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--only", default="", help="only the cases whose name contains this")
+    parser.add_argument("--exclude", default="", help="skip the cases whose name contains this")
     parser.add_argument("--seed-only", action="store_true")
     args = parser.parse_args()
 
@@ -278,7 +279,7 @@ def main() -> None:
             seed(args.conversations)
             log(f"seeded in {time.perf_counter() - started:.0f} s")
         if not args.seed_only:
-            results = run(args.runs, args.only)
+            results = run(args.runs, args.only, args.exclude)
             worst = max(results, key=lambda r: r["p95_ms"])
             log(
                 f"worst p95: {worst['p95_ms']} ms ({worst['who']}, {worst['case']}); "
