@@ -169,7 +169,7 @@ def run(args) -> dict:
     # nice 10 on every queue.
     processes = [
         start_server(port, {"DEBUG": "0", "DATABASE_POOL": "1"}, "bench-live-uvicorn.log"),
-        start_worker({"DEBUG": "0"}, "bench-live-worker.log", concurrency=2, nice=10),
+        start_worker({"DEBUG": "0"}, "bench-live-worker.log", concurrency=2, nice=args.worker_nice),
     ]
     try:
         for _ in range(300):
@@ -264,6 +264,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--floor", type=int, default=300)
     parser.add_argument("--rate", type=float, default=10.0, help="POSTs per second")
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="the worker's nice (compose: 10; 0 = equal)"
+    )
     args = parser.parse_args()
 
     recreate_database(DB_NAME)
