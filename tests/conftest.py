@@ -95,6 +95,17 @@ def forget_shared_claims() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _webhook_accounts_forgotten():
+    """Each process keeps a platform's accounts a few seconds for the webhook entrance; a test's
+    rolled-back or flushed accounts must not outlive it (no signal says they are gone)."""
+    from connectors.webhooks import forget_accounts
+
+    forget_accounts()
+    yield
+    forget_accounts()
+
+
+@pytest.fixture(autouse=True)
 def eager_celery(request):
     """Unit tests run tasks in-process after commit; tests using a real worker opt out by
     requesting ``celery_worker_process``."""
