@@ -41,13 +41,20 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     else:
         error = ""
     data = queries.report(filters)
-    query = urlencode(filters.as_params())
+    params = filters.as_params()
+    query = urlencode(params)
+    choices = queries.filter_choices(request.user)
     context = {
         "filters": filters,
         "error": error,
         "query": query,
         "presets": queries.PRESETS,
-        "choices": queries.filter_choices(request.user),
+        "choices": choices,
+        # The contact-attribute filter: its value, and the menu of a choice or yes/no attribute.
+        "attribute_value": params.get("attribute_value", ""),
+        "attribute_options": next(
+            (a["options"] for a in choices["attributes"] if a["key"] == filters.attribute), []
+        ),
         "data": data,
         "chart_data": {"series": data["series"], "group_by": filters.group_by},
         "charts": {
