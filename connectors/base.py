@@ -383,6 +383,10 @@ class PlatformRules:
     quick_replies: bool = False
     # Public replies under a customer's comment.
     comment_replies: bool = False
+    # Characters in one public reply, where it is shorter than a message (an X post: 280).
+    max_comment_length: int | None = None
+    # Whether the platform has direct messages at all (LinkedIn Pages: comments only).
+    direct_messages: bool = True
     # One private reply (a DM) to a comment's author: Meta's comment → DM move.
     private_replies: bool = False
     # "Seen" and "typing" shown to the contact (Meta sender actions).

@@ -29,7 +29,7 @@ from django.utils import timezone
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
-from inbox import assignment, live
+from inbox import assignment, engagement, live
 from inbox.events import (
     Assigned,
     ConsentChanged,
@@ -74,6 +74,8 @@ MEDIA = Listener("media", fetch_new_media)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
+# A customer invited publicly to write a DM wrote one: linked to the comment by origin.
+DM_INVITATIONS = Listener("dm_invitations", engagement.link_invited_dms)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
@@ -87,6 +89,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         MEDIA,
         NOTIFICATIONS,
         CONTACT_CLUES,
+        DM_INVITATIONS,
     ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
@@ -115,6 +118,7 @@ ORDER: tuple[Listener, ...] = (
     MEDIA,
     CONTACT_CLUES,
     CONSENT_HISTORY,
+    DM_INVITATIONS,
 )
 
 

@@ -101,7 +101,7 @@ classify = http.ErrorRules(
         http.ErrorCase(
             "403",
             "X refused the request (HTTP 403){suffix}: the account's token may lack a "
-            "permission (dm.read, users.read, media.write) or the app's access level.",
+            "permission (dm.read, users.read, media.write, tweet.write) or the app's access level.",
             statuses=frozenset({403}),
         ),
     ),

@@ -48,6 +48,8 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
 # A group DM holds at most 50 people: the account plus 49 others (participant_ids maxItems 49).
 MAX_GROUP_PEOPLE = 50
+# A post's text: 280 characters for accounts without a subscription (what Parley assumes).
+MAX_POST_LENGTH = 280
 # Pages fetched in one polling pass; the rest waits for the next pass (15 requests / 15 min).
 MAX_PAGES_PER_POLL = 5
 
@@ -77,7 +79,9 @@ class XConnector(Connector):
         read_receipts=True,
         reactions=False,
         quick_replies=False,
-        comment_replies=False,
+        # Mentions of the account are comment threads, answered with a reply post.
+        comment_replies=True,
+        max_comment_length=MAX_POST_LENGTH,
         # 15 sends per 15 minutes per user.
         send_rate_per_second=15 / 900,
     )
@@ -221,6 +225,8 @@ class XConnector(Connector):
     # --- Sending ------------------------------------------------------------------------------
 
     def send(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        if message.conversation_kind == "comment":
+            return self._reply_post(account, message)
         if len(message.attachments) > self.rules.attachments_per_message:
             raise DeliveryError(
                 "X allows one media item per DM; send the others separately.", permanent=True
@@ -261,6 +267,35 @@ class XConnector(Connector):
             external_id=str(event_id),
             thread_external_id=str(data.get("dm_conversation_id") or thread or "") or None,
         )
+
+    def _reply_post(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        """A public reply under the customer's post: ``POST /2/tweets`` with
+        ``reply.in_reply_to_tweet_id`` (the post replied to, else the thread's root post)."""
+        target = message.reply_to_external_id or parser.post_id_of_thread(
+            message.thread_external_id
+        )
+        if not target or not target.isdigit():
+            raise DeliveryError("No X post to reply to.", permanent=True)
+        if message.attachments:
+            raise DeliveryError(
+                "Parley sends public X replies as text only; send the file by DM.", permanent=True
+            )
+        if not message.text or len(message.text) > MAX_POST_LENGTH:
+            raise DeliveryError(
+                f"An X post holds 1 to {MAX_POST_LENGTH} characters; this one has "
+                f"{len(message.text)}.",
+                permanent=True,
+            )
+        response = client.call(
+            account,
+            "POST",
+            "/2/tweets",
+            json={"text": message.text, "reply": {"in_reply_to_tweet_id": target}},
+        )
+        post_id = (response.json().get("data") or {}).get("id")
+        if not post_id:
+            raise DeliveryError("X accepted the post but returned no id.", permanent=False)
+        return SendResult(external_id=str(post_id), thread_external_id=message.thread_external_id)
 
     def _group_members(self, message: OutboundMessage) -> list[str]:
         others = [str(p) for p in message.metadata.get("group_participant_ids") or []]
