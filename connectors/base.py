@@ -463,6 +463,12 @@ class Connector:
         """The contact's profile from the platform (None: the platform has no profile API)."""
         return None
 
+    def find_person(self, account: PlatformAccount, handle: str) -> Person | None:
+        """Someone on the platform by public handle (``@name`` without the ``@``), for a first
+        contact; None when the platform has no such lookup or no such user. DeliveryError when
+        the platform cannot answer."""
+        return None
+
     def sender_action(self, account: PlatformAccount, recipient_id: str, action: str) -> None:
         """Show "seen" or "typing" to the contact (``mark_seen``, ``typing_on``, ``typing_off``);
         platforms without sender actions ignore it."""

@@ -57,6 +57,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
     # Mentions and SLA breaches that reached offline agents, mailed as one digest per agent.
     "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
+    # Outreach lists' owners reminded of handles that have not replied (outreach/).
+    "outreach-follow-up-reminders": ("outreach.tasks.follow_up_reminders", 300.0),
 }
 
 app.conf.beat_schedule = {

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "notifications",
     "surveys",
     "contacts",
+    "outreach",
 ]
 
 MIDDLEWARE = [

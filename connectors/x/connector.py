@@ -31,6 +31,7 @@ from connectors.base import (
     OutboundAttachment,
     OutboundMessage,
     PayloadError,
+    Person,
     PlatformRules,
     PollResult,
     SendResult,
@@ -48,6 +49,8 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
 # A group DM holds at most 50 people: the account plus 49 others (participant_ids maxItems 49).
 MAX_GROUP_PEOPLE = 50
+# An X username: 1 to 15 letters, digits and underscores.
+HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 # A post's text: 280 characters for accounts without a subscription (what Parley assumes).
 MAX_POST_LENGTH = 280
 # Pages fetched in one polling pass; the rest waits for the next pass (15 requests / 15 min).
@@ -332,6 +335,14 @@ class XConnector(Connector):
     def media_session(self, account: PlatformAccount) -> requests.Session:
         """X DM media URLs need the account's credentials to download."""
         return client.media_session(account)
+
+    def find_person(self, account: PlatformAccount, handle: str) -> Person | None:
+        if not HANDLE.fullmatch(handle):
+            return None
+        user = client.user_by_username(account, handle)
+        if user is None:
+            return None
+        return parser.person_v2(str(user["id"]), {str(user["id"]): user})
 
     def check_connection(self, account: PlatformAccount) -> str:
         user = client.me(account)

@@ -139,6 +139,33 @@ def _post(request: Recorded, match) -> Reply:
     return Reply(201, {"data": {"id": post_id, "text": text}}, headers=STATE.rate_headers())
 
 
+# Users ``GET /2/users/by/username/:username`` knows, by lower-cased username.
+USERS: dict[str, dict[str, str]] = {}
+
+
+def _user_by_username(request: Recorded, match) -> Reply:
+    user = USERS.get(match.group("username").lower())
+    if user is None:
+        # X answers an unknown username with 200 and only `errors`.
+        return Reply(
+            200,
+            {
+                "errors": [
+                    {
+                        "value": match.group("username"),
+                        "detail": "Could not find user with username: "
+                        f"[{match.group('username')}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": "username",
+                        "type": "https://api.x.com/2/problems/resource-not-found",
+                    }
+                ]
+            },
+        )
+    return Reply(200, {"data": user})
+
+
 def _me(request: Recorded, match) -> Reply:
     if not request.headers.get("authorization", "").startswith("Bearer "):
         return Reply(
@@ -171,6 +198,7 @@ def _media(request: Recorded, match) -> Reply:
 
 def install(server: FakePlatformServer) -> None:
     STATE.reset()
+    USERS.clear()
     server.route("GET", r"^/x/2/dm_events$", _dm_events)
     server.route("GET", r"^/x/2/users/me$", _me)
     server.route("POST", r"^/x/2/dm_conversations/with/(?P<participant>\d+)/messages$", _send)
@@ -178,4 +206,5 @@ def install(server: FakePlatformServer) -> None:
     server.route("POST", r"^/x/2/dm_conversations$", _send)
     server.route("POST", r"^/x/2/media/upload$", _upload)
     server.route("POST", r"^/x/2/tweets$", _post)
+    server.route("GET", r"^/x/2/users/by/username/(?P<username>\w+)$", _user_by_username)
     server.route("GET", r"^/x/media/", _media)
