@@ -395,40 +395,45 @@ def pending_dm_invite(conversation: Conversation) -> dict[str, Any] | None:
 def link_invited_dms(received: list[domain_events.DomainEvent]) -> int:
     """The ``dm_invitations`` listener: a customer invited publicly to write a DM wrote one. The
     DM conversation points at the comment's (``origin``), and the invitation is answered."""
+    since = timezone.now() - DM_INVITE_WINDOW
     conversation_ids = {event.conversation_id for event in received if not event.is_test}
     dms = list(
         Conversation.objects.filter(
-            pk__in=conversation_ids,
-            kind=Conversation.Kind.DM,
-            origin__isnull=True,
+            pk__in=conversation_ids, kind=Conversation.Kind.DM, origin__isnull=True
         )
     )
     if not dms:
         return 0
-    since = timezone.now() - DM_INVITE_WINDOW
+    # The batch's pending invitations in one query (newest first per contact).
+    invited: dict[tuple[int, int], Conversation] = {}
+    for comment_conversation in (
+        Conversation.objects.select_for_update()
+        .filter(
+            account_id__in={dm.account_id for dm in dms},
+            contact_id__in={dm.contact_id for dm in dms},
+            kind=Conversation.Kind.COMMENT,
+            metadata__dm_invite__pending=True,
+        )
+        .order_by("-id")
+    ):
+        invitation = pending_dm_invite(comment_conversation)
+        if invitation is None or datetime.fromisoformat(invitation["at"]) < since:
+            continue
+        invited.setdefault(
+            (comment_conversation.account_id, comment_conversation.contact_id),
+            comment_conversation,
+        )
     linked = 0
     for dm in dms:
-        invited = (
-            Conversation.objects.select_for_update()
-            .filter(
-                account_id=dm.account_id,
-                contact_id=dm.contact_id,
-                kind=Conversation.Kind.COMMENT,
-                metadata__dm_invite__pending=True,
-            )
-            .order_by("-id")
+        comment_conversation = invited.pop((dm.account_id, dm.contact_id), None)
+        if comment_conversation is None:
+            continue
+        Conversation.objects.filter(pk=dm.pk, origin__isnull=True).update(
+            origin=comment_conversation
         )
-        for comment_conversation in invited:
-            invitation = pending_dm_invite(comment_conversation)
-            if invitation is None or datetime.fromisoformat(invitation["at"]) < since:
-                continue
-            Conversation.objects.filter(pk=dm.pk, origin__isnull=True).update(
-                origin=comment_conversation
-            )
-            answered = {**invitation, "pending": False, "dm": dm.pk}
-            Conversation.objects.filter(pk=comment_conversation.pk).update(
-                metadata={**comment_conversation.metadata, DM_INVITE: answered}
-            )
-            linked += 1
-            break
+        answered = {**pending_dm_invite(comment_conversation), "pending": False, "dm": dm.pk}
+        Conversation.objects.filter(pk=comment_conversation.pk).update(
+            metadata={**comment_conversation.metadata, DM_INVITE: answered}
+        )
+        linked += 1
     return linked

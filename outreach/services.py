@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 # Handles one list holds at most (a form, not a campaign: campaigns reach thousands).
 MAX_HANDLES = 500
 MAX_FOLLOW_UP_DAYS = 60
+NAME_LENGTH = 120
 # A handle as people type it: a username or a platform id, without spaces.
 HANDLE = re.compile(r"[\w.\-:]{1,100}")
 
@@ -122,8 +123,11 @@ def create_list(
     name, first_message = name.strip(), first_message.strip()
     handles = clean_handles(handles)
     rules = get_connector(account.platform).rules
-    if not name:
-        raise OutreachError("no_name", _("Give the list a name."))
+    if not name or len(name) > NAME_LENGTH:
+        raise OutreachError(
+            "bad_name",
+            _("Give the list a name of 1 to %(limit)s characters.") % {"limit": NAME_LENGTH},
+        )
     if not first_message:
         raise OutreachError("no_message", _("Write the first message."))
     if len(first_message) > rules.max_text_length:

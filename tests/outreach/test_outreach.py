@@ -327,12 +327,17 @@ def test_bad_lists_are_refused_with_a_reason(client, x_account, manager):
     bad_handle = client.post("/outreach/", {**base, "handles": "<script>"})
     no_handles = client.post("/outreach/", {**base, "handles": "  "})
     too_long = client.post("/outreach/", {**base, "handles": "a", "first_message": "x" * 10_001})
+    long_name = client.post("/outreach/", {**base, "handles": "a", "name": "n" * 121})
+    bad_days = client.post("/outreach/", {**base, "handles": "a", "follow_up_days": "-4"})
 
     assert bad_handle.status_code == no_handles.status_code == too_long.status_code == 422
     assert "is not a handle" in bad_handle.content.decode()
     assert "&lt;script&gt;" in bad_handle.content.decode()
     assert "Add at least one handle." in no_handles.content.decode()
     assert "at most 10000 characters" in too_long.content.decode()
+    assert long_name.status_code == bad_days.status_code == 422
+    assert "1 to 120 characters" in long_name.content.decode()
+    assert "Follow up after 0 to 60 days." in bad_days.content.decode()
     assert not OutreachList.objects.exists()
 
 

@@ -195,3 +195,35 @@ def test_an_agent_without_access_cannot_answer_a_mention(client, outsider, menti
     assert not x_api.sent("POST", r"^/x/2/tweets$")
     mention.refresh_from_db()
     assert "dm_invite" not in mention.metadata
+
+
+def test_an_existing_dm_thread_is_linked_when_the_invited_customer_writes_again(
+    client, agent, x_account, x_api
+):
+    post_x(client, fixture_bytes("x_aaa_direct_message_event.json"))  # an older DM thread
+    post_x(client, fixture_bytes(MENTION))
+    mention = Conversation.objects.get(kind=Conversation.Kind.COMMENT)
+    client.force_login(agent)
+    _reply(client, mention, "Please DM us!", "invite_dm")
+
+    body = json.loads(fixture_bytes("x_aaa_direct_message_event.json"))
+    body["direct_message_events"][0]["id"] = "1879234567890999999"
+    post_x(client, json.dumps(body).encode())
+
+    dm = Conversation.objects.get(kind=Conversation.Kind.DM)
+    assert dm.origin_id == mention.pk
+    assert dm.messages.count() == 2
+
+
+def test_an_invitation_older_than_30_days_links_nothing(client, agent, mention, x_api):
+    client.force_login(agent)
+    _reply(client, mention, "Please DM us!", "invite_dm")
+    mention.refresh_from_db()
+    invitation = {**mention.metadata["dm_invite"], "at": "2020-01-01T00:00:00+00:00"}
+    Conversation.objects.filter(pk=mention.pk).update(
+        metadata={**mention.metadata, "dm_invite": invitation}
+    )
+
+    post_x(client, fixture_bytes("x_aaa_direct_message_event.json"))
+
+    assert Conversation.objects.get(kind=Conversation.Kind.DM).origin_id is None
