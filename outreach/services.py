@@ -37,7 +37,6 @@ from inbox.models import (
     User,
 )
 from inbox.policy import reply_policy
-from inbox.selectors import latest_dm_thread
 from inbox.send_refusals import send_warning
 from notifications.models import Notification
 from notifications.services import notify
@@ -199,10 +198,43 @@ def plan(outreach: OutreachList) -> list[Plan]:
     recipients = with_replies(
         outreach.recipients.select_related("identity__contact", "message")
     ).order_by("id")
-    return [explain(outreach, recipient) for recipient in recipients]
+    return explain_all(outreach, list(recipients))
 
 
-def explain(outreach: OutreachList, recipient: Recipient) -> Plan:
+def explain_all(outreach: OutreachList, recipients: list[Recipient]) -> list[Plan]:
+    """``explain`` for many recipients, their contacts' threads read in two queries."""
+    threads = Threads.of(outreach.account, [r for r in recipients if r.identity is not None])
+    return [explain(outreach, recipient, threads) for recipient in recipients]
+
+
+@dataclass(frozen=True)
+class Threads:
+    """The latest DM thread and the latest comment conversation of each contact on the
+    account (what the first-contact rules look at), by contact id."""
+
+    dms: dict[int, Conversation]
+    comments: dict[int, Conversation]
+
+    @classmethod
+    def of(cls, account: PlatformAccount, recipients: list[Recipient]) -> Threads:
+        contacts = {r.identity.contact_id for r in recipients}
+        found = (
+            Conversation.objects.select_related("account", "contact")
+            .filter(account=account, contact_id__in=contacts)
+            .filter(kind__in=[Conversation.Kind.DM, Conversation.Kind.COMMENT])
+        )
+        dms: dict[int, Conversation] = {}
+        comments: dict[int, Conversation] = {}
+        # Oldest first: the newest overwrites (``latest_dm_thread`` takes the newest id).
+        for conversation in found.order_by("id") if contacts else ():
+            if conversation.kind == Conversation.Kind.DM:
+                dms[conversation.contact_id] = conversation
+            else:
+                comments[conversation.contact_id] = conversation
+        return cls(dms, comments)
+
+
+def explain(outreach: OutreachList, recipient: Recipient, threads: Threads) -> Plan:
     if recipient.status != Recipient.Status.PENDING:
         return _explain_done(recipient)
     account = outreach.account
@@ -228,7 +260,7 @@ def explain(outreach: OutreachList, recipient: Recipient) -> Plan:
                 "allow it, and the reason is recorded."
             ) % {"people": rules.max_group_participants}
             return Plan(recipient, True, "group", detail)
-        dm = latest_dm_thread(account, contact=identity.contact) if identity else None
+        dm = threads.dms.get(identity.contact_id) if identity else None
         warning = send_warning(dm) if dm is not None else None
         if warning is not None:
             return Plan(recipient, True, "dm_refused", warning["detail"])
@@ -244,8 +276,8 @@ def explain(outreach: OutreachList, recipient: Recipient) -> Plan:
             )
         return Plan(recipient, True, "dm", detail % words)
     # Messenger and Instagram: only people who wrote first, inside their window.
-    dm = latest_dm_thread(account, contact=identity.contact) if identity else None
-    comment = _comment_conversation(account, identity)
+    dm = threads.dms.get(identity.contact_id) if identity else None
+    comment = threads.comments.get(identity.contact_id) if identity else None
     if dm is not None:
         policy = reply_policy(dm)
         if policy.allowed:
@@ -294,20 +326,6 @@ def _explain_done(recipient: Recipient) -> Plan:
     )
 
 
-def _comment_conversation(
-    account: PlatformAccount, identity: ContactIdentity | None
-) -> Conversation | None:
-    if identity is None:
-        return None
-    return (
-        Conversation.objects.filter(
-            account=account, contact_id=identity.contact_id, kind=Conversation.Kind.COMMENT
-        )
-        .order_by("-last_activity_at")
-        .first()
-    )
-
-
 def batch_limit(outreach: OutreachList) -> int:
     """Recipients one send may take (Instagram 15; X 49 others in one group of 50)."""
     return bulk.recipient_limit(outreach.account, as_group=outreach.as_group)
@@ -333,7 +351,7 @@ def send_list(*, outreach: OutreachList, actor: User) -> SendSummary:
                 "identity__contact"
             )
         )
-        plans = [explain(outreach, r) for r in pending]
+        plans = explain_all(outreach, pending)
         ready = [p.recipient for p in plans if p.can_dm and p.recipient.identity is not None]
         limit = batch_limit(outreach)
         if outreach.as_group and len(ready) > limit:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connectors.base import MessageReceived, Person
@@ -365,3 +367,22 @@ def test_a_manager_sees_only_lists_of_accounts_their_teams_may_see(client, other
     assert refused.status_code == 422
     assert not OutreachList.objects.filter(name="Sneaky").exists()
     assert hidden.recipients.get().status == Recipient.Status.PENDING
+
+
+def test_the_list_page_costs_the_same_queries_for_3_or_30_handles(
+    client, ig_account, manager, django_assert_max_num_queries
+):
+    client.force_login(manager)
+    lists = []
+    for size in (3, 30):
+        handles = [f"h{size}_{i}" for i in range(size)]
+        for handle in handles[::2]:
+            person(ig_account, handle, wrote=timedelta(hours=1), comment=True)
+        lists.append(make_list(ig_account, manager, handles, name=f"List {size}"))
+    client.get(f"/outreach/{lists[0].pk}/")  # warm caches (session, connectors)
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(f"/outreach/{lists[0].pk}/").status_code == 200
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(f"/outreach/{lists[1].pk}/")
+    assert page.content.decode().count("data-handle=") == 30
