@@ -30,7 +30,7 @@ from automation import engine as automation
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
-from inbox import assignment, live
+from inbox import assignment, engagement, live
 from inbox.events import (
     Assigned,
     ConsentChanged,
@@ -79,6 +79,8 @@ NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
 OUTBOUND_WEBHOOKS = Listener("outbound_webhooks", outbound_webhooks.on_events)
+# A customer invited publicly to write a DM wrote one: linked to the comment by origin.
+DM_INVITATIONS = Listener("dm_invitations", engagement.link_invited_dms)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent).
@@ -94,6 +96,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         NOTIFICATIONS,
         CONTACT_CLUES,
         OUTBOUND_WEBHOOKS,
+        DM_INVITATIONS,
     ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA, OUTBOUND_WEBHOOKS),
     MessageFailed: (REPORT_METRICS,),
@@ -127,6 +130,7 @@ ORDER: tuple[Listener, ...] = (
     MEDIA,
     CONTACT_CLUES,
     CONSENT_HISTORY,
+    DM_INVITATIONS,
 )
 
 

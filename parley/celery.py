@@ -61,6 +61,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
     # Automation rules with time triggers: no agent reply for N minutes, pending for N days.
     "automation-time-rules": ("automation.tasks.run_time_rules", 60.0),
+    # Outreach lists' owners reminded of handles that have not replied (outreach/).
+    "outreach-follow-up-reminders": ("outreach.tasks.follow_up_reminders", 300.0),
 }
 
 app.conf.beat_schedule = {

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "contacts",
     "automation",
     "outbound_webhooks",
+    "outreach",
 ]
 
 MIDDLEWARE = [

@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("inbox.api.urls")),
     path("", include("notifications.urls")),
     path("", include("contacts.urls")),
+    path("", include("outreach.urls")),
     path("", include("inbox.urls")),
 ]
