@@ -29,7 +29,7 @@ from django.utils import timezone
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
-from inbox import assignment, live
+from inbox import answers, assignment, live
 from inbox.events import (
     Assigned,
     ConsentChanged,
@@ -50,6 +50,7 @@ from inbox.tasks import deliver_queued, fetch_new_media
 from notifications import listeners as notifications
 from reports import metrics as report_metrics
 from sla import timers
+from surveys import listeners as surveys
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ MEDIA = Listener("media", fetch_new_media)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
+SURVEYS = Listener("surveys", surveys.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
@@ -87,12 +89,13 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         MEDIA,
         NOTIFICATIONS,
         CONTACT_CLUES,
+        SURVEYS,
     ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
-    MessageFailed: (REPORT_METRICS,),
+    MessageFailed: (REPORT_METRICS, SURVEYS),
     NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, SURVEYS),
     Assigned: (REPORT_METRICS, NOTIFICATIONS),
     LabelsChanged: (SLA,),
     PriorityChanged: (SLA,),
@@ -115,6 +118,7 @@ ORDER: tuple[Listener, ...] = (
     MEDIA,
     CONTACT_CLUES,
     CONSENT_HISTORY,
+    SURVEYS,
 )
 
 
@@ -127,6 +131,9 @@ ONLY: dict[str, frozenset[Listener]] = {
     # A customer's own words still tell who they are (contact merge suggestions).
     "history": frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES}),
     "test": frozenset({LIVE_PUSH, DELIVERY, MEDIA}),
+    # A survey's rating or comment (``inbox.answers``): shown, its media kept, recorded by the
+    # survey; not a new question (no bot, SLA clock, assignment, metric or notification).
+    answers.MARK: frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES, SURVEYS}),
 }
 
 
