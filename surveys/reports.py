@@ -14,11 +14,11 @@ page's CSAT section, its CSV exports and ``GET /api/v1/reports/csat/``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Trunc
+from django.utils.translation import gettext
 
 from inbox.models import Platform, Team, User
 from reports.filters import ReportFilters, dimensions
@@ -80,30 +80,22 @@ def _grouped(f: ReportFilters, field: str) -> list[tuple[Any, dict[str, Any]]]:
     return [(row[field], _figures(row)) for row in rows]
 
 
-def _names(model, ids: Iterable[Any], attribute: str) -> dict[Any, str]:
-    return {
-        obj.pk: getattr(obj, attribute) for obj in model.objects.filter(pk__in=set(ids) - {None})
-    }
+def _named(f: ReportFilters, key: str, model, attribute: str, none: str) -> list[dict[str, Any]]:
+    """Figures per agent or team (``key``: ``agent_id``, ``team_id``), named, busiest first."""
+    rows = _grouped(f, key)
+    ids = {pk for pk, _ in rows} - {None}
+    names = {obj.pk: getattr(obj, attribute) for obj in model.objects.filter(pk__in=ids)}
+    label = key.removesuffix("_id")
+    out = [{key: pk, label: names.get(pk, none), **figures} for pk, figures in rows]
+    return sorted(out, key=lambda row: (-row["sent"], str(row[label])))
 
 
 def by_agent(f: ReportFilters) -> list[dict[str, Any]]:
-    rows = _grouped(f, "agent_id")
-    names = _names(User, (pk for pk, _ in rows), "display_name")
-    out = [
-        {"agent_id": pk, "agent": names.get(pk, "Unassigned") if pk else "Unassigned", **figures}
-        for pk, figures in rows
-    ]
-    return sorted(out, key=lambda row: (-row["sent"], row["agent"]))
+    return _named(f, "agent_id", User, "display_name", gettext("Unassigned"))
 
 
 def by_team(f: ReportFilters) -> list[dict[str, Any]]:
-    rows = _grouped(f, "team_id")
-    names = _names(Team, (pk for pk, _ in rows), "name")
-    out = [
-        {"team_id": pk, "team": names.get(pk, "No team") if pk else "No team", **figures}
-        for pk, figures in rows
-    ]
-    return sorted(out, key=lambda row: (-row["sent"], row["team"]))
+    return _named(f, "team_id", Team, "name", gettext("No team"))
 
 
 def by_platform(f: ReportFilters) -> list[dict[str, Any]]:

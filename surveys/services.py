@@ -22,7 +22,13 @@ from surveys.questions import COMMENT_MAX, parse_rating, rating_question
 log = logging.getLogger(__name__)
 
 
-def _send(conversation: Conversation, text: str, step: str, quick_replies=(), now=None) -> Message:
+def _send(
+    conversation: Conversation,
+    text: str,
+    step: str,
+    quick_replies: tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> Message:
     """Queue one survey message (ReplyRefused when the platform's rules refuse it)."""
     with transaction.atomic():
         return services.queue_reply(
