@@ -253,9 +253,11 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
     skipped = BotReply.Action.SKIPPED
 
     if answers.is_answer(message.metadata):
-        # A survey's rating or comment (``inbox.answers``): the survey records it; a "5" is not
-        # option 5 of the bot's last menu. Recorded, so the sweep does not bring it back.
-        return Decision(skipped, detail={"reason": "awaited_answer"})
+        # A survey's rating or comment (``inbox.answers``): the survey records it and the bot
+        # does not answer it ("5" is not option 5 of its last menu), but STOP still opts out.
+        # Recorded, so the sweep does not bring it back.
+        consent = _consent(message, conversation, bot, text)
+        return consent or Decision(skipped, detail={"reason": "awaited_answer"})
     if text.isdigit():
         # "2" answers the numbered options of the bot's last message.
         options = _last_bot_options(conversation, message)

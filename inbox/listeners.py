@@ -132,8 +132,9 @@ ONLY: dict[str, frozenset[Listener]] = {
     "history": frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES}),
     "test": frozenset({LIVE_PUSH, DELIVERY, MEDIA}),
     # A survey's rating or comment (``inbox.answers``): shown, its media kept, recorded by the
-    # survey; not a new question (no bot, SLA clock, assignment, metric or notification).
-    answers.MARK: frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES, SURVEYS}),
+    # survey; not a new question (no SLA clock, assignment, metric or notification; the bot
+    # only applies a consent keyword, ``chatbot.engine.decide``).
+    answers.MARK: frozenset({LIVE_PUSH, CHATBOT, MEDIA, CONTACT_CLUES, SURVEYS}),
 }
 
 

@@ -251,3 +251,17 @@ def test_platforms_without_buttons_or_menus_get_the_scale_in_plain_text(
     assert question.metadata["quick_replies"] == []
     customer_writes(account, "3", sender="cust-1")
     assert Survey.objects.get(conversation=conversation).rating == 3
+
+
+def test_stop_as_the_comment_still_opts_the_customer_out(messenger, agent, fake_platforms):
+    conversation = customer_writes(messenger, "Where is my order?").conversation
+    set_status(conversation, "resolved", agent)
+    customer_writes(messenger, "4")
+
+    customer_writes(messenger, "STOP")
+
+    survey = Survey.objects.get(conversation=conversation)
+    assert (survey.rating, survey.comment) == (4, "STOP")
+    conversation = Conversation.objects.select_related("contact").get(pk=conversation.pk)
+    assert conversation.contact.marketing_consent == "opted_out"
+    assert conversation.status == "resolved"
