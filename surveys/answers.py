@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from inbox.answers import Inbound
-from surveys.models import Survey, SurveySettings
+from surveys.models import Survey
 from surveys.questions import parse_rating
 
 NAME = "survey"
@@ -19,9 +19,9 @@ ANSWER_TIME = timedelta(hours=48)
 
 def classify(items: list[Inbound]) -> list[str | None]:
     """``NAME`` for each message that is the rating (a survey waits for one and the message is
-    1–5) or the comment (the comment prompt went out, or goes out after a rating in this same
-    batch, and the message has text); None for the rest. A message that is neither ends the
-    waiting for the rest of the batch: the customer moved on, and the conversation reopens."""
+    1–5) or the comment (the comment prompt went out and the message has text); None for the
+    rest. Within one batch, what follows a rating or a message that is neither was written
+    before any prompt: an ordinary message (the conversation reopens)."""
     surveys = {
         s.conversation_id: s
         for s in Survey.objects.filter(
@@ -31,11 +31,6 @@ def classify(items: list[Inbound]) -> list[str | None]:
     }
     if not surveys:
         return [None] * len(items)
-    prompts = dict(
-        SurveySettings.objects.filter(
-            account_id__in={s.account_id for s in surveys.values()}
-        ).values_list("account_id", "comment_prompt")
-    )
     now = timezone.now()
     state = {
         pk: s.status
@@ -44,17 +39,8 @@ def classify(items: list[Inbound]) -> list[str | None]:
     }
     found: list[str | None] = []
     for item in items:
-        pk = item.conversation.pk
-        status = state.get(pk)
-        name = None
-        if status == Survey.Status.ASKED and parse_rating(item.text, item.metadata):
-            name = NAME
-            prompt = (prompts.get(surveys[pk].account_id) or "").strip()
-            state[pk] = Survey.Status.RATED if prompt else Survey.Status.DONE
-        elif status == Survey.Status.RATED and item.text.strip():
-            name = NAME
-            state[pk] = Survey.Status.DONE
-        else:
-            state.pop(pk, None)
-        found.append(name)
+        status = state.pop(item.conversation.pk, None)
+        rating = status == Survey.Status.ASKED and parse_rating(item.text, item.metadata)
+        comment = status == Survey.Status.RATED and item.text.strip()
+        found.append(NAME if rating or comment else None)
     return found

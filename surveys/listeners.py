@@ -15,6 +15,11 @@ RESOLVED = Conversation.Status.RESOLVED
 
 
 def on_events(events: list[DomainEvent]) -> None:
+    # Answers first: a batch with a rating and then a new question reopens the conversation
+    # (its StatusChanged is recorded before the messages' events), and the rating still counts.
+    for event in events:
+        if isinstance(event, MessageReceived) and event.data.get(MARK) == NAME:
+            services.record_answer(message_id=event.message_id)
     failed: list[int] = []
     for event in events:
         if isinstance(event, StatusChanged):
@@ -22,8 +27,6 @@ def on_events(events: list[DomainEvent]) -> None:
                 services.ask(conversation_id=event.conversation_id, resolved_by=event.actor_id)
             elif event.previous == RESOLVED and event.status != RESOLVED:
                 services.close(conversation_id=event.conversation_id, reason="reopened")
-        elif isinstance(event, MessageReceived) and event.data.get(MARK) == NAME:
-            services.record_answer(message_id=event.message_id)
         elif isinstance(event, MessageFailed):
             failed.append(event.message_id)
     if failed:

@@ -117,7 +117,8 @@ def record_answer(*, message_id: int, now: datetime | None = None) -> Survey | N
             .values_list("comment_prompt", flat=True)
             .first()
         ) or ""
-        if prompt.strip():
+        # Not when the customer already went on to a new question (the conversation reopened).
+        if prompt.strip() and survey.conversation.status == Conversation.Status.RESOLVED:
             try:
                 survey.comment_prompt = _send(survey.conversation, prompt, "comment", now=now)
                 survey.status = Survey.Status.RATED

@@ -265,3 +265,36 @@ def test_stop_as_the_comment_still_opts_the_customer_out(messenger, agent, fake_
     conversation = Conversation.objects.select_related("contact").get(pk=conversation.pk)
     assert conversation.contact.marketing_consent == "opted_out"
     assert conversation.status == "resolved"
+
+
+def test_a_rating_and_a_new_question_in_one_batch_both_count(messenger, agent, fake_platforms):
+    from connectors.base import MessageReceived, Person
+    from inbox import services
+    from tests.helpers import committed
+
+    conversation = customer_writes(messenger, "Where is my order?").conversation
+    set_status(conversation, "resolved", agent)
+    now = timezone.now()
+    with committed():
+        services.receive_messages(
+            messenger,
+            [
+                MessageReceived(
+                    platform="messenger",
+                    account_external_id=PAGE_ID,
+                    timestamp=now + timedelta(seconds=n),
+                    external_id=f"m-batch-{n}",
+                    sender=Person(platform_user_id="6912345678901234"),
+                    text=text,
+                )
+                for n, text in enumerate(["5", "And can I change my address?"])
+            ],
+        )
+
+    survey = Survey.objects.get(conversation=conversation)
+    assert (survey.rating, survey.status) == (5, "done")
+    assert Conversation.objects.get(pk=conversation.pk).status == "open"
+    # The comment prompt is not sent into a conversation that is back with the agents.
+    assert [m["text"] for m in sent_to_meta(fake_platforms)] == [
+        "How would you rate the help you received?"
+    ]
