@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from connectors import base as events
 from connectors import testevents
 from connectors.registry import get_connector
-from inbox import batch
+from inbox import answers, batch
 from inbox import events as domain_events
 from inbox.models import (
     Attachment,
@@ -328,7 +328,8 @@ def _store_inbound(
         if event.thread_external_id and event.kind != Conversation.Kind.DM:
             conversation.participants.add(identities[event.sender.platform_user_id])
 
-    messages = _insert_messages(account, fresh, identities, conversations, history)
+    awaited = {} if history else _awaited(fresh, conversations)
+    messages = _insert_messages(account, fresh, identities, conversations, history, awaited)
     created = {m.external_id: m for m in messages}
     _link_replies(account, fresh, created)
 
@@ -366,7 +367,7 @@ def _store_inbound(
             domain_events.entry(
                 conversation,
                 ConversationEvent.Kind.MESSAGE_RECEIVED,
-                data=_marked({"message": message.pk}, history),
+                data=_marked(_answer_marked({"message": message.pk}, message), history),
                 at=message.created_at,
             )
             for message, _ in items
@@ -376,12 +377,39 @@ def _store_inbound(
     return created
 
 
+def _awaited(
+    fresh: list[events.MessageReceived], conversations: dict[str, Conversation]
+) -> dict[str, str]:
+    """Who awaited each message that answers something Parley asked on a resolved conversation
+    (``inbox.answers``), by external id. No query unless a conversation is resolved."""
+    asked = [
+        e
+        for e in fresh
+        if conversations[e.external_id].status == Conversation.Status.RESOLVED
+        and not conversations[e.external_id].is_test
+    ]
+    names = answers.classify(
+        [
+            answers.Inbound(conversations[e.external_id], e.text, e.metadata, e.timestamp)
+            for e in asked
+        ]
+    )
+    return {e.external_id: name for e, name in zip(asked, names, strict=True) if name}
+
+
+def _answer_marked(data: dict[str, Any], message: Message) -> dict[str, Any]:
+    """An event's data, marked when its message answers what Parley asked (``inbox.answers``)."""
+    name = (message.metadata or {}).get(answers.MARK)
+    return {**data, answers.MARK: name} if name else data
+
+
 def _insert_messages(
     account: PlatformAccount,
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
     conversations: dict[str, Conversation],
     history: bool,
+    awaited: dict[str, str],
 ) -> list[Message]:
     """One INSERT for the batch. Another worker storing one of them at the same moment makes
     it fail: those are dropped (they are stored) and the rest inserted again."""
@@ -397,7 +425,11 @@ def _insert_messages(
                 external_id=e.external_id,
                 text=e.text,
                 status=Message.Status.RECEIVED,
-                metadata=e.metadata,
+                metadata=(
+                    {**e.metadata, answers.MARK: awaited[e.external_id]}
+                    if e.external_id in awaited
+                    else e.metadata
+                ),
                 sent_at=e.timestamp,
                 imported=history,
             )
@@ -455,10 +487,12 @@ def _inbound_changes(
         conversation.last_inbound_at is None or max(opening) > conversation.last_inbound_at
     ):
         changes["last_inbound_at"] = max(opening)
-    if history:
+    # Answers Parley awaited (a survey's rating) leave the conversation resolved.
+    asking = [m for m, _ in items if not answers.is_answer(m.metadata)]
+    if history or not asking:
         return changes
     if conversation.waiting_since is None:
-        changes["waiting_since"] = min(m.sent_at for m, _ in items)
+        changes["waiting_since"] = min(m.sent_at for m in asking)
     if conversation.status in (
         Conversation.Status.RESOLVED,
         Conversation.Status.SNOOZED,

@@ -20,6 +20,8 @@ urlpatterns = [
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
     path("api/v1/webhooks/", include("outbound_webhooks.urls")),
+    # Before reports.urls: its /api/v1/reports/<table>/ would take "csat".
+    path("", include("surveys.urls")),
     path("", include("reports.urls")),
     path("", include("inbox.api.urls")),
     path("", include("notifications.urls")),
