@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from tests.inbox.test_api import api
+from tests.helpers import token_client as api
 
 pytestmark = pytest.mark.django_db
 
