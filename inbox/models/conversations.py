@@ -31,8 +31,9 @@ class Label(models.Model):
         return relative_luminance(self.color) > LIGHT_BACKGROUND
 
 
-# Above this relative luminance, near-black text (#111827) has more contrast than white.
-LIGHT_BACKGROUND = 0.2
+# Above this relative luminance black text has more contrast than white (where
+# (L + .05) / .05 == 1.05 / (L + .05)); one of the two always reaches 4.58:1.
+LIGHT_BACKGROUND = (1.05 * 0.05) ** 0.5 - 0.05
 
 
 def relative_luminance(color: str) -> float:

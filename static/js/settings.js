@@ -55,8 +55,9 @@ document.addEventListener("click", async (event) => {
   setTimeout(poll, 1000);
 })();
 
-// WCAG relative luminance of #rrggbb: above 0.2 the label chip takes dark text
+// WCAG relative luminance of #rrggbb: above LIGHT_BACKGROUND the label chip takes black text
 // (the same sum as Label.on_light in inbox/models/conversations.py).
+const LIGHT_BACKGROUND = Math.sqrt(1.05 * 0.05) - 0.05;
 function luminance(hex) {
   const [r, g, b] = [1, 3, 5].map((i) => {
     const c = parseInt(hex.slice(i, i + 2), 16) / 255;
@@ -69,7 +70,7 @@ function luminance(hex) {
 (() => {
   const preview = document.getElementById("label-preview");
   const color = preview && preview.closest("form").querySelector("input[name=color]");
-  if (color && /^#[0-9a-f]{6}$/i.test(color.value)) preview.classList.toggle("on-light", luminance(color.value) > 0.2);
+  if (color && /^#[0-9a-f]{6}$/i.test(color.value)) preview.classList.toggle("on-light", luminance(color.value) > LIGHT_BACKGROUND);
 })();
 
 // Configuration pages: previews that follow what is typed.
@@ -83,7 +84,7 @@ document.addEventListener("input", (event) => {
     if (field.name === "name") labelPreview.textContent = field.value || "label";
     if (field.name === "color" && /^#[0-9a-f]{6}$/i.test(field.value)) {
       labelPreview.style.backgroundColor = field.value;
-      labelPreview.classList.toggle("on-light", luminance(field.value) > 0.2);
+      labelPreview.classList.toggle("on-light", luminance(field.value) > LIGHT_BACKGROUND);
     }
   }
   const previews = { question: "question", comment_prompt: "comment" };

@@ -101,6 +101,7 @@ class Configured:
 
     contact_id: int
     account_id: int
+    failing_account_id: int
     business_hours_id: int
     macro_id: int
     rule_id: int
@@ -129,8 +130,14 @@ def seed_configuration(workspace: Workspace) -> Configured:
     ContactIdentity.objects.create(
         contact=contact, account=account, platform_user_id="psid-lena", name="Lena Fischer"
     )
+    # Its last connection check failed: the admin's banner shows on every page.
     instagram = PlatformAccount.objects.create(
-        platform="instagram", name="Northwind on Instagram", external_id="north-ig-a11y"
+        platform="instagram",
+        name="Northwind on Instagram",
+        external_id="north-ig-a11y",
+        last_check_at=timezone.now(),
+        last_check_ok=False,
+        last_check_result="Invalid OAuth access token.",
     )
     team.accounts.add(instagram)
     ContactIdentity.objects.create(
@@ -203,6 +210,7 @@ def seed_configuration(workspace: Workspace) -> Configured:
     return Configured(
         contact_id=contact.pk,
         account_id=account.pk,
+        failing_account_id=instagram.pk,
         business_hours_id=hours.pk,
         macro_id=macro.pk,
         rule_id=rule.pk,

@@ -85,6 +85,7 @@ def configuration_pages(configured) -> dict[str, str]:
         "automation rule": f"/settings/automation/{configured.rule_id}/",
         "macros": "/settings/automation/macros/",
         "account and its history import": f"/settings/accounts/{configured.account_id}/",
+        "account whose check failed": f"/settings/accounts/{configured.failing_account_id}/",
     }
 
 
