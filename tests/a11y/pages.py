@@ -102,6 +102,8 @@ class Configured:
     contact_id: int
     account_id: int
     failing_account_id: int
+    label_id: int
+    team_id: int
     business_hours_id: int
     macro_id: int
     rule_id: int
@@ -115,7 +117,7 @@ def seed_configuration(workspace: Workspace) -> Configured:
     admin = workspace.admin
     account = PlatformAccount.objects.get(external_id="north-a11y")
     team = Team.objects.get(name="Support")
-    Label.objects.create(name="billing", color="#f59e0b")
+    billing = Label.objects.create(name="billing", color="#f59e0b")
     Label.objects.create(name="returns", color="#0ea5e9")
     AttributeDefinition.objects.create(
         key="plan", label="Plan", type="choice", choices=["free", "pro"]
@@ -211,6 +213,8 @@ def seed_configuration(workspace: Workspace) -> Configured:
         contact_id=contact.pk,
         account_id=account.pk,
         failing_account_id=instagram.pk,
+        label_id=billing.pk,
+        team_id=team.pk,
         business_hours_id=hours.pk,
         macro_id=macro.pk,
         rule_id=rule.pk,

@@ -86,6 +86,12 @@ def configuration_pages(configured) -> dict[str, str]:
         "macros": "/settings/automation/macros/",
         "account and its history import": f"/settings/accounts/{configured.account_id}/",
         "account whose check failed": f"/settings/accounts/{configured.failing_account_id}/",
+        # The edit forms behind the lists.
+        "label edit": f"/settings/labels/{configured.label_id}/",
+        "assignment of a team": f"/settings/assignment/{configured.team_id}/",
+        "survey of an account": f"/settings/surveys/{configured.account_id}/",
+        "new automation rule": "/settings/automation/new/",
+        "macro edit": f"/settings/automation/macros/{configured.macro_id}/",
     }
 
 
@@ -107,6 +113,13 @@ def test_configuration_and_contact_pages_have_no_serious_or_critical_axe_violati
             page.evaluate("() => getComputedStyle(document.documentElement).colorScheme") == scheme
         ), name
         found[name] = serious_violations(page)
+
+    # The chatbot's "try it" box, answered.
+    page.goto(f"{url}/settings/chatbot/")
+    page.fill("#try-text", "What are your opening hours?")
+    page.click("#try-submit")
+    page.locator("#try-why li").first.wait_for()
+    found["chatbot try-it answer"] = serious_violations(page)
 
     page.goto(f"{url}/")
     page.wait_for_selector("#live-status[data-state=live]")
