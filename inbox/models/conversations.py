@@ -24,6 +24,27 @@ class Label(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def on_light(self) -> bool:
+        """True when dark text reads better than white on the label's colour (WCAG contrast;
+        the same sum as the live preview in static/js/settings.js)."""
+        return relative_luminance(self.color) > LIGHT_BACKGROUND
+
+
+# Above this relative luminance black text has more contrast than white (where
+# (L + .05) / .05 == 1.05 / (L + .05)); one of the two always reaches 4.58:1.
+LIGHT_BACKGROUND = (1.05 * 0.05) ** 0.5 - 0.05
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2 relative luminance of ``#rrggbb`` (0 black … 1 white); a malformed colour is
+    taken as the default grey."""
+    if not validate_color.regex.match(color or ""):
+        color = "#6b7280"
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
 
 class SlaStatus(models.TextChoices):
     NONE = "", _("No SLA")

@@ -55,6 +55,24 @@ document.addEventListener("click", async (event) => {
   setTimeout(poll, 1000);
 })();
 
+// WCAG relative luminance of #rrggbb: above LIGHT_BACKGROUND the label chip takes black text
+// (the same sum as Label.on_light in inbox/models/conversations.py).
+const LIGHT_BACKGROUND = Math.sqrt(1.05 * 0.05) - 0.05;
+function luminance(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+// The label form's preview starts with the colour being edited (the server renders no class).
+(() => {
+  const preview = document.getElementById("label-preview");
+  const color = preview && preview.closest("form").querySelector("input[name=color]");
+  if (color && /^#[0-9a-f]{6}$/i.test(color.value)) preview.classList.toggle("on-light", luminance(color.value) > LIGHT_BACKGROUND);
+})();
+
 // Configuration pages: previews that follow what is typed.
 //   the label form: #label-preview takes the name and colour being entered;
 //   the survey form: [data-preview="question"|"comment"] take the question and comment prompt.
@@ -64,7 +82,10 @@ document.addEventListener("input", (event) => {
   const labelPreview = field.form && field.form.querySelector("#label-preview");
   if (labelPreview) {
     if (field.name === "name") labelPreview.textContent = field.value || "label";
-    if (field.name === "color") labelPreview.style.backgroundColor = field.value;
+    if (field.name === "color" && /^#[0-9a-f]{6}$/i.test(field.value)) {
+      labelPreview.style.backgroundColor = field.value;
+      labelPreview.classList.toggle("on-light", luminance(field.value) > LIGHT_BACKGROUND);
+    }
   }
   const previews = { question: "question", comment_prompt: "comment" };
   if (field.form && field.form.id === "survey-form" && previews[field.name]) {

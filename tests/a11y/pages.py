@@ -8,7 +8,25 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from inbox.models import Label, Message, Note, PlatformAccount, Team, User
+from automation import services as automation
+from chatbot.models import FaqEntry
+from chatbot.models import Rule as BotRule
+from contacts.models import AttributeDefinition
+from inbox.models import (
+    Contact,
+    ContactIdentity,
+    HistoryImport,
+    Label,
+    Message,
+    Note,
+    PlatformAccount,
+    SavedReply,
+    Team,
+    User,
+)
+from notifications.models import Notification
+from sla.models import BusinessHours, Holiday, SlaPolicy
+from surveys.models import SurveySettings
 from tests.factories import ContactFactory, ConversationFactory, MessageFactory, UserFactory
 
 PASSWORD = "parley-a11y-pass"  # noqa: S105 - a test user
@@ -75,3 +93,129 @@ def log_in(chromium, url: str, username: str, **context_options):
     page.click("button[type=submit]")
     page.wait_for_selector("#live-status[data-state=live]")
     return context, page
+
+
+@dataclass
+class Configured:
+    """The ids of what the configuration pages show (see ``seed_configuration``)."""
+
+    contact_id: int
+    account_id: int
+    failing_account_id: int
+    label_id: int
+    team_id: int
+    business_hours_id: int
+    macro_id: int
+    rule_id: int
+
+
+def seed_configuration(workspace: Workspace) -> Configured:
+    """Realistic data on every page beyond the main ones: a contact with identities and
+    attributes, labels, saved replies, chatbot rules and FAQ, an SLA policy, business hours
+    with a holiday and a partial day this month, an automation rule and a macro, survey
+    settings, a history import in progress and an unread notification."""
+    admin = workspace.admin
+    account = PlatformAccount.objects.get(external_id="north-a11y")
+    team = Team.objects.get(name="Support")
+    billing = Label.objects.create(name="billing", color="#f59e0b")
+    Label.objects.create(name="returns", color="#0ea5e9")
+    AttributeDefinition.objects.create(
+        key="plan", label="Plan", type="choice", choices=["free", "pro"]
+    )
+    AttributeDefinition.objects.create(key="orders", label="Orders", type="number")
+    AttributeDefinition.objects.create(key="vip_since", label="VIP since", type="date")
+    contact = Contact.objects.create(
+        name="Lena Fischer",
+        attributes={"plan": "pro", "orders": 7, "vip_since": "2025-03-01"},
+        marketing_consent=Contact.Consent.OPTED_IN,
+    )
+    ContactIdentity.objects.create(
+        contact=contact, account=account, platform_user_id="psid-lena", name="Lena Fischer"
+    )
+    # Its last connection check failed: the admin's banner shows on every page.
+    instagram = PlatformAccount.objects.create(
+        platform="instagram",
+        name="Northwind on Instagram",
+        external_id="north-ig-a11y",
+        last_check_at=timezone.now(),
+        last_check_ok=False,
+        last_check_result="Invalid OAuth access token.",
+    )
+    team.accounts.add(instagram)
+    ContactIdentity.objects.create(
+        contact=contact, account=instagram, platform_user_id="ig-lena", username="lena.f"
+    )
+    SavedReply.objects.create(
+        shortcut="ship",
+        title="Shipping times",
+        text="Hi {{contact.first_name}}, we ship in 3 days.",
+    )
+    SavedReply.objects.create(shortcut="mine", title="My sign-off", text="Cheers, Ada", owner=admin)
+    BotRule.objects.create(
+        account=account, name="Opening hours", triggers="hours\nopen", response="9 to 5."
+    )
+    FaqEntry.objects.create(
+        account=account, question="Do you ship to Japan?", answer="Yes, in 3 days."
+    )
+    hours = BusinessHours.objects.create(
+        name="Office",
+        time_zone="Europe/Berlin",
+        weekly={d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        is_default=True,
+    )
+    hours.teams.add(team)
+    today = timezone.localdate()
+    Holiday.objects.create(hours=hours, date=today.replace(day=12), name="Company day")
+    Holiday.objects.create(
+        hours=hours,
+        date=today.replace(day=20),
+        name="Half day",
+        open_from="09:00",
+        open_until="12:00",
+    )
+    SlaPolicy.objects.create(
+        name="Fast lane", first_response_seconds=900, resolution_seconds=86400, business_hours=hours
+    )
+    SurveySettings.objects.create(account=account, enabled=True)
+    rule = automation.create_rule(
+        actor=admin,
+        data={
+            "name": "Tag billing questions",
+            "trigger": "message_received",
+            "conditions": [],
+            "actions": [{"type": "add_label", "value": "billing"}],
+            "enabled": True,
+        },
+    )
+    macro = automation.save_macro(
+        actor=admin,
+        name="Escalate to billing",
+        actions_raw=[{"type": "add_label", "value": "billing"}],
+        shared=True,
+    )
+    HistoryImport.objects.create(
+        account=account,
+        requested_by=admin,
+        since=timezone.now() - timedelta(days=30),
+        pages=3,
+        items=120,
+        stored=96,
+        reached=timezone.now() - timedelta(days=12),
+    )
+    Notification.objects.create(
+        user=admin,
+        kind=Notification.Kind.MENTION,
+        conversation_id=workspace.conversation_id,
+        actor=admin,
+        text="Ada mentioned you: can you check the Osaka rates?",
+    )
+    return Configured(
+        contact_id=contact.pk,
+        account_id=account.pk,
+        failing_account_id=instagram.pk,
+        label_id=billing.pk,
+        team_id=team.pk,
+        business_hours_id=hours.pk,
+        macro_id=macro.pk,
+        rule_id=rule.pk,
+    )

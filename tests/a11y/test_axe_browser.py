@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.pages import log_in, seed_workspace
+from tests.a11y.pages import log_in, seed_configuration, seed_workspace
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
@@ -68,6 +68,69 @@ def test_main_pages_have_no_serious_or_critical_axe_violations(
     assert problems == {}, json.dumps(problems, indent=1)
 
 
+def configuration_pages(configured) -> dict[str, str]:
+    return {
+        "contacts": "/contacts/",
+        "contact": f"/contacts/{configured.contact_id}/",
+        "contact attributes": "/contacts/attributes/",
+        "labels": "/settings/labels/",
+        "saved replies": "/settings/saved-replies/",
+        "chatbot": "/settings/chatbot/",
+        "sla": "/settings/sla/",
+        "business hours": "/settings/business-hours/",
+        "business hours calendar": f"/settings/business-hours/{configured.business_hours_id}/",
+        "assignment": "/settings/assignment/",
+        "surveys": "/settings/surveys/",
+        "automation": "/settings/automation/",
+        "automation rule": f"/settings/automation/{configured.rule_id}/",
+        "macros": "/settings/automation/macros/",
+        "account and its history import": f"/settings/accounts/{configured.account_id}/",
+        "account whose check failed": f"/settings/accounts/{configured.failing_account_id}/",
+        # The edit forms behind the lists.
+        "label edit": f"/settings/labels/{configured.label_id}/",
+        "assignment of a team": f"/settings/assignment/{configured.team_id}/",
+        "survey of an account": f"/settings/surveys/{configured.account_id}/",
+        "new automation rule": "/settings/automation/new/",
+        "macro edit": f"/settings/automation/macros/{configured.macro_id}/",
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_configuration_and_contact_pages_have_no_serious_or_critical_axe_violations(
+    live_server_process, chromium, scheme
+):
+    """The pages merged after the first check, each with data on it, and the notification
+    bell's panel open with an unread notification."""
+    workspace = seed_workspace()
+    configured = seed_configuration(workspace)
+    url = live_server_process.url
+    found: dict[str, list[dict]] = {}
+    context, page = log_in(chromium, url, workspace.admin.username, color_scheme=scheme)
+    for name, path in configuration_pages(configured).items():
+        page.goto(f"{url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert (
+            page.evaluate("() => getComputedStyle(document.documentElement).colorScheme") == scheme
+        ), name
+        found[name] = serious_violations(page)
+
+    # The chatbot's "try it" box, answered.
+    page.goto(f"{url}/settings/chatbot/")
+    page.fill("#try-text", "What are your opening hours?")
+    page.click("#try-submit")
+    page.locator("#try-why li").first.wait_for()
+    found["chatbot try-it answer"] = serious_violations(page)
+
+    page.goto(f"{url}/")
+    page.wait_for_selector("#live-status[data-state=live]")
+    page.click("#notification-bell-button")
+    page.locator("#notification-list li", has_text="Osaka rates").wait_for()
+    found["notification panel"] = serious_violations(page)
+    context.close()
+    problems = {name: v for name, v in found.items() if v}
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
 def test_the_dark_mode_switch_is_kept_without_a_flash(live_server_process, chromium):
     """The system says light; the agent switches to dark; the next page starts dark (the
     choice is applied before the first paint) and still has no serious violation."""
@@ -125,4 +188,77 @@ def test_everything_is_reachable_by_keyboard_with_a_visible_focus_ring(
     page.keyboard.press("Escape")
     page.keyboard.press("r")
     assert page.evaluate("() => document.activeElement.id") == "composer-text"
+    context.close()
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  el.dataset.tabbed = "1";
+  const style = getComputedStyle(el);
+  const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  const within = el.closest("label:focus-within");
+  return {tag: el.tagName, id: el.id, text: (el.textContent || el.name || "").trim().slice(0, 40),
+          ok: outlined || Boolean(within)};
+}"""
+# Controls a person can see but Tab never reached (after tabbing through the whole page).
+UNREACHED = """() => [...document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]")]
+  .filter((el) => !el.disabled && el.tabIndex >= 0 && !el.dataset.tabbed
+    && el.getClientRects().length && getComputedStyle(el).visibility !== "hidden"
+    && !(el.type === "radio" && !el.checked && el.form
+         && [...el.form.elements].some((o) => o.name === el.name && o.dataset.tabbed)))
+  .map((el) => el.tagName + "#" + el.id + " " + (el.textContent || el.name || "").trim().slice(0, 40))"""
+
+
+def tab_through(page, limit: int = 200) -> tuple[list[dict], list[str]]:
+    """Tab from the top of the page to its end: the controls focused without a visible ring,
+    and the visible controls Tab never reached."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    unringed = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if ring["tag"] == "BODY":
+            break
+        if not ring["ok"]:
+            unringed.append(ring)
+    return unringed, page.evaluate(UNREACHED)
+
+
+def test_contact_and_configuration_pages_are_reachable_by_keyboard_with_a_focus_ring(
+    live_server_process, chromium
+):
+    """A contact's page and the business-hours calendar, in dark mode: every visible control
+    is reached by Tab and shows its ring; the bell's panel opens, is walked and closes by
+    keyboard, giving the focus back to the bell."""
+    workspace = seed_workspace()
+    configured = seed_configuration(workspace)
+    url = live_server_process.url
+    context, page = log_in(chromium, url, workspace.admin.username, color_scheme="dark")
+    for path in (
+        f"/contacts/{configured.contact_id}/",
+        f"/settings/business-hours/{configured.business_hours_id}/",
+        "/settings/automation/",
+    ):
+        page.goto(f"{url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert tab_through(page) == ([], []), path
+
+    page.goto(f"{url}/")
+    page.wait_for_selector("#live-status[data-state=live]")
+    page.focus("#notification-bell-button")
+    page.keyboard.press("Enter")
+    page.locator("#notification-list li", has_text="Osaka rates").wait_for()
+    assert page.get_attribute("#notification-bell-button", "aria-expanded") == "true"
+    reached = []
+    for _ in range(3):  # "Mark all read", the notification, its "Mark read"
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        assert ring["ok"], ring
+        reached.append(ring["text"])
+    assert reached[0] == "Mark all read", reached
+    assert reached[1].startswith("Ada mentioned you"), reached
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#notification-panel")
+    assert page.evaluate("() => document.activeElement.id") == "notification-bell-button"
     context.close()

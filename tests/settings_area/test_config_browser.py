@@ -39,6 +39,13 @@ def test_a_manager_sets_up_labels_replies_the_bot_and_sla_by_keyboard(
     assert page.inner_text("#label-preview") == "urgent"
     colour = page.eval_on_selector("#label-preview", "e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(220, 38, 38)"
+    text = "() => getComputedStyle(document.getElementById('label-preview')).color"
+    assert page.evaluate(text) == "rgb(255, 255, 255)"
+    # A light colour gets black text (readable, WCAG AA), then back to the chosen red.
+    page.fill("#id_color", "#fde68a")
+    assert page.evaluate(text) == "rgb(0, 0, 0)"
+    page.fill("#id_color", "#dc2626")
+    page.focus("#id_name")
     page.keyboard.press("Enter")
     page.locator("#labels", has_text="urgent").wait_for()
     assert Label.objects.get(name="urgent").color == "#dc2626"
