@@ -26,6 +26,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns import tracking as campaign_tracking
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
@@ -74,6 +75,7 @@ MEDIA = Listener("media", fetch_new_media)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
+CAMPAIGNS = Listener("campaigns", campaign_tracking.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent). Next: automation, webhooks.
@@ -87,6 +89,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         MEDIA,
         NOTIFICATIONS,
         CONTACT_CLUES,
+        CAMPAIGNS,
     ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
     MessageFailed: (REPORT_METRICS,),
@@ -98,7 +101,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     PriorityChanged: (SLA,),
     SlaWarned: (NOTIFICATIONS,),
     SlaBreached: (NOTIFICATIONS,),
-    ConsentChanged: (CONSENT_HISTORY,),
+    ConsentChanged: (CONSENT_HISTORY, CAMPAIGNS),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
@@ -115,6 +118,7 @@ ORDER: tuple[Listener, ...] = (
     MEDIA,
     CONTACT_CLUES,
     CONSENT_HISTORY,
+    CAMPAIGNS,
 )
 
 

@@ -57,6 +57,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
     # Mentions and SLA breaches that reached offline agents, mailed as one digest per agent.
     "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
+    # Campaigns: start the scheduled ones, queue each recipient's message at its turn.
+    "advance-campaigns": ("campaigns.tasks.advance_campaigns", 5.0),
 }
 
 app.conf.beat_schedule = {

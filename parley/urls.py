@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("inbox.api.urls")),
     path("", include("notifications.urls")),
     path("", include("contacts.urls")),
+    path("", include("campaigns.urls")),
     path("", include("inbox.urls")),
 ]
