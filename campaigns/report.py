@@ -97,11 +97,10 @@ def summary(report_rows: list[Row]) -> Summary:
     # Replied and opted-out recipients were messaged too (their message went first).
     messaged = sum(counts[s] for s in STATUSES if s not in ("pending", "skipped"))
     delivered = messaged - counts["failed"] - counts["queued"]
-    replied = sum(1 for r in report_rows if r.recipient.replied_at is not None)
-    opted_out = sum(1 for r in report_rows if r.recipient.opted_out_at is not None)
+    # A "STOP" is a message too: it counts as an opt-out, not as a reply.
     return Summary(
         counts={s: counts[s] for s in STATUSES},
         messaged=messaged,
-        reply_rate=replied / delivered if delivered else None,
-        opt_out_rate=opted_out / delivered if delivered else None,
+        reply_rate=counts["replied"] / delivered if delivered else None,
+        opt_out_rate=counts["opted_out"] / delivered if delivered else None,
     )
