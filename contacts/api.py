@@ -143,6 +143,7 @@ class ContactDetail(APIView):
                     )
         except attributes.InvalidAttribute as invalid:
             return refused(invalid.code, invalid.detail)
+        contact.refresh_from_db()
         return Response(one_contact_json(request.user, contact))
 
     def delete(self, request: Request, pk: int) -> Response:
