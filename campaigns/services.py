@@ -259,7 +259,7 @@ def send_due(campaign_id: int, *, now: datetime) -> int:
         # The campaign's row is the lock: two passes never queue for one campaign at once, and
         # a pause waits for the pass in flight.
         campaign = (
-            Campaign.objects.select_for_update(skip_locked=True)
+            Campaign.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("account", "created_by")
             .filter(pk=campaign_id, status=Campaign.Status.SENDING)
             .first()
