@@ -85,3 +85,29 @@ def test_a_yes_without_the_question_is_just_a_message(account, asking_bot):
         Contact.objects.get(pk=first.conversation.contact_id).marketing_consent
         == Contact.Consent.UNKNOWN
     )
+
+
+def test_agent_toggle_in_the_conversation_records_who_when_and_how(client, account, agent):
+    message, _action = says(account, "hello")
+    conversation = message.conversation
+    client.force_login(agent)
+    url = f"/conversations/{conversation.pk}/"
+    page = client.get(url).content.decode()
+    assert 'id="panel-opt-in"' in page
+
+    with committed():
+        answer = client.post(
+            f"/contacts/{conversation.contact_id}/consent/",
+            {"state": "opted_in", "source": "agent toggle in a conversation", "next": url},
+        )
+
+    assert answer.url == url
+    change = ConsentChange.objects.get(contact_id=conversation.contact_id)
+    assert (change.state, change.actor_id, change.source) == (
+        "opted_in",
+        agent.pk,
+        "agent toggle in a conversation",
+    )
+    contact_page = client.get(f"/contacts/{conversation.contact_id}/").content.decode()
+    assert "agent toggle in a conversation" in contact_page and "Alice" in contact_page
+    assert "Record opt-out" in client.get(url).content.decode()
