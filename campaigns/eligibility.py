@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,13 +58,15 @@ def check(
     contacts: Iterable[Contact],
     *,
     now: datetime | None = None,
-    exclude_messages: Iterable[int] = (),
+    scope: QuerySet | None = None,
 ) -> dict[int, Verdict]:
-    """A verdict per contact id. ``exclude_messages``: this campaign's own messages, which do
-    not count against the frequency cap."""
+    """A verdict per contact id. ``scope``: the query the contacts came from (their ids as a
+    subquery), so a whole audience is read without sending thousands of ids back."""
     now = now or timezone.now()
     contacts = list(contacts)
-    ids = [c.pk for c in contacts]
+    ids: QuerySet | list[int] = (
+        scope.values("pk") if scope is not None else [c.pk for c in contacts]
+    )
     account = campaign.account
     rules = get_connector(account.platform).rules
     platform = account.get_platform_display()
@@ -74,7 +76,7 @@ def check(
         )
     )
     threads = _latest_threads(campaign, ids)
-    capped = _recently_promoted(ids, since=now - frequency_cap(), exclude=exclude_messages)
+    capped = _recently_promoted(ids, since=now - frequency_cap())
     verdicts: dict[int, Verdict] = {}
     for contact in contacts:
         verdicts[contact.pk] = _one(
@@ -140,7 +142,7 @@ def _one(campaign, contact, rules, platform, on_account, threads, capped, now) -
     return ELIGIBLE
 
 
-def _latest_threads(campaign: Campaign, ids: list[int]) -> dict[int, _Thread]:
+def _latest_threads(campaign: Campaign, ids: QuerySet | list[int]) -> dict[int, _Thread]:
     """Each contact's latest DM thread on the account (the one a campaign message goes to)."""
     rows = (
         Conversation.objects.filter(
@@ -156,7 +158,7 @@ def _latest_threads(campaign: Campaign, ids: list[int]) -> dict[int, _Thread]:
     }
 
 
-def _recently_promoted(ids: list[int], *, since: datetime, exclude: Iterable[int]) -> set[int]:
+def _recently_promoted(ids: QuerySet | list[int], *, since: datetime) -> set[int]:
     """Contacts a promotional message was queued or sent to since then (on any account: the
     cap is per person), failed ones aside."""
     return set(
@@ -167,7 +169,6 @@ def _recently_promoted(ids: list[int], *, since: datetime, exclude: Iterable[int
             created_at__gte=since,
             conversation__contact_id__in=ids,
         )
-        .exclude(pk__in=list(exclude))
         .values_list("conversation__contact_id", flat=True)
         .distinct()
     )

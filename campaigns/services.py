@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,6 @@ from inbox.models import (
     PlatformAccount,
     User,
 )
-from inbox.selectors import latest_dm_thread
 from inbox.services import ReplyRefused
 from inbox.settings_area import audit
 
@@ -120,8 +119,9 @@ def create(
 
 def preview(campaign: Campaign, *, now: datetime | None = None) -> list[tuple[Contact, Any]]:
     """Every contact of the audience with its verdict, as it would be planned now."""
-    contacts = list(_audience(campaign))
-    verdicts = eligibility.check(campaign, contacts, now=now)
+    query = _audience(campaign)
+    contacts = list(query)
+    verdicts = eligibility.check(campaign, contacts, now=now, scope=query)
     return [(contact, verdicts[contact.pk]) for contact in contacts]
 
 
@@ -157,8 +157,9 @@ def plan(campaign: Campaign, *, now: datetime) -> int:
     """Every recipient's row: eligible ones spaced at the platform's rate from ``now``, the
     others left out with their reason. Returns how many will be sent to. Call in a transaction
     holding the campaign's row."""
-    contacts = list(_audience(campaign))
-    verdicts = eligibility.check(campaign, contacts, now=now)
+    query = _audience(campaign)
+    contacts = list(query)
+    verdicts = eligibility.check(campaign, contacts, now=now, scope=query)
     spacing = 1.0 / send_rate(campaign.account)
     rows: list[Recipient] = []
     turn = 0
@@ -178,11 +179,27 @@ def plan(campaign: Campaign, *, now: datetime) -> int:
                     detail=verdict.detail[:300],
                 )
             )
-    Recipient.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    _insert(rows)
     campaign.status = Campaign.Status.SENDING
     campaign.started_at = now
     campaign.save(update_fields=["status", "started_at"])
     return turn
+
+
+def _insert(rows: list[Recipient]) -> None:
+    """Every recipient row at once: COPY on PostgreSQL (10 000 rows in a fraction of the time
+    Django's bulk INSERT takes to build), bulk_create elsewhere (the embedded SQLite)."""
+    if connection.vendor != "postgresql":
+        Recipient.objects.bulk_create(rows, batch_size=500)
+        return
+    columns = ["campaign_id", "contact_id", "state", "reason", "detail", "due_at"]
+    table = Recipient._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for r in rows:
+            copy.write_row((r.campaign_id, r.contact_id, r.state, r.reason, r.detail, r.due_at))
 
 
 @transaction.atomic
@@ -283,6 +300,7 @@ def send_due(campaign_id: int, *, now: datetime) -> int:
             return 0
         # Read again now: consent, window and cap may have changed since the plan.
         verdicts = eligibility.check(campaign, [r.contact for r in due], now=now)
+        threads = _latest_threads(campaign.account, [r.contact_id for r in due])
         queued = 0
         for recipient in due:
             verdict = verdicts[recipient.contact_id]
@@ -290,8 +308,9 @@ def send_due(campaign_id: int, *, now: datetime) -> int:
                 _leave_out(recipient, verdict.reason, verdict.detail)
                 continue
             try:
-                with transaction.atomic():
-                    recipient.message = _queue(campaign, recipient.contact, now=now)
+                recipient.message = _queue(
+                    campaign, recipient.contact, threads.get(recipient.contact_id), now=now
+                )
             except ReplyRefused as refused:
                 _leave_out(recipient, refused.code, refused.detail)
                 continue
@@ -307,19 +326,45 @@ def _leave_out(recipient: Recipient, reason: str, detail: str) -> None:
     recipient.detail = detail[:300]
 
 
-def _queue(campaign: Campaign, contact: Contact, *, now: datetime) -> Message:
+def _latest_threads(account: PlatformAccount, contact_ids: list[int]) -> dict[int, Conversation]:
+    """Each contact's latest DM thread on the account (``inbox.selectors.latest_dm_thread``
+    for a whole batch in one query)."""
+    threads = (
+        Conversation.objects.select_related("account", "contact")
+        .filter(account=account, kind=Conversation.Kind.DM, contact_id__in=contact_ids)
+        .order_by("id")
+    )
+    # Ascending ids: each contact's newest thread is written last.
+    return {thread.contact_id: thread for thread in threads}
+
+
+def _queue(
+    campaign: Campaign, contact: Contact, conversation: Conversation | None, *, now: datetime
+) -> Message:
     """One recipient's message, through the normal path: every platform rule is checked again
-    by ``queue_reply`` (consent included), and delivery follows its ``MessageSent`` event."""
-    account = campaign.account
-    conversation = latest_dm_thread(account, contact=contact)
+    by ``queue_reply`` (consent included) before it writes anything, and delivery follows its
+    ``MessageSent`` event."""
     if conversation is None:
-        identity = ContactIdentity.objects.filter(account=account, contact=contact).first()
-        if identity is None:
-            raise ReplyRefused("not_on_platform", _("No identity on this account."))
-        # Only where the platform lets a business write first (the eligibility said so).
-        conversation, _created = inbox_services.find_or_open_conversation(
-            account=account, identity=identity, kind=Conversation.Kind.DM
-        )
+        # Only where the platform lets a business write first (the eligibility said so); a
+        # savepoint, so a refusal leaves no empty conversation behind.
+        with transaction.atomic():
+            return _queue_in(campaign, contact, _open_thread(campaign.account, contact), now)
+    return _queue_in(campaign, contact, conversation, now)
+
+
+def _open_thread(account: PlatformAccount, contact: Contact) -> Conversation:
+    identity = ContactIdentity.objects.filter(account=account, contact=contact).first()
+    if identity is None:
+        raise ReplyRefused("not_on_platform", _("No identity on this account."))
+    conversation, _created = inbox_services.find_or_open_conversation(
+        account=account, identity=identity, kind=Conversation.Kind.DM
+    )
+    return conversation
+
+
+def _queue_in(
+    campaign: Campaign, contact: Contact, conversation: Conversation, now: datetime
+) -> Message:
     message = inbox_services.queue_reply(
         conversation=conversation,
         text=audience.render(campaign.text, contact),
