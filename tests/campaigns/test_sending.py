@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from campaigns import services
@@ -16,7 +17,7 @@ from inbox.delivery import deliver
 from inbox.models import Contact, Conversation, Message
 from tests.campaigns.conftest import person
 from tests.contacts.helpers import writes
-from tests.fakes.meta import error_body
+from tests.fakes.meta import PNG, error_body
 from tests.fakes.server import Reply
 from tests.helpers import committed
 
@@ -218,3 +219,28 @@ def test_a_scheduled_campaign_starts_at_its_time(x_account, manager):
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENDING
     assert Conversation.objects.filter(account=x_account).count() == 1
+
+
+def test_media_goes_with_each_message_as_a_signed_link(
+    messenger, manager, fake_platforms, settings
+):
+    settings.PUBLIC_BASE_URL = "https://parley.example"
+    person(messenger, name="Ana Silva")
+    campaign = services.create(
+        name="With a picture",
+        account=messenger,
+        text="New mugs!",
+        audience_filters={},
+        media=SimpleUploadedFile("mug.png", PNG, content_type="image/png"),
+        actor=manager,
+    )
+    services.start(campaign=campaign, actor=manager, now=timezone.now() - timedelta(seconds=1))
+    with committed():
+        services.advance()
+
+    bodies = [p.json() for p in fake_platforms.sent("POST", META_SEND)]
+    attachment = next(b["message"]["attachment"] for b in bodies if "attachment" in b["message"])
+    assert attachment["type"] == "image"
+    assert attachment["payload"]["url"].startswith("https://parley.example/")
+    message = Message.objects.get(metadata__campaign=campaign.pk)
+    assert message.attachments.get().file.read() == PNG
