@@ -136,7 +136,9 @@ def start(*, campaign: Campaign, actor: User | None, now: datetime | None = None
     now = now or timezone.now()
     with transaction.atomic():
         campaign = (
-            Campaign.objects.select_for_update().select_related("account").get(pk=campaign.pk)
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=campaign.pk)
         )
         if campaign.status != Campaign.Status.DRAFT:
             raise CampaignRefused(
@@ -218,7 +220,11 @@ def resume(*, campaign: Campaign, actor: User | None, now: datetime | None = Non
     """Go on where it stopped: the recipients still pending are spaced again from now, so a
     long pause does not end in a burst."""
     now = now or timezone.now()
-    campaign = Campaign.objects.select_for_update().select_related("account").get(pk=campaign.pk)
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .get(pk=campaign.pk)
+    )
     if campaign.status != Campaign.Status.PAUSED:
         raise CampaignRefused("not_paused", _("Only a paused campaign resumes."))
     if campaign.started_at is None:
@@ -255,7 +261,7 @@ def advance(*, now: datetime | None = None) -> int:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             campaign = (
-                Campaign.objects.select_for_update(skip_locked=True)
+                Campaign.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("account")
                 .filter(pk=campaign_id, status=Campaign.Status.SCHEDULED)
                 .first()

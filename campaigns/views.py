@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import audience, report, selectors, services
-from campaigns.models import Campaign
 from contacts import selectors as contact_selectors
 from contacts.models import AttributeDefinition
 from inbox.models import Label, Platform
@@ -108,9 +107,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return denied
     campaign = selectors.get_visible_campaign(request.user, pk)
     context: dict = {"campaign": campaign, "page_rows": PAGE_ROWS}
-    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED) and (
-        campaign.started_at is None
-    ):
+    if campaign.started_at is None:
+        # Not planned yet (a draft, or scheduled): who would receive it now, and why not.
         preview = services.preview(campaign)
         context["preview"] = preview[:PAGE_ROWS]
         context["eligible_count"] = sum(1 for _c, v in preview if v.eligible)
