@@ -148,17 +148,24 @@ def _render_options(text: str, options: list[str], platform_has_buttons: bool) -
     return f"{text}\n\n{lines}\n(Reply with a number.)"
 
 
-def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
-    last = (
-        Message.objects.filter(
-            conversation=conversation,
-            sender_kind=Message.SenderKind.BOT,
-            created_at__lte=before.created_at,
+def _last_bot_message(conversation: Conversation, before: Message) -> dict[str, Any] | None:
+    """The metadata of the bot's last message before ``before`` (read once per decision)."""
+    if not hasattr(before, "_last_bot_metadata"):
+        before._last_bot_metadata = (
+            Message.objects.filter(
+                conversation=conversation,
+                sender_kind=Message.SenderKind.BOT,
+                created_at__lte=before.created_at,
+            )
+            .order_by("-created_at", "-id")
+            .values_list("metadata", flat=True)
+            .first()
         )
-        .order_by("-created_at", "-id")
-        .values_list("metadata", flat=True)
-        .first()
-    )
+    return before._last_bot_metadata
+
+
+def _last_bot_options(conversation: Conversation, before: Message) -> list[str]:
+    last = _last_bot_message(conversation, before)
     return list(((last or {}).get("bot") or {}).get("options") or [])
 
 
@@ -274,7 +281,9 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
         if 1 <= int(text) <= len(options):
             text = normalize(options[int(text) - 1])
 
-    consent = _consent(message, conversation, bot, text)
+    consent = _consent(message, conversation, bot, text) or _offers_answer(
+        message, conversation, bot, text
+    )
     if consent is not None:
         return consent
     if message.is_deleted or not text:
@@ -298,12 +307,69 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
 
     situation = _situation(message, conversation, bot, now)
     first_name = conversation.contact.first_name or ""
-    return _greeted(
+    decision = _greeted(
         _answer(bot, conversation.account_id, text, situation, now=now, first_name=first_name),
         bot,
         situation,
         first_name,
     )
+    return _with_offers_prompt(decision, bot, conversation, situation)
+
+
+# --- "Want exclusive offers? Yes / No" ----------------------------------------------------------
+
+
+def _with_offers_prompt(
+    decision: Decision, bot: BotSettings, conversation: Conversation, situation: Situation
+) -> Decision:
+    """The offers question under the bot's first answer to a contact whose consent is not
+    known, when the account asks it and the answer has no buttons of its own."""
+    if (
+        not decision.text
+        or decision.quick_replies
+        or not bot.offers_prompt_enabled
+        or not (bot.offers_prompt and bot.offers_yes and bot.offers_no)
+        or conversation.contact.marketing_consent != Contact.Consent.UNKNOWN
+        or not situation.first_message()
+    ):
+        return decision
+    decision.text = f"{decision.text.strip()}\n\n{bot.offers_prompt.strip()}"
+    decision.quick_replies = [bot.offers_yes, bot.offers_no]
+    decision.detail["offers_prompt"] = True
+    return decision
+
+
+def _offers_answer(
+    message: Message, conversation: Conversation, bot: BotSettings | None, text: str
+) -> Decision | None:
+    """A tap on the offers question's Yes or No (its title, or its number on X): the
+    consent, recorded as a keyword would be."""
+    if bot is None or not text:
+        return None
+    last = _last_bot_message(conversation, message)
+    asked = ((last or {}).get("bot") or {}).get("offers_prompt")
+    if not asked:
+        return None
+    answers = {
+        normalize(bot.offers_yes): (Contact.Consent.OPTED_IN, BotReply.Action.OPT_IN),
+        normalize(bot.offers_no): (Contact.Consent.OPTED_OUT, BotReply.Action.OPT_OUT),
+    }
+    found = answers.get(text)
+    if found is None or not bot.offers_yes or not bot.offers_no:
+        return None
+    state, action = found
+    contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+    if contact.marketing_consent != state:
+        set_consent(
+            contact=contact,
+            conversation=conversation,
+            state=state,
+            source=f"quick reply “{bot.offers_yes if state == Contact.Consent.OPTED_IN else bot.offers_no}” "
+            f"to “{bot.offers_prompt}” ({conversation.account.get_platform_display()}, "
+            f"message {message.pk})",
+        )
+    confirmation = bot.opt_in_confirmation if state == Contact.Consent.OPTED_IN else ""
+    return Decision(action, text=confirmation, detail={"offers_answer": text})
 
 
 def _greeted(decision: Decision, bot: BotSettings, situation: Situation, first_name: str):

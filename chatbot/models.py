@@ -60,18 +60,25 @@ DEFAULT_OPT_OUT = [
 ]
 DEFAULT_OPT_IN = [
     "start",
+    "join",
     "subscribe",
     "unstop",
     "opt in",
     "opt-in",
     "abonner",
     "s'abonner",
+    "rejoindre",
     "alta",
     "suscribir",
+    "unirme",
+    "unirse",
     "anmelden",
     "abonnieren",
     "assinar",
+    "beitreten",
+    "participar",
     "inscrever",
+    "aderir",
 ]
 
 
@@ -130,6 +137,13 @@ class BotSettings(models.Model):
         blank=True,
         default="You're subscribed to our news and offers. Reply STOP to unsubscribe.",
     )
+    # "Want exclusive offers? Yes / No": asked with the bot's first answer to a contact whose
+    # consent is not known yet, as quick-reply buttons (numbered options on X). A tap (or the
+    # option's number) records the consent like a keyword.
+    offers_prompt_enabled = models.BooleanField(default=False)
+    offers_prompt = models.CharField(max_length=300, blank=True, default="Want exclusive offers?")
+    offers_yes = models.CharField(max_length=20, blank=True, default="Yes")
+    offers_no = models.CharField(max_length=20, blank=True, default="No")
 
     class Meta:
         verbose_name = "bot settings"

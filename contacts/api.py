@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -102,7 +102,8 @@ class ContactList(APIView):
 
 
 class ContactDetail(APIView):
-    """One contact; ``PATCH {"name"?, "attributes"?}``; ``DELETE`` erases (admins)."""
+    """One contact; ``PATCH {"name"?, "attributes"?, "consent"?: {"promotional": bool}}``;
+    ``DELETE`` erases (admins)."""
 
     def get(self, request: Request, pk: int) -> Response:
         contact = selectors.get_visible_contact(request.user, pk)
@@ -116,15 +117,33 @@ class ContactDetail(APIView):
         name = data.get("name")
         if name is not None and not isinstance(name, str):
             raise ValidationError({"name": "must be text"})
+        consent = data.get("consent")
+        if consent is not None and (
+            not isinstance(consent, dict) or not isinstance(consent.get("promotional"), bool)
+        ):
+            raise ValidationError({"consent": '{"promotional": true or false}'})
         try:
-            contact = services.update_contact(
-                contact=contact,
-                actor=request.user,
-                name=name,
-                attribute_changes=data.get("attributes"),
-            )
+            # One change: a refused attribute leaves the consent as it was too.
+            with transaction.atomic():
+                contact = services.update_contact(
+                    contact=contact,
+                    actor=request.user,
+                    name=name,
+                    attribute_changes=data.get("attributes"),
+                )
+                if consent is not None:
+                    # Recorded with its source in the consent history (who, when, how).
+                    services.set_consent(
+                        contact=contact,
+                        actor=request.user,
+                        state=Contact.Consent.OPTED_IN
+                        if consent["promotional"]
+                        else Contact.Consent.OPTED_OUT,
+                        source=f"API, by {request.user.display_name}",
+                    )
         except attributes.InvalidAttribute as invalid:
             return refused(invalid.code, invalid.detail)
+        contact.refresh_from_db()
         return Response(one_contact_json(request.user, contact))
 
     def delete(self, request: Request, pk: int) -> Response:

@@ -43,3 +43,9 @@ def _current(contact_id: object) -> Contact | None:
     if contact is not None and contact.merged_into_id is not None:
         contact = Contact.objects.filter(pk=contact.merged_into_id).first()
     return contact
+
+
+def current_contact_id(contact_id: object) -> int | None:
+    """``_current``'s id, for listeners that follow consent changes too (campaigns)."""
+    contact = _current(contact_id)
+    return contact.pk if contact is not None else None

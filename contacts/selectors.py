@@ -91,7 +91,7 @@ def filtered(
     if filters.attribute is not None:
         key, value = filters.attribute
         if value:
-            contacts = contacts.filter(attributes__contains={key: _typed(key, value)})
+            contacts = contacts.filter(attributes__contains={key: typed_value(key, value)})
         else:
             contacts = contacts.filter(attributes__has_key=key)
     return contacts
@@ -119,7 +119,7 @@ def attribute_values() -> Cast:
     return Cast("attributes", TextField())
 
 
-def _typed(key: str, value: str) -> Any:
+def typed_value(key: str, value: str) -> Any:
     """The stored form of a filter value (numbers and booleans are stored as JSON ones)."""
     definition = AttributeDefinition.objects.filter(key=key).first()
     if definition is None:

@@ -19,7 +19,7 @@ from connectors.registry import get_connector
 from inbox import events as domain_events
 from inbox import services
 from inbox.media import upload_reader
-from inbox.models import ContactIdentity, ConversationEvent, Message, PlatformAccount
+from inbox.models import Contact, ContactIdentity, ConversationEvent, Message, PlatformAccount
 from inbox.send_refusals import clear_send_refusal, remember_send_refusal
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,16 @@ def deliver(message_id: int) -> str | None:
     if account.status == PlatformAccount.Status.NEEDS_REAUTH:
         _park(message, "Waiting: the account needs re-authorisation by an admin.")
         return Message.Status.QUEUED
+    if message.is_promotional and not _still_opted_in(message):
+        # Consent is read again at the last moment: an opt-out after the message was queued
+        # (a campaign's turn, an API send) stops it; never retried.
+        return _failed_attempt(
+            message,
+            account,
+            DeliveryError(
+                "Not sent: the contact has not opted in to promotional messages.", permanent=True
+            ),
+        )
     outbound = outbound_for(message)
     try:
         result = get_connector(account.platform).send(account, outbound)
@@ -119,6 +129,12 @@ def deliver(message_id: int) -> str | None:
         data={"message": message.pk, "status": Message.Status.SENT},
     )
     return Message.Status.SENT
+
+
+def _still_opted_in(message: Message) -> bool:
+    return Contact.objects.filter(
+        pk=message.conversation.contact_id, marketing_consent=Contact.Consent.OPTED_IN
+    ).exists()
 
 
 def _park(message: Message, reason: str) -> None:

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from automation import engine as automation
+from campaigns import tracking as campaign_tracking
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
@@ -83,6 +84,7 @@ OUTBOUND_WEBHOOKS = Listener("outbound_webhooks", outbound_webhooks.on_events)
 # A customer invited publicly to write a DM wrote one: linked to the comment by origin.
 DM_INVITATIONS = Listener("dm_invitations", engagement.link_invited_dms)
 SURVEYS = Listener("surveys", surveys.on_events)
+CAMPAIGNS = Listener("campaigns", campaign_tracking.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
 # MessageUpdated, every event is a DomainEvent).
@@ -100,6 +102,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         OUTBOUND_WEBHOOKS,
         DM_INVITATIONS,
         SURVEYS,
+        CAMPAIGNS,
     ),
     MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA, OUTBOUND_WEBHOOKS),
     MessageFailed: (REPORT_METRICS, SURVEYS),
@@ -113,7 +116,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     SlaBreached: (NOTIFICATIONS, OUTBOUND_WEBHOOKS),
     # Outbound webhooks turn these into subscribers' events (outbound_webhooks.payloads).
     ConversationOpened: (OUTBOUND_WEBHOOKS,),
-    ConsentChanged: (CONSENT_HISTORY,),
+    ConsentChanged: (CONSENT_HISTORY, CAMPAIGNS),
 }
 
 # The order listeners run in for one dispatch: someone waits for the bot's answer and for a
@@ -135,6 +138,7 @@ ORDER: tuple[Listener, ...] = (
     CONSENT_HISTORY,
     DM_INVITATIONS,
     SURVEYS,
+    CAMPAIGNS,
 )
 
 

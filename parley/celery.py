@@ -63,6 +63,8 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "automation-time-rules": ("automation.tasks.run_time_rules", 60.0),
     # Outreach lists' owners reminded of handles that have not replied (outreach/).
     "outreach-follow-up-reminders": ("outreach.tasks.follow_up_reminders", 300.0),
+    # Campaigns: start the scheduled ones, queue each recipient's message at its turn.
+    "advance-campaigns": ("campaigns.tasks.advance_campaigns", 5.0),
 }
 
 app.conf.beat_schedule = {

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "automation",
     "outbound_webhooks",
     "outreach",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -428,6 +429,15 @@ RATELIMIT_CACHE_PREFIX = "parley:ratelimit:"
 # Archive retention in days: processed, ignored and rejected bodies; failed ones (kept longer for
 # a replay after a parser fix, and listed for admins).
 WEBHOOK_ARCHIVE_DAYS = int(env("WEBHOOK_ARCHIVE_DAYS", "30"))
+
+# Campaigns (campaigns/): a person gets at most one promotional message in this many days;
+# campaigns use this share of each platform's send rate (the rest stays for agents' replies);
+# platforms that state no rate (the sandbox) get this many messages a second; the periodic
+# pass queues at most CAMPAIGN_BATCH messages per campaign.
+CAMPAIGN_FREQUENCY_CAP_DAYS = int(env("CAMPAIGN_FREQUENCY_CAP_DAYS", "7") or 7)
+CAMPAIGN_RATE_SHARE = float(env("CAMPAIGN_RATE_SHARE", "0.5") or 0.5)
+CAMPAIGN_DEFAULT_RATE = float(env("CAMPAIGN_DEFAULT_RATE", "10") or 10)
+CAMPAIGN_BATCH = int(env("CAMPAIGN_BATCH", "1000") or 1000)
 WEBHOOK_ARCHIVE_FAILED_DAYS = int(env("WEBHOOK_ARCHIVE_FAILED_DAYS", "90"))
 # History read from a platform when an account is connected (or on demand), in days back
 # (X keeps 30 days of DMs whatever this says).

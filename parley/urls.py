@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("contacts.urls")),
     path("", include("outreach.urls")),
+    path("", include("campaigns.urls")),
     path("", include("inbox.urls")),
 ]

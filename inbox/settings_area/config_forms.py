@@ -266,6 +266,10 @@ class BotSettingsForm(forms.ModelForm):
             "handoff_on_low_confidence",
             "faq_threshold",
             "hourly_cap",
+            "offers_prompt_enabled",
+            "offers_prompt",
+            "offers_yes",
+            "offers_no",
         ]
         widgets = {
             "greeting": forms.Textarea(attrs={"rows": 2}),
@@ -278,6 +282,10 @@ class BotSettingsForm(forms.ModelForm):
             "handoff_on_low_confidence": gettext_lazy("Hand off when no answer is close enough"),
             "faq_threshold": gettext_lazy("FAQ threshold"),
             "hourly_cap": gettext_lazy("Bot replies per conversation per hour, at most"),
+            "offers_prompt_enabled": gettext_lazy("Ask new contacts whether they want offers"),
+            "offers_prompt": gettext_lazy("Offers question"),
+            "offers_yes": gettext_lazy("“Yes” button"),
+            "offers_no": gettext_lazy("“No” button"),
         }
         help_texts = {
             "greeting": gettext_lazy(
@@ -291,6 +299,10 @@ class BotSettingsForm(forms.ModelForm):
             ),
             "business_hours": gettext_lazy(
                 "Empty: the conversation's team's, the account's or the default hours."
+            ),
+            "offers_prompt_enabled": gettext_lazy(
+                "Under the bot's first answer to a contact whose consent is not known, as "
+                "buttons (numbered options on X). Yes records an opt-in, No an opt-out."
             ),
         }
 
