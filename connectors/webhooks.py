@@ -90,9 +90,11 @@ def check_signature(
 
 
 # Who may sign a platform's bodies changes only when an admin edits an account: each process
-# keeps the platform's accounts this many seconds instead of a query and a decryption of every
-# account's credentials per delivery, and forgets them at once when one is saved or deleted in
-# the process (``forget_accounts``). Another process sees an edit within this time.
+# keeps the platform's accounts (their credentials decrypted) this many seconds instead of
+# decrypting every account's credentials per delivery, and forgets them at once when one is
+# saved or deleted in the process (``forget_accounts``). Each delivery still asks which accounts
+# the body names exist now (an index-only query): an account deleted or made again elsewhere is
+# never used from the cache. A secret rotated in another process is seen within this time.
 ACCOUNTS_TTL = 5.0
 _accounts: dict[str, tuple[float, dict[str, PlatformAccount]]] = {}
 
@@ -103,13 +105,22 @@ def named_accounts(platform: str | None, external_ids: Iterable[str]) -> list[Pl
     wanted = set(external_ids)
     if not platform or not wanted:
         return []
+    current = dict(
+        PlatformAccount.objects.filter(platform=platform, external_id__in=wanted).values_list(
+            "external_id", "pk"
+        )
+    )
     now = time.monotonic()
     kept = _accounts.get(platform)
-    if kept is None or now - kept[0] > ACCOUNTS_TTL:
+    if (
+        kept is None
+        or now - kept[0] > ACCOUNTS_TTL
+        or any(kept[1].get(e) is None or kept[1][e].pk != pk for e, pk in current.items())
+    ):
         found = PlatformAccount.objects.filter(platform=platform)
         kept = (now, {account.external_id: account for account in found})
         _accounts[platform] = kept
-    return [kept[1][external_id] for external_id in sorted(wanted) if external_id in kept[1]]
+    return [kept[1][external_id] for external_id in sorted(current) if external_id in kept[1]]
 
 
 @receiver([post_save, post_delete], sender=PlatformAccount)
