@@ -128,10 +128,15 @@ def start_server(port: int, env: dict[str, str], log: str, workers: int = 1) -> 
 
 
 def start_worker(
-    env: dict[str, str], log: str, concurrency: int, nice: int = 0
+    env: dict[str, str],
+    log: str,
+    concurrency: int,
+    nice: int = 0,
+    queues: str = "default,ingest,delivery,chatbot,sla,media,webhooks",
 ) -> subprocess.Popen:
-    """A Celery worker (prefork) consuming every queue, at CPU priority ``nice`` (as the
-    compose file runs it: background work yields the CPU to the web processes)."""
+    """A Celery worker (prefork) consuming ``queues`` (every one unless told), at CPU priority
+    ``nice`` (as the compose file runs it: background work yields the CPU to the web
+    processes)."""
     return start(
         [
             *(["nice", "-n", str(nice)] if nice else []),
@@ -146,7 +151,7 @@ def start_worker(
             "-c",
             str(concurrency),
             "-Q",
-            "default,ingest,delivery,chatbot,sla,media",
+            queues,
             "-l",
             "warning",
             "--without-gossip",

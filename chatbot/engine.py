@@ -35,8 +35,8 @@ from rapidfuzz import fuzz, process, utils
 
 from chatbot.models import BotReply, BotSettings, FaqEntry, Rule
 from connectors.registry import get_connector
+from inbox import answers, services
 from inbox import events as domain_events
-from inbox import services
 from inbox.models import Contact, Conversation, ConversationEvent, Message, Note
 from sla import business_hours as bh
 from sla import timers
@@ -262,6 +262,12 @@ def decide(message: Message, conversation: Conversation, *, now: datetime) -> De
     bot = BotSettings.objects.filter(account_id=conversation.account_id).first()
     skipped = BotReply.Action.SKIPPED
 
+    if answers.is_answer(message.metadata):
+        # A survey's rating or comment (``inbox.answers``): the survey records it and the bot
+        # does not answer it ("5" is not option 5 of its last menu), but STOP still opts out.
+        # Recorded, so the sweep does not bring it back.
+        consent = _consent(message, conversation, bot, text)
+        return consent or Decision(skipped, detail={"reason": "awaited_answer"})
     if text.isdigit():
         # "2" answers the numbered options of the bot's last message.
         options = _last_bot_options(conversation, message)

@@ -383,6 +383,10 @@ class PlatformRules:
     quick_replies: bool = False
     # Public replies under a customer's comment.
     comment_replies: bool = False
+    # Characters in one public reply, where it is shorter than a message (an X post: 280).
+    max_comment_length: int | None = None
+    # Whether the platform has direct messages at all (LinkedIn Pages: comments only).
+    direct_messages: bool = True
     # One private reply (a DM) to a comment's author: Meta's comment → DM move.
     private_replies: bool = False
     # "Seen" and "typing" shown to the contact (Meta sender actions).
@@ -457,6 +461,12 @@ class Connector:
 
     def fetch_profile(self, account: PlatformAccount, platform_user_id: str) -> Person | None:
         """The contact's profile from the platform (None: the platform has no profile API)."""
+        return None
+
+    def find_person(self, account: PlatformAccount, handle: str) -> Person | None:
+        """Someone on the platform by public handle (``@name`` without the ``@``), for a first
+        contact; None when the platform has no such lookup or no such user. DeliveryError when
+        the platform cannot answer."""
         return None
 
     def sender_action(self, account: PlatformAccount, recipient_id: str, action: str) -> None:

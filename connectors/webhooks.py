@@ -10,8 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from connectors.base import UNSIGNED, Verdict
 from inbox.models import PlatformAccount
@@ -85,10 +89,29 @@ def check_signature(
     return Verdict(valid=True, accounts=None if everyone else frozenset(covered))
 
 
+# Who may sign a platform's bodies changes only when an admin edits an account: each process
+# keeps the platform's accounts this many seconds instead of a query and a decryption of every
+# account's credentials per delivery, and forgets them at once when one is saved or deleted in
+# the process (``forget_accounts``). Another process sees an edit within this time.
+ACCOUNTS_TTL = 5.0
+_accounts: dict[str, tuple[float, dict[str, PlatformAccount]]] = {}
+
+
 def named_accounts(platform: str | None, external_ids: Iterable[str]) -> list[PlatformAccount]:
     """The accounts of ``platform`` that a body names (no query when it names none): their own
     secrets are candidates too."""
     wanted = set(external_ids)
     if not platform or not wanted:
         return []
-    return list(PlatformAccount.objects.filter(platform=platform, external_id__in=wanted))
+    now = time.monotonic()
+    kept = _accounts.get(platform)
+    if kept is None or now - kept[0] > ACCOUNTS_TTL:
+        found = PlatformAccount.objects.filter(platform=platform)
+        kept = (now, {account.external_id: account for account in found})
+        _accounts[platform] = kept
+    return [kept[1][external_id] for external_id in sorted(wanted) if external_id in kept[1]]
+
+
+@receiver([post_save, post_delete], sender=PlatformAccount)
+def forget_accounts(**_kwargs) -> None:
+    _accounts.clear()

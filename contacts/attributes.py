@@ -8,6 +8,7 @@ import datetime
 import math
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from contacts.models import AttributeDefinition
@@ -83,6 +84,34 @@ def clean_value(definition: AttributeDefinition, value: Any) -> Any:
             )
         return value
     raise InvalidAttribute(key, _("%(key)s has an unknown type.") % {"key": key})
+
+
+def matching(path: str, key: str, kind: str, value: Any) -> Q:
+    """Rows whose attributes (the JSON field at ``path``, e.g. ``conversation__contact__attributes``)
+    hold ``value`` (as ``clean_value`` returns it) under ``key``, compared the way the type needs:
+    text in any case, the other types exactly (numbers by value: 3 matches 3.0). ``None``: rows
+    that have the attribute at all."""
+    if value is None:
+        return Q(**{f"{path}__has_key": key})
+    # The explicit lookup keeps ``key`` a key even when it is named like a lookup ("contains").
+    lookup = "iexact" if kind == Type.TEXT else "exact"
+    return Q(**{f"{path}__{key}__{lookup}": value})
+
+
+def as_text(value: Any) -> str:
+    """A stored value as a form or query string gives it back to ``clean_value``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def value_options(definition: AttributeDefinition) -> list[tuple[str, str]]:
+    """The values a menu offers for a choice or yes/no attribute (other types are typed in)."""
+    if definition.type == Type.CHOICE:
+        return [(choice, choice) for choice in definition.choices]
+    if definition.type == Type.BOOLEAN:
+        return [("true", _("yes")), ("false", _("no"))]
+    return []
 
 
 def clean_values(changes: Any, current: dict[str, Any]) -> dict[str, Any]:

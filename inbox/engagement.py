@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 # Meta: one private reply per comment, within 7 days of it.
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
+# A public invitation to write a DM links the customer's next DM within this time.
+DM_INVITE_WINDOW = timedelta(days=30)
+# Conversation.metadata key of the comment conversation's invitation to DM.
+DM_INVITE = "dm_invite"
 SENDER_ACTIONS = ("mark_seen", "typing_on", "typing_off")
 # Platforms show "typing…" for about 20 s: tell them again at most this often.
 TYPING_REFRESH_SECONDS = 10
@@ -246,6 +250,13 @@ def queue_comment_reply(
     *, comment: Message, text: str, author: User | None, now: datetime | None = None
 ) -> Message:
     """A public reply under the customer's comment (goes through ``queue_reply``'s checks)."""
+    limit = get_connector(comment.conversation.account.platform).rules.max_comment_length
+    if limit is not None and len(text.strip()) > limit:
+        raise services.ReplyRefused(
+            "text_too_long",
+            f"A public reply on {comment.conversation.account.get_platform_display()} holds at "
+            f"most {limit} characters; this one has {len(text.strip())}.",
+        )
     with transaction.atomic():
         message = services.queue_reply(
             conversation=comment.conversation, text=text, author=author, now=now
@@ -332,3 +343,98 @@ def queue_private_reply(
         at=now,
     )
     return message
+
+
+# --- Public to private by invitation (platforms without private replies: X) --------------------
+
+
+def dm_invite_policy(comment: Message) -> PrivateReplyPolicy:
+    """Whether the commenter may be invited, publicly, to write a DM: where the platform has
+    DMs and public replies (X: a reply post; the DM follows once the customer writes)."""
+    conversation = comment.conversation
+    rules = get_connector(conversation.account.platform).rules
+    if conversation.kind != Conversation.Kind.COMMENT:
+        return PrivateReplyPolicy(False, "not_a_comment", "An invitation to DM answers a comment.")
+    if not (rules.comment_replies and rules.direct_messages):
+        return PrivateReplyPolicy(
+            False, "unsupported", "This platform has no DMs to move the conversation to."
+        )
+    if conversation.account.status == PlatformAccount.Status.DISCONNECTED:
+        return PrivateReplyPolicy(False, "account_disconnected", "This account is disconnected.")
+    return PrivateReplyPolicy(True)
+
+
+@transaction.atomic
+def invite_to_dm(*, comment: Message, text: str, author: User | None) -> Message:
+    """Move a public complaint to private: a public reply inviting the customer to write a DM.
+    Their next DM on the account (within ``DM_INVITE_WINDOW``) is linked to this comment's
+    conversation through ``origin`` (``link_invited_dms``), as a Meta private reply is."""
+    policy = dm_invite_policy(comment)
+    if not policy.allowed:
+        raise services.ReplyRefused(policy.code, policy.detail)
+    message = queue_comment_reply(comment=comment, text=text, author=author)
+    conversation = Conversation.objects.select_for_update().get(pk=comment.conversation_id)
+    invitation = {
+        "pending": True,
+        "at": message.sent_at.isoformat(),
+        "reply": message.pk,
+        "by": author.pk if author else None,
+        "dm": None,
+    }
+    Conversation.objects.filter(pk=conversation.pk).update(
+        metadata={**conversation.metadata, DM_INVITE: invitation}
+    )
+    comment.conversation.metadata = {**conversation.metadata, DM_INVITE: invitation}
+    return message
+
+
+def pending_dm_invite(conversation: Conversation) -> dict[str, Any] | None:
+    invitation = (conversation.metadata or {}).get(DM_INVITE)
+    return invitation if isinstance(invitation, dict) and invitation.get("pending") else None
+
+
+def link_invited_dms(received: list[domain_events.DomainEvent]) -> int:
+    """The ``dm_invitations`` listener: a customer invited publicly to write a DM wrote one. The
+    DM conversation points at the comment's (``origin``), and the invitation is answered."""
+    since = timezone.now() - DM_INVITE_WINDOW
+    conversation_ids = {event.conversation_id for event in received if not event.is_test}
+    dms = list(
+        Conversation.objects.filter(
+            pk__in=conversation_ids, kind=Conversation.Kind.DM, origin__isnull=True
+        )
+    )
+    if not dms:
+        return 0
+    # The batch's pending invitations in one query (newest first per contact).
+    invited: dict[tuple[int, int], Conversation] = {}
+    for comment_conversation in (
+        Conversation.objects.select_for_update()
+        .filter(
+            account_id__in={dm.account_id for dm in dms},
+            contact_id__in={dm.contact_id for dm in dms},
+            kind=Conversation.Kind.COMMENT,
+            metadata__dm_invite__pending=True,
+        )
+        .order_by("-id")
+    ):
+        invitation = pending_dm_invite(comment_conversation)
+        if invitation is None or datetime.fromisoformat(invitation["at"]) < since:
+            continue
+        invited.setdefault(
+            (comment_conversation.account_id, comment_conversation.contact_id),
+            comment_conversation,
+        )
+    linked = 0
+    for dm in dms:
+        comment_conversation = invited.pop((dm.account_id, dm.contact_id), None)
+        if comment_conversation is None:
+            continue
+        Conversation.objects.filter(pk=dm.pk, origin__isnull=True).update(
+            origin=comment_conversation
+        )
+        answered = {**pending_dm_invite(comment_conversation), "pending": False, "dm": dm.pk}
+        Conversation.objects.filter(pk=comment_conversation.pk).update(
+            metadata={**comment_conversation.metadata, DM_INVITE: answered}
+        )
+        linked += 1
+    return linked

@@ -30,10 +30,11 @@ from automation import engine as automation
 from chatbot.tasks import answer_new_messages
 from contacts import clues as contact_clues
 from contacts import consent as contact_consent
-from inbox import assignment, live
+from inbox import answers, assignment, engagement, live
 from inbox.events import (
     Assigned,
     ConsentChanged,
+    ConversationOpened,
     DomainEvent,
     LabelsChanged,
     MessageFailed,
@@ -49,8 +50,10 @@ from inbox.events import (
 from inbox.models import ConversationEvent, ListenerReceipt
 from inbox.tasks import deliver_queued, fetch_new_media
 from notifications import listeners as notifications
+from outbound_webhooks import services as outbound_webhooks
 from reports import metrics as report_metrics
 from sla import timers
+from surveys import listeners as surveys
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +79,13 @@ AUTOMATION = Listener("automation", automation.on_events)
 NOTIFICATIONS = Listener("notifications", notifications.on_events)
 CONTACT_CLUES = Listener("contact_clues", contact_clues.on_events)
 CONSENT_HISTORY = Listener("consent_history", contact_consent.on_events)
+OUTBOUND_WEBHOOKS = Listener("outbound_webhooks", outbound_webhooks.on_events)
+# A customer invited publicly to write a DM wrote one: linked to the comment by origin.
+DM_INVITATIONS = Listener("dm_invitations", engagement.link_invited_dms)
+SURVEYS = Listener("surveys", surveys.on_events)
 
 # Event type → its listeners (a subtype has its parents' too: a MessageFailed is a
-# MessageUpdated, every event is a DomainEvent). Next: outbound webhooks.
+# MessageUpdated, every event is a DomainEvent).
 LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     DomainEvent: (LIVE_PUSH,),
     MessageReceived: (
@@ -90,17 +97,22 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
         AUTOMATION,
         NOTIFICATIONS,
         CONTACT_CLUES,
+        OUTBOUND_WEBHOOKS,
+        DM_INVITATIONS,
+        SURVEYS,
     ),
-    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA),
-    MessageFailed: (REPORT_METRICS,),
+    MessageSent: (SLA, REPORT_METRICS, DELIVERY, MEDIA, OUTBOUND_WEBHOOKS),
+    MessageFailed: (REPORT_METRICS, SURVEYS),
     NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
-    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION),
-    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION),
-    LabelsChanged: (SLA, AUTOMATION),
-    PriorityChanged: (SLA,),
+    StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION, OUTBOUND_WEBHOOKS, SURVEYS),
+    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION, OUTBOUND_WEBHOOKS),
+    LabelsChanged: (SLA, AUTOMATION, OUTBOUND_WEBHOOKS),
+    PriorityChanged: (SLA, OUTBOUND_WEBHOOKS),
     SlaWarned: (NOTIFICATIONS,),
-    SlaBreached: (NOTIFICATIONS,),
+    SlaBreached: (NOTIFICATIONS, OUTBOUND_WEBHOOKS),
+    # Outbound webhooks turn these into subscribers' events (outbound_webhooks.payloads).
+    ConversationOpened: (OUTBOUND_WEBHOOKS,),
     ConsentChanged: (CONSENT_HISTORY,),
 }
 
@@ -112,6 +124,7 @@ ORDER: tuple[Listener, ...] = (
     LIVE_PUSH,
     CHATBOT,
     DELIVERY,
+    OUTBOUND_WEBHOOKS,
     AUTOMATION,
     ASSIGNMENT,
     SLA,
@@ -120,6 +133,8 @@ ORDER: tuple[Listener, ...] = (
     MEDIA,
     CONTACT_CLUES,
     CONSENT_HISTORY,
+    DM_INVITATIONS,
+    SURVEYS,
 )
 
 
@@ -132,6 +147,10 @@ ONLY: dict[str, frozenset[Listener]] = {
     # A customer's own words still tell who they are (contact merge suggestions).
     "history": frozenset({LIVE_PUSH, MEDIA, CONTACT_CLUES}),
     "test": frozenset({LIVE_PUSH, DELIVERY, MEDIA}),
+    # A survey's rating or comment (``inbox.answers``): shown, its media kept, recorded by the
+    # survey; not a new question (no SLA clock, assignment, metric or notification; the bot
+    # only applies a consent keyword, ``chatbot.engine.decide``).
+    answers.MARK: frozenset({LIVE_PUSH, CHATBOT, MEDIA, CONTACT_CLUES, SURVEYS}),
 }
 
 

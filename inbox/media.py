@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import mimetypes
 import socket
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import ParseResult, urlparse
 
@@ -66,17 +67,19 @@ def is_public_address(address: Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def checked_address(host: str, port: int) -> str:
+def checked_address(host: str, port: int, allowed_hosts: Collection[str] | None = None) -> str:
     """Resolve ``host`` once and return the address to connect to; refused when any of its
-    addresses is not public, unless the host is allow-listed (tests, a private media proxy)."""
+    addresses is not public, unless the host is allow-listed (tests, a private media proxy):
+    ``allowed_hosts``, by default ``MEDIA_FETCH_ALLOWED_HOSTS`` (outbound webhooks pass their
+    own list)."""
+    if allowed_hosts is None:
+        allowed_hosts = settings.MEDIA_FETCH_ALLOWED_HOSTS
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         raise MediaRefused(f"host does not resolve: {exc}") from exc
     addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-    if host not in settings.MEDIA_FETCH_ALLOWED_HOSTS and not all(
-        is_public_address(address) for address in addresses
-    ):
+    if host not in allowed_hosts and not all(is_public_address(address) for address in addresses):
         raise MediaRefused(f"{host} resolves to a non-public address")
     return str(addresses[0])
 
@@ -94,10 +97,16 @@ class PinnedAddressAdapter(HTTPAdapter):
     later (DNS rebinding). TLS still verifies the certificate for the host name (SNI and
     hostname check), and the Host header is the URL's."""
 
+    def __init__(self, allowed_hosts: Collection[str] | None = None, **kwargs: Any) -> None:
+        self.allowed_hosts = allowed_hosts
+        super().__init__(**kwargs)
+
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         parsed = http_url_parts(request.url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        request.pinned_address = checked_address(parsed.hostname, port)  # type: ignore[attr-defined]
+        request.pinned_address = checked_address(  # type: ignore[attr-defined]
+            parsed.hostname, port, self.allowed_hosts
+        )
         request.headers["Host"] = parsed.netloc.rsplit("@", 1)[-1]
         return super().send(request, *args, **kwargs)
 
@@ -115,12 +124,14 @@ class PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def pinned_session(session: requests.Session | None = None) -> requests.Session:
+def pinned_session(
+    session: requests.Session | None = None, *, allowed_hosts: Collection[str] | None = None
+) -> requests.Session:
     """``session`` (or a new one) fetching only from checked addresses, with no proxy from the
     environment (a proxy would resolve the name again)."""
     session = session or requests.Session()
     session.trust_env = False
-    adapter = PinnedAddressAdapter()
+    adapter = PinnedAddressAdapter(allowed_hosts)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -62,6 +62,9 @@ def reply_policy(
             "not_opted_in",
             _("This contact has not opted in to promotional messages."),
         )
+    if conversation.kind == Conversation.Kind.COMMENT and rules.comment_replies:
+        # A public reply under a comment is not a message: the messaging window does not apply.
+        return ReplyPolicy(True, detail=_("A public reply under the customer's comment."))
     if rules.reply_window is None:
         # A platform without a window can still refuse (X: the contact's DM settings); a refusal
         # remembered on the conversation is what the composer says.
@@ -71,9 +74,6 @@ def reply_policy(
                 True, code=str(warning.get("code") or "ok"), detail=warning["detail"]
             )
         return ReplyPolicy(True, detail=_("%(platform)s has no reply window.") % {"platform": name})
-    if conversation.kind == Conversation.Kind.COMMENT and rules.comment_replies:
-        # A public reply under a comment is not a message: the messaging window does not apply.
-        return ReplyPolicy(True, detail=_("A public reply under the customer's comment."))
 
     last = conversation.last_inbound_at
     if last is None:

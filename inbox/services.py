@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from connectors import base as events
 from connectors import testevents
 from connectors.registry import get_connector
-from inbox import batch
+from inbox import answers, batch
 from inbox import events as domain_events
 from inbox.models import (
     Attachment,
@@ -132,11 +132,13 @@ def find_or_open_conversation(
     at: datetime | None = None,
     history: bool = False,
     is_test: bool = False,
+    logged: list[ConversationEvent] | None = None,
 ) -> tuple[Conversation, bool]:
     """The thread this message belongs to: by platform thread id where there is one, else the
     contact's latest DM thread on the account. Returns (conversation, created). A thread opened
     by imported history is opened resolved: closed history, in no one's queue. A thread the
-    settings area's test event opens is a test conversation (``Conversation.is_test``)."""
+    settings area's test event opens is a test conversation (``Conversation.is_test``). A caller
+    that records a batch passes ``logged``: the "created" event joins it (one dispatch)."""
     at = at or timezone.now()
     query = Conversation.objects.select_related("account", "contact").filter(account=account)
     if thread_external_id:
@@ -160,9 +162,13 @@ def find_or_open_conversation(
     except IntegrityError:
         return query.get(external_thread_id=thread_external_id), False
     conversation.participants.add(identity)
-    domain_events.record(
+    opened = domain_events.entry(
         conversation, ConversationEvent.Kind.CREATED, data=_marked({"kind": kind}, history), at=at
     )
+    if logged is None:
+        domain_events.record_many([opened])
+    else:
+        logged.append(opened)
     return conversation, True
 
 
@@ -241,10 +247,12 @@ def _conversation_ids(
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
     history: bool,
+    logged: list[ConversationEvent],
 ) -> dict[str, int]:
     """Each event's thread id (by the event's external id): by platform thread id where there is
     one, else the contact's latest DM thread of that kind; two queries for the known ones, new
-    ones opened. Only ids: the rows are read under lock (``_locked_in_order``)."""
+    ones opened (their events into ``logged``). Only ids: the rows are read under lock
+    (``_locked_in_order``)."""
     threads = {e.thread_external_id for e in fresh if e.thread_external_id}
     by_thread: dict[Any, int] = (
         dict(
@@ -281,6 +289,7 @@ def _conversation_ids(
                 at=event.timestamp,
                 history=history,
                 is_test=testevents.is_test_event(event),
+                logged=logged,
             )
             known[key] = opened.pk
         found[event.external_id] = known[key]
@@ -309,7 +318,9 @@ def _store_inbound(
     identities = _identities(
         account, [e.sender for e in fresh] + [p for e in fresh for p in e.participants]
     )
-    conversations = _locked_in_order(_conversation_ids(account, fresh, identities, history))
+    # The batch's events, recorded together at the end: conversations opened, then messages.
+    logged: list[ConversationEvent] = []
+    conversations = _locked_in_order(_conversation_ids(account, fresh, identities, history, logged))
     for event in fresh:
         conversation = conversations[event.external_id]
         for person in event.participants:
@@ -317,7 +328,8 @@ def _store_inbound(
         if event.thread_external_id and event.kind != Conversation.Kind.DM:
             conversation.participants.add(identities[event.sender.platform_user_id])
 
-    messages = _insert_messages(account, fresh, identities, conversations, history)
+    awaited = {} if history else _awaited(fresh, conversations)
+    messages = _insert_messages(account, fresh, identities, conversations, history, awaited)
     created = {m.external_id: m for m in messages}
     _link_replies(account, fresh, created)
 
@@ -327,7 +339,6 @@ def _store_inbound(
         if event.external_id in created:
             message = created[event.external_id]
             grouped.setdefault(message.conversation_id, []).append((message, event.opens_window))
-    logged: list[ConversationEvent] = []
     moved = {
         pk: _inbound_changes(items[0][0].conversation, items, history)
         for pk, items in grouped.items()
@@ -356,7 +367,7 @@ def _store_inbound(
             domain_events.entry(
                 conversation,
                 ConversationEvent.Kind.MESSAGE_RECEIVED,
-                data=_marked({"message": message.pk}, history),
+                data=_marked(_answer_marked({"message": message.pk}, message), history),
                 at=message.created_at,
             )
             for message, _ in items
@@ -366,12 +377,39 @@ def _store_inbound(
     return created
 
 
+def _awaited(
+    fresh: list[events.MessageReceived], conversations: dict[str, Conversation]
+) -> dict[str, str]:
+    """Who awaited each message that answers something Parley asked on a resolved conversation
+    (``inbox.answers``), by external id. No query unless a conversation is resolved."""
+    asked = [
+        e
+        for e in fresh
+        if conversations[e.external_id].status == Conversation.Status.RESOLVED
+        and not conversations[e.external_id].is_test
+    ]
+    names = answers.classify(
+        [
+            answers.Inbound(conversations[e.external_id], e.text, e.metadata, e.timestamp)
+            for e in asked
+        ]
+    )
+    return {e.external_id: name for e, name in zip(asked, names, strict=True) if name}
+
+
+def _answer_marked(data: dict[str, Any], message: Message) -> dict[str, Any]:
+    """An event's data, marked when its message answers what Parley asked (``inbox.answers``)."""
+    name = (message.metadata or {}).get(answers.MARK)
+    return {**data, answers.MARK: name} if name else data
+
+
 def _insert_messages(
     account: PlatformAccount,
     fresh: list[events.MessageReceived],
     identities: dict[str, ContactIdentity],
     conversations: dict[str, Conversation],
     history: bool,
+    awaited: dict[str, str],
 ) -> list[Message]:
     """One INSERT for the batch. Another worker storing one of them at the same moment makes
     it fail: those are dropped (they are stored) and the rest inserted again."""
@@ -387,7 +425,11 @@ def _insert_messages(
                 external_id=e.external_id,
                 text=e.text,
                 status=Message.Status.RECEIVED,
-                metadata=e.metadata,
+                metadata=(
+                    {**e.metadata, answers.MARK: awaited[e.external_id]}
+                    if e.external_id in awaited
+                    else e.metadata
+                ),
                 sent_at=e.timestamp,
                 imported=history,
             )
@@ -445,10 +487,12 @@ def _inbound_changes(
         conversation.last_inbound_at is None or max(opening) > conversation.last_inbound_at
     ):
         changes["last_inbound_at"] = max(opening)
-    if history:
+    # Answers Parley awaited (a survey's rating) leave the conversation resolved.
+    asking = [m for m, _ in items if not answers.is_answer(m.metadata)]
+    if history or not asking:
         return changes
     if conversation.waiting_since is None:
-        changes["waiting_since"] = min(m.sent_at for m, _ in items)
+        changes["waiting_since"] = min(m.sent_at for m in asking)
     if conversation.status in (
         Conversation.Status.RESOLVED,
         Conversation.Status.SNOOZED,
@@ -827,6 +871,7 @@ def assign(
     ):
         return conversation
     previous = conversation.assignee_id
+    previous_team = conversation.team_id
     conversation.assignee = assignee
     fields = ["assignee"]
     if team is not None:
@@ -842,6 +887,31 @@ def assign(
             "to": assignee.pk if assignee else None,
             "to_name": assignee.display_name if assignee else "",
             "team": conversation.team_id,
+            "team_from": previous_team,
+        },
+    )
+    return conversation
+
+
+def set_team(*, conversation: Conversation, team: Team | None, actor: User | None) -> Conversation:
+    """Hand the conversation to another team, or to none, keeping its agent. Recorded like an
+    assignment (the event ``assign`` records for a team-only change)."""
+    if conversation.team_id == (team.pk if team else None):
+        return conversation
+    previous_team = conversation.team_id
+    conversation.team = team
+    conversation.save(update_fields=["team"])
+    assignee = conversation.assignee
+    domain_events.record(
+        conversation,
+        ConversationEvent.Kind.ASSIGNED,
+        actor=actor,
+        data={
+            "from": conversation.assignee_id,
+            "to": conversation.assignee_id,
+            "to_name": assignee.display_name if assignee else "",
+            "team": team.pk if team else None,
+            "team_from": previous_team,
         },
     )
     return conversation

@@ -161,6 +161,8 @@ def _conversation_context(request: HttpRequest, conversation: Conversation) -> d
         "conversation": conversation,
         "comment": comment,
         "private_policy": engagement.private_reply_policy(comment) if comment else None,
+        "dm_invite_policy": engagement.dm_invite_policy(comment) if comment else None,
+        "dm_invite": engagement.pending_dm_invite(conversation) if comment else None,
         "policy": reply_policy(conversation),
         "rules": composer.rules_for(conversation),
         "labels": Label.objects.order_by("name"),
@@ -286,8 +288,11 @@ def _send_reply(request: HttpRequest, conversation: Conversation, context: dict,
     a message with its attachments."""
     comment = context["comment"]
     if comment is not None:
-        if request.POST.get("reply_to_comment") == "private":
+        choice = request.POST.get("reply_to_comment")
+        if choice == "private":
             engagement.queue_private_reply(comment=comment, text=text, author=request.user)
+        elif choice == "invite_dm":
+            engagement.invite_to_dm(comment=comment, text=text, author=request.user)
         else:
             engagement.queue_comment_reply(comment=comment, text=text, author=request.user)
         return

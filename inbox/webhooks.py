@@ -14,9 +14,11 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils.datastructures import CaseInsensitiveMapping
 from django_ratelimit.core import get_usage
 
@@ -153,10 +155,33 @@ def _delivery(
         archived.save()
         log.warning("webhook %s: malformed JSON (archived as %s)", archived.source, archived.pk)
         raise WebhookRejected(400, "malformed JSON")
-    archived.save()  # one autocommitted INSERT: archived before the answer
+    _archive(archived)  # one autocommitted INSERT: archived before the answer
     # One pending ingest pass takes every body waiting.
     transaction.on_commit(lambda: triggers.request(process_webhooks))
     return Answer(200, "ok", archived_id=archived.pk)
+
+
+@cache
+def _archive_sql() -> tuple[str, tuple[Field, ...]]:
+    fields = tuple(f for f in WebhookEvent._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+    returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){returning}"  # noqa: S608 - the model's own names
+    return sql, fields
+
+
+def _archive(archived: WebhookEvent) -> None:
+    """Save a new archive row: the model's own INSERT, compiled once. The ORM compiled it for
+    every delivery — more than half of the acknowledgement's CPU — for a row whose shape never
+    changes. (No signal listens to this model's saves.)"""
+    sql, fields = _archive_sql()
+    values = [f.get_db_prep_save(f.pre_save(archived, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        archived.pk = cursor.fetchone()[0] if cursor.description else cursor.lastrowid
+    archived._state.adding = False
 
 
 def _limit_per_address(remote_addr: str, *, group: str, rate: str) -> None:

@@ -24,6 +24,8 @@ class Notification(models.Model):
         CUSTOMER_REPLY = "customer_reply", _("Customer reply")
         # An automation rule's "notify" action (automation/).
         AUTOMATION = "automation", _("Automation rule")
+        # An outreach list's follow-up reminder (outreach/).
+        OUTREACH_FOLLOW_UP = "outreach_follow_up", _("Outreach follow-up")
         # The "test" button on /profile/.
         TEST = "test", _("Test")
 

@@ -12,38 +12,19 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.core.handlers.asgi import ASGIHandler  # noqa: E402
-from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 
 from inbox.routing import websocket_urlpatterns  # noqa: E402
+from inbox.webhook_views import asgi_webhook  # noqa: E402
 from parley import scheduler  # noqa: E402
 
 WEBHOOKS_PREFIX = "/webhooks/"
 
 
-class WebhookHandler(ASGIHandler):
-    """``/webhooks/``: platforms' servers calling, not browsers. The middleware has nothing to
-    do for them (no session, login, cookies or framing; the views are CSRF-exempt and check
-    their own signatures), and under ASGI each of Django's middleware costs two thread hops
-    per request: the acknowledgement the platform waits for comes from the URL resolver and
-    the view alone. Request signals (database connections), error responses and logging are
-    Django's as for every request."""
-
-    def load_middleware(self, is_async: bool = False) -> None:
-        super().load_middleware(is_async)
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        get_response = self._get_response_async if is_async else self._get_response
-        self._middleware_chain = convert_exception_to_response(get_response)
-
-
-webhook_asgi_app = WebhookHandler()
-
-
 async def http_application(scope, receive, send) -> None:
     path = scope["path"].removeprefix(scope.get("root_path", ""))
-    app = webhook_asgi_app if path.startswith(WEBHOOKS_PREFIX) else django_asgi_app
+    # Platforms' servers, not browsers: answered without Django's handler and middleware
+    # (``inbox.webhook_views.asgi_webhook`` says why).
+    app = asgi_webhook if path.startswith(WEBHOOKS_PREFIX) else django_asgi_app
     await app(scope, receive, send)
 
 

@@ -53,12 +53,16 @@ PERIODIC_TASKS: dict[str, tuple[str, float]] = {
     "chatbot-sweep": ("chatbot.tasks.sweep_unanswered", 60.0),
     # History imports whose page task was lost go on where they stopped (inbox.history).
     "resume-history-imports": ("inbox.tasks.resume_history_imports", 30.0),
+    # Outbound webhook deliveries whose retry is due, or whose first task was lost.
+    "webhooks-send-due": ("outbound_webhooks.tasks.send_due_deliveries", 10.0),
     # Old webhook bodies leave the archive (WEBHOOK_ARCHIVE_DAYS, WEBHOOK_ARCHIVE_FAILED_DAYS).
     "prune-webhook-archive": ("inbox.tasks.prune_webhook_archive", 3600.0),
     # Mentions and SLA breaches that reached offline agents, mailed as one digest per agent.
     "notification-email-digests": ("notifications.tasks.send_email_digests", 60.0),
     # Automation rules with time triggers: no agent reply for N minutes, pending for N days.
     "automation-time-rules": ("automation.tasks.run_time_rules", 60.0),
+    # Outreach lists' owners reminded of handles that have not replied (outreach/).
+    "outreach-follow-up-reminders": ("outreach.tasks.follow_up_reminders", 300.0),
 }
 
 app.conf.beat_schedule = {

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files for the API reference page, served from our own static files.
+    "drf_spectacular_sidecar",
     "django_htmx",
     "inbox",
     "inbox.settings_area",
@@ -101,6 +103,8 @@ INSTALLED_APPS = [
     "surveys",
     "contacts",
     "automation",
+    "outbound_webhooks",
+    "outreach",
 ]
 
 MIDDLEWARE = [
@@ -290,8 +294,10 @@ CELERY_TASK_ROUTES = {
     "inbox.tasks.fetch_*": {"queue": "media"},
     "chatbot.tasks.*": {"queue": "chatbot"},
     "sla.tasks.*": {"queue": "sla"},
+    # A slow subscriber must not hold up the listeners' dispatch on the default queue.
+    "outbound_webhooks.tasks.*": {"queue": "webhooks"},
 }
-CELERY_WORKER_QUEUES = "default,ingest,delivery,chatbot,sla,media"
+CELERY_WORKER_QUEUES = "default,ingest,delivery,chatbot,sla,media,webhooks"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 
@@ -356,16 +362,25 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per token (per user for a browser session), counted in the shared cache so every web
+    # process sees the same count; over the rate: 429 with Retry-After (inbox.api.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["inbox.api.throttling.TokenRateThrottle"],
 }
+# Requests per API token: "N/second|minute|hour|day" (DRF's rate syntax).
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parley API",
-    "DESCRIPTION": "Conversations, messages, replies and notes of the Parley social inbox.",
+    "DESCRIPTION": "Conversations, messages, replies, notes, labels, users and outbound "
+    "webhooks of the Parley social inbox (docs/api.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema maps every endpoint and filter: signed-in callers only (session or token),
     # like the API it describes. Parley is open source, but a deployment need not advertise
     # its surface, nor which optional endpoints it runs, to anyone who asks.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The reference page's Swagger UI from our static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Platforms --------------------------------------------------------------------------------
@@ -424,6 +439,17 @@ PLATFORM_HTTP_TIMEOUT = (5.0, 20.0)
 # goes to the address resolved once (inbox.media).
 MEDIA_MAX_BYTES = int(env("MEDIA_MAX_BYTES", str(25 * 1024 * 1024)))
 MEDIA_FETCH_ALLOWED_HOSTS = env_list("MEDIA_FETCH_ALLOWED_HOSTS")
+
+# --- Outbound webhooks (outbound_webhooks/, docs/api.md) -------------------------------------
+# Subscribers on private, loopback and link-local addresses are refused like media fetches,
+# unless listed here (tests, a receiver inside a private deployment).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+# (connect, read) seconds for one POST to a subscriber.
+WEBHOOK_TIMEOUT = (3.05, float(env("WEBHOOK_READ_TIMEOUT", "10")))
+# Failed deliveries are retried for this long, the wait doubling from the base up to the cap.
+WEBHOOK_RETRY_FOR = timedelta(hours=int(env("WEBHOOK_RETRY_HOURS", "24")))
+WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+WEBHOOK_RETRY_MAX_SECONDS = float(env("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 
 # --- Browser security headers (docs/security.md) ----------------------------------------
 # Scripts only from our own static files: no inline script, no inline handler, no eval. Inline

@@ -16,11 +16,16 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("webhooks/", include("inbox.webhook_urls")),
     path("", include("automation.urls")),
+    path("settings/webhooks/", include("outbound_webhooks.settings_urls")),
     path("settings/", include("inbox.settings_area.urls")),
     path("api/v1/settings/", include("inbox.settings_area.api_urls")),
+    path("api/v1/webhooks/", include("outbound_webhooks.urls")),
+    # Before reports.urls: its /api/v1/reports/<table>/ would take "csat".
+    path("", include("surveys.urls")),
     path("", include("reports.urls")),
     path("", include("inbox.api.urls")),
     path("", include("notifications.urls")),
     path("", include("contacts.urls")),
+    path("", include("outreach.urls")),
     path("", include("inbox.urls")),
 ]

@@ -24,6 +24,19 @@ FILTER_PARAMETERS = [
     OpenApiParameter("team", int),
     OpenApiParameter("agent", int),
     OpenApiParameter("label", int),
+    OpenApiParameter(
+        "attribute",
+        str,
+        description="key of a custom contact attribute: only conversations whose contact has it",
+    ),
+    OpenApiParameter(
+        "attribute_value",
+        str,
+        description=(
+            "with attribute: its value (text in any case; number, date YYYY-MM-DD, choice, "
+            "true/false exactly); empty or absent: any value"
+        ),
+    ),
 ]
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
+
+from contacts import attributes
 
 # The default period.
 DEFAULT_PRESET = "7d"
@@ -29,6 +32,10 @@ class ReportFilters:
     team_id: int | None = None
     agent_id: int | None = None
     label_id: int | None = None
+    # A custom contact attribute: its key and type, and the value as stored (None: any value).
+    attribute: str | None = None
+    attribute_type: str = ""
+    attribute_value: Any = None
     # The accounts the viewer may see; None: every account (admins).
     account_ids: tuple[int, ...] | None = None
 
@@ -63,6 +70,10 @@ class ReportFilters:
             value = getattr(self, name)
             if value is not None:
                 params[name.removesuffix("_id")] = str(value)
+        if self.attribute is not None:
+            params["attribute"] = self.attribute
+            if self.attribute_value is not None:
+                params["attribute_value"] = attributes.as_text(self.attribute_value)
         return params
 
 
@@ -71,7 +82,8 @@ def organisation_time_zone() -> str:
 
 
 def dimensions(qs: QuerySet, f: ReportFilters, *, agent_field: str = "agent_id") -> QuerySet:
-    """``qs`` limited to the accounts, platform, team, agent and label of ``f``."""
+    """``qs`` limited to the accounts, platform, team, agent, label and contact attribute of
+    ``f``."""
     if f.account_ids is not None:
         qs = qs.filter(account_id__in=f.account_ids)
     if f.platform:
@@ -84,4 +96,13 @@ def dimensions(qs: QuerySet, f: ReportFilters, *, agent_field: str = "agent_id")
         qs = qs.filter(**{agent_field: f.agent_id})
     if f.label_id is not None:
         qs = qs.filter(conversation__labels=f.label_id)
+    if f.attribute is not None:
+        qs = qs.filter(
+            attributes.matching(
+                "conversation__contact__attributes",
+                f.attribute,
+                f.attribute_type,
+                f.attribute_value,
+            )
+        )
     return qs

@@ -31,8 +31,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
+from contacts import attributes
+from contacts.models import AttributeDefinition
 from inbox.access import visible_account_ids
 from inbox.models import Label, Message, Platform, PlatformAccount, Team, User
 from reports import rollups
@@ -88,11 +90,33 @@ def _date(params, name: str) -> date | None:
         raise BadFilter(f"{name} must be a date like 2026-01-31, not {value!r}") from None
 
 
+def _attribute(params) -> tuple[str, str, Any] | None:
+    """(key, type, value as stored) of the ``attribute``/``attribute_value`` filter; an empty
+    value means "has the attribute"."""
+    key = (params.get("attribute") or "").strip()
+    raw = (params.get("attribute_value") or "").strip()
+    if not key:
+        if raw:
+            raise BadFilter(gettext("attribute_value: choose an attribute too"))
+        return None
+    definition = AttributeDefinition.objects.filter(key=key[:50]).first()
+    if definition is None:
+        raise BadFilter(
+            gettext("attribute: no contact attribute has the key %(key)s") % {"key": key[:50]}
+        )
+    try:
+        value = attributes.clean_value(definition, raw)
+    except attributes.InvalidAttribute as invalid:
+        raise BadFilter(f"attribute_value: {invalid.detail}") from None
+    return definition.key, definition.type, value
+
+
 def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportFilters:
     """Filters from query parameters: ``range`` (today, 7d, 30d, month, custom with ``from`` and
     ``to`` dates; the last 7 days by default), ``group`` (day, week; hour, which periods of up
     to ``HOURLY_MAX_DAYS`` days always use), ``tz``, ``platform``, ``account``, ``team``, ``agent``,
-    ``label``. Raises BadFilter with a readable message."""
+    ``label``, ``attribute`` with ``attribute_value`` (a custom contact attribute). Raises
+    BadFilter with a readable message."""
     tz_name = (params.get("tz") or "").strip() or organisation_time_zone()
     try:
         tz = ZoneInfo(tz_name)
@@ -128,6 +152,7 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
     platform = (params.get("platform") or "").strip() or None
     if platform is not None and platform not in Platform.values:
         raise BadFilter(f"platform must be one of {', '.join(Platform.values)}, not {platform!r}")
+    attribute, attribute_type, attribute_value = _attribute(params) or (None, "", None)
     return ReportFilters(
         start=datetime.combine(first, time.min, tzinfo=tz),
         end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
@@ -139,6 +164,9 @@ def parse_filters(params, user: User, *, now: datetime | None = None) -> ReportF
         team_id=_int(params, "team"),
         agent_id=_int(params, "agent"),
         label_id=_int(params, "label"),
+        attribute=attribute,
+        attribute_type=attribute_type,
+        attribute_value=attribute_value,
         account_ids=None if user.is_admin else tuple(visible_account_ids(user)),
     )
 
@@ -692,7 +720,7 @@ def platforms(f: ReportFilters) -> list[dict[str, Any]]:
     return rows
 
 
-def filter_choices(user: User) -> dict[str, list[tuple[Any, str]]]:
+def filter_choices(user: User) -> dict[str, list[Any]]:
     """What the filter menus offer this viewer."""
     accounts = PlatformAccount.objects.all()
     if not user.is_admin:
@@ -705,6 +733,16 @@ def filter_choices(user: User) -> dict[str, list[tuple[Any, str]]]:
             (u.pk, u.display_name) for u in User.objects.filter(is_active=True).order_by("username")
         ],
         "labels": [(label.pk, label.name) for label in Label.objects.order_by("name")],
+        # The admins' contact attributes; choice and yes/no ones offer their values.
+        "attributes": [
+            {
+                "key": d.key,
+                "label": d.label,
+                "type": d.type,
+                "options": attributes.value_options(d),
+            }
+            for d in AttributeDefinition.objects.all()
+        ],
     }
 
 

@@ -573,9 +573,10 @@ def state() -> RollupState | None:
 
 def usable(f: ReportFilters) -> bool:
     """Whether a report reads the rollups: PostgreSQL, longer than ``EXACT_MAX_DAYS``, in the
-    rollups' time zone, not filtered by label (the rollups do not carry labels). The same
-    answer for a period and its previous one, so a headline's change compares like with like."""
-    if connection.vendor != "postgresql" or f.label_id is not None:
+    rollups' time zone, not filtered by label or contact attribute (the rollups carry neither).
+    The same answer for a period and its previous one, so a headline's change compares like
+    with like."""
+    if connection.vendor != "postgresql" or f.label_id is not None or f.attribute is not None:
         return False
     if (f.last_day - f.first_day).days + 1 <= EXACT_MAX_DAYS:
         return False

@@ -8,6 +8,7 @@ from typing import Any
 
 from reports import queries
 from reports.queries import ReportFilters
+from surveys import reports as csat
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,10 @@ TABLES = {
     "platforms": Table("platforms", queries.PLATFORM_COLUMNS, queries.platforms),
     "series": Table("series", queries.SERIES_COLUMNS, queries.series),
     "heatmap": Table("heatmap", HEATMAP_COLUMNS, heatmap_rows),
+    # Satisfaction surveys (``surveys.reports``).
+    "csat-series": Table("csat-series", csat.SERIES_COLUMNS, csat.series),
+    "csat-agents": Table("csat-agents", csat.AGENT_COLUMNS, csat.by_agent),
+    "csat-teams": Table("csat-teams", csat.TEAM_COLUMNS, csat.by_team),
+    "csat-platforms": Table("csat-platforms", csat.PLATFORM_COLUMNS, csat.by_platform),
+    "csat-comments": Table("csat-comments", csat.COMMENT_COLUMNS, csat.all_comments),
 }

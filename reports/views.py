@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from reports import queries
 from reports.csv import csv_response
 from reports.tables import TABLES
+from surveys import reports as csat
 
 
 def manager_required(view):
@@ -41,13 +42,21 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     else:
         error = ""
     data = queries.report(filters)
-    query = urlencode(filters.as_params())
+    satisfaction = csat.csat(filters)
+    params = filters.as_params()
+    query = urlencode(params)
+    choices = queries.filter_choices(request.user)
     context = {
         "filters": filters,
         "error": error,
         "query": query,
         "presets": queries.PRESETS,
-        "choices": queries.filter_choices(request.user),
+        "choices": choices,
+        # The contact-attribute filter: its value, and the menu of a choice or yes/no attribute.
+        "attribute_value": params.get("attribute_value", ""),
+        "attribute_options": next(
+            (a["options"] for a in choices["attributes"] if a["key"] == filters.attribute), []
+        ),
         "data": data,
         "chart_data": {"series": data["series"], "group_by": filters.group_by},
         "charts": {
@@ -57,6 +66,12 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "min_chart_points": queries.MIN_CHART_POINTS,
         "previous": filters.previous(),
         "hours": range(24),
+        "csat": satisfaction,
+        "csat_chart": {
+            "series": satisfaction["series"],
+            "distribution": satisfaction["distribution"],
+        },
+        "csat_drawable": queries.drawable(satisfaction["series"], ("sent",)),
         "heat_rows": list(zip(data["heatmap"]["weekdays"], data["heatmap"]["grid"], strict=True)),
     }
     return render(request, "reports/index.html", context, status=400 if error else 200)

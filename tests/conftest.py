@@ -63,6 +63,8 @@ def fake_platforms_session(tmp_path_factory):
     settings.X_API_URL = f"{server.url}/x"
     settings.LINKEDIN_API_URL = f"{server.url}/linkedin"
     settings.MEDIA_FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+    # Outbound webhook receivers in tests listen on 127.0.0.1 too.
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     for install in PLATFORM_FAKES:
         install(server)
@@ -90,6 +92,17 @@ def forget_shared_claims() -> None:
     keys = list(client.scan_iter(match="*parley:*"))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _webhook_accounts_forgotten():
+    """Each process keeps a platform's accounts a few seconds for the webhook entrance; a test's
+    rolled-back or flushed accounts must not outlive it (no signal says they are gone)."""
+    from connectors.webhooks import forget_accounts
+
+    forget_accounts()
+    yield
+    forget_accounts()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from connectors.base import MessageReceived, Person
 from connectors.sandbox.connector import SIGNATURE_HEADER, sign
@@ -35,6 +37,14 @@ def sandbox_body(
             **extra,
         }
     ).encode()
+
+
+def token_client(user) -> APIClient:
+    """An API client authenticated with the user's token, as scripts call the REST API."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
 
 
 def sandbox_headers(secret: str, body: bytes) -> dict[str, str]:

@@ -75,6 +75,7 @@ def process_env(**extra: str) -> dict[str, str]:
         X_API_URL=settings.X_API_URL,
         LINKEDIN_API_URL=settings.LINKEDIN_API_URL,
         MEDIA_FETCH_ALLOWED_HOSTS=",".join(settings.MEDIA_FETCH_ALLOWED_HOSTS),
+        WEBHOOK_ALLOWED_HOSTS=",".join(settings.WEBHOOK_ALLOWED_HOSTS),
         # The settings area's OAuth providers and app credentials (tests/fakes/oauth.py).
         **{
             name: str(getattr(settings, name, "") or "")

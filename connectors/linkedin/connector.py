@@ -85,6 +85,7 @@ class LinkedInConnector(Connector):
         read_receipts=False,
         reactions=False,
         comment_replies=True,
+        direct_messages=False,
     )
 
     # --- Webhooks -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import requests
 from django.conf import settings
@@ -101,7 +101,7 @@ classify = http.ErrorRules(
         http.ErrorCase(
             "403",
             "X refused the request (HTTP 403){suffix}: the account's token may lack a "
-            "permission (dm.read, users.read, media.write) or the app's access level.",
+            "permission (dm.read, users.read, media.write, tweet.write) or the app's access level.",
             statuses=frozenset({403}),
         ),
     ),
@@ -231,6 +231,19 @@ def me(account) -> dict[str, Any]:
     if not data.get("id"):
         raise DeliveryError("X answered /2/users/me without a user.", permanent=True)
     return data
+
+
+def user_by_username(account, username: str) -> dict[str, Any] | None:
+    """``GET /2/users/by/username/:username``: the user, or None when X knows no such user
+    (X answers 200 with only ``errors`` then)."""
+    response = call(
+        account,
+        "GET",
+        f"/2/users/by/username/{quote(username, safe='')}",
+        params={"user.fields": USER_FIELDS},
+    )
+    data = response.json().get("data")
+    return data if isinstance(data, dict) and data.get("id") else None
 
 
 def upload_dm_media(account, content: bytes, content_type: str) -> str:

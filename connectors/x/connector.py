@@ -31,6 +31,7 @@ from connectors.base import (
     OutboundAttachment,
     OutboundMessage,
     PayloadError,
+    Person,
     PlatformRules,
     PollResult,
     SendResult,
@@ -48,6 +49,10 @@ SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{1,128}")
 # A group DM holds at most 50 people: the account plus 49 others (participant_ids maxItems 49).
 MAX_GROUP_PEOPLE = 50
+# An X username: 1 to 15 letters, digits and underscores.
+HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+# A post's text: 280 characters for accounts without a subscription (what Parley assumes).
+MAX_POST_LENGTH = 280
 # Pages fetched in one polling pass; the rest waits for the next pass (15 requests / 15 min).
 MAX_PAGES_PER_POLL = 5
 
@@ -77,7 +82,9 @@ class XConnector(Connector):
         read_receipts=True,
         reactions=False,
         quick_replies=False,
-        comment_replies=False,
+        # Mentions of the account are comment threads, answered with a reply post.
+        comment_replies=True,
+        max_comment_length=MAX_POST_LENGTH,
         # 15 sends per 15 minutes per user.
         send_rate_per_second=15 / 900,
     )
@@ -221,6 +228,8 @@ class XConnector(Connector):
     # --- Sending ------------------------------------------------------------------------------
 
     def send(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        if message.conversation_kind == "comment":
+            return self._reply_post(account, message)
         if len(message.attachments) > self.rules.attachments_per_message:
             raise DeliveryError(
                 "X allows one media item per DM; send the others separately.", permanent=True
@@ -262,6 +271,35 @@ class XConnector(Connector):
             thread_external_id=str(data.get("dm_conversation_id") or thread or "") or None,
         )
 
+    def _reply_post(self, account: PlatformAccount, message: OutboundMessage) -> SendResult:
+        """A public reply under the customer's post: ``POST /2/tweets`` with
+        ``reply.in_reply_to_tweet_id`` (the post replied to, else the thread's root post)."""
+        target = message.reply_to_external_id or parser.post_id_of_thread(
+            message.thread_external_id
+        )
+        if not target or not target.isdigit():
+            raise DeliveryError("No X post to reply to.", permanent=True)
+        if message.attachments:
+            raise DeliveryError(
+                "Parley sends public X replies as text only; send the file by DM.", permanent=True
+            )
+        if not message.text or len(message.text) > MAX_POST_LENGTH:
+            raise DeliveryError(
+                f"An X post holds 1 to {MAX_POST_LENGTH} characters; this one has "
+                f"{len(message.text)}.",
+                permanent=True,
+            )
+        response = client.call(
+            account,
+            "POST",
+            "/2/tweets",
+            json={"text": message.text, "reply": {"in_reply_to_tweet_id": target}},
+        )
+        post_id = (response.json().get("data") or {}).get("id")
+        if not post_id:
+            raise DeliveryError("X accepted the post but returned no id.", permanent=False)
+        return SendResult(external_id=str(post_id), thread_external_id=message.thread_external_id)
+
     def _group_members(self, message: OutboundMessage) -> list[str]:
         others = [str(p) for p in message.metadata.get("group_participant_ids") or []]
         if len(others) > MAX_GROUP_PEOPLE - 1:
@@ -297,6 +335,14 @@ class XConnector(Connector):
     def media_session(self, account: PlatformAccount) -> requests.Session:
         """X DM media URLs need the account's credentials to download."""
         return client.media_session(account)
+
+    def find_person(self, account: PlatformAccount, handle: str) -> Person | None:
+        if not HANDLE.fullmatch(handle):
+            return None
+        user = client.user_by_username(account, handle)
+        if user is None:
+            return None
+        return parser.person_v2(str(user["id"]), {str(user["id"]): user})
 
     def check_connection(self, account: PlatformAccount) -> str:
         user = client.me(account)

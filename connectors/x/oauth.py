@@ -19,7 +19,8 @@ from connectors.oauth import (
     pkce_pair,
 )
 
-SCOPES = "dm.read dm.write tweet.read users.read offline.access"
+# tweet.write: public replies to mentions (docs/outreach.md, "Public to private").
+SCOPES = "dm.read dm.write tweet.read tweet.write users.read offline.access"
 
 
 class XLogin(OAuthProvider):

@@ -1,9 +1,14 @@
 """X wire formats → normalized events.
 
 Three shapes arrive: Account Activity API webhooks (``for_user_id`` + ``direct_message_events``,
-flat v1-style ``users``), the X Activity API envelope (``data.event_type`` ``dm.received`` /
-``dm.sent`` / ``dm.read`` / ``dm.indicate_typing``, users keyed by id and wrapped in ``data``),
-and polled ``GET /2/dm_events`` pages (v2 objects, ``includes``). REFERENCE §6.2–§6.4.
+flat v1-style ``users``; ``tweet_create_events`` for mentions), the X Activity API envelope
+(``data.event_type`` ``dm.received`` / ``dm.sent`` / ``dm.read`` / ``dm.indicate_typing``, users
+keyed by id and wrapped in ``data``; ``post.mention.create`` with a v2 post), and polled
+``GET /2/dm_events`` pages (v2 objects, ``includes``). REFERENCE §6.2–§6.4.
+
+A public post that mentions the account (or answers one of its posts) becomes a comment
+(``MessageReceived(kind="comment")``) in a thread keyed ``post:<id>`` (``POST_THREAD``): post ids
+and group DM ids are both numbers, so the prefix keeps the two kinds of thread apart.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "x"
 TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
+# Comment threads (public posts) are keyed "post:<root post id>".
+POST_THREAD = "post:"
+# XAA event types of public posts that Parley answers.
+XAA_MENTIONS = frozenset({"post.mention.create"})
 # X snowflake ids carry their creation time (ms since this epoch) in the bits above 22.
 SNOWFLAKE_EPOCH_MS = 1288834974657
 
@@ -213,6 +222,11 @@ def _parse_xaa(envelope: dict[str, Any]) -> list[Event]:
     event_type = envelope["event_type"]
     account_id = str((envelope.get("filter") or {}).get("user_id") or "")
     payload = envelope.get("payload") or {}
+    if event_type in XAA_MENTIONS and account_id and isinstance(payload, dict):
+        includes = envelope.get("includes") or {}
+        users = [u.get("data", u) for u in includes.get("users") or [] if isinstance(u, dict)]
+        mention = _post_v2(payload, account_id, {str(u.get("id")): u for u in users})
+        return [mention] if mention is not None else []
     if not event_type.startswith("dm.") or not account_id or not isinstance(payload, dict):
         # chat.* (encrypted XChat) and everything else: nothing Parley can read.
         return []
@@ -222,6 +236,14 @@ def _parse_xaa(envelope: dict[str, Any]) -> list[Event]:
 def _parse_aaa(data: dict[str, Any], account_id: str) -> list[Event]:
     users = data.get("users") or {}
     parsed: list[Event] = []
+    if str(data.get("user_has_blocked", "")).lower() == "true":
+        # The account blocked the author: X still reports the mention; nobody answers it.
+        log.info("X mention from a user the account blocked ignored")
+    else:
+        for tweet in data.get("tweet_create_events") or []:
+            mention = _post_v1(tweet, account_id) if isinstance(tweet, dict) else None
+            if mention is not None:
+                parsed.append(mention)
     for item in data.get("direct_message_events") or []:
         if item.get("type", "message_create") != "message_create" or "message_create" not in item:
             continue
@@ -398,3 +420,104 @@ def _dm_event(
             returns_client_ref=False,
         )
     return MessageReceived(**common, sender=person_v2(sender, users))
+
+
+# --- Public posts: mentions and replies to the account (comments) ------------------------------
+
+
+def post_thread(post_id: str) -> str:
+    return f"{POST_THREAD}{post_id}"
+
+
+def post_id_of_thread(thread_id: str | None) -> str:
+    """The root post's id of a comment thread ("" when it is not one)."""
+    if thread_id and thread_id.startswith(POST_THREAD):
+        return thread_id[len(POST_THREAD) :]
+    return ""
+
+
+def _post_v1(tweet: dict[str, Any], account_id: str) -> MessageReceived | None:
+    """An AAA ``tweet_create_events`` item (a v1.1 Tweet object): a mention of the account, or
+    a reply to one of its posts. The account's own posts (Parley's public replies among them)
+    and retweets are not customers speaking."""
+    user = tweet.get("user") or {}
+    author = str(user.get("id_str") or user.get("id") or "")
+    post_id = str(tweet.get("id_str") or tweet.get("id") or "")
+    if not author or not post_id or author == account_id or "retweeted_status" in tweet:
+        return None
+    entities = tweet.get("entities") or {}
+    mentioned = {
+        str(m.get("id_str") or m.get("id"))
+        for m in entities.get("user_mentions") or []
+        if isinstance(m, dict)
+    }
+    replied_to_user = str(tweet.get("in_reply_to_user_id_str") or "")
+    if account_id not in mentioned and replied_to_user != account_id:
+        return None
+    extended = tweet.get("extended_tweet") if tweet.get("truncated") else None
+    holder = extended if isinstance(extended, dict) else tweet
+    text = str(holder.get("full_text") or holder.get("text") or "")
+    urls = (
+        url_entities(holder.get("entities") or {})
+        if holder is not tweet
+        else url_entities(entities)
+    )
+    replied_to = str(tweet.get("in_reply_to_status_id_str") or "")
+    when = from_ms(tweet["timestamp_ms"]) if tweet.get("timestamp_ms") else snowflake_time(post_id)
+    person = Person(
+        platform_user_id=author,
+        name=str(user.get("name") or ""),
+        username=str(user.get("screen_name") or ""),
+        avatar_url=str(user.get("profile_image_url_https") or ""),
+    )
+    # A reply to the account's own post continues that post's thread; anything else starts one.
+    root = replied_to if replied_to and replied_to_user == account_id else post_id
+    return _mention(account_id, post_id, root, replied_to, person, shown_text(text, urls), when)
+
+
+def _post_v2(
+    post: dict[str, Any], account_id: str, users: dict[str, dict[str, Any]]
+) -> MessageReceived | None:
+    """An XAA ``post.mention.create`` payload (a v2 Post): threads by its ``conversation_id``."""
+    author = str(post.get("author_id") or "")
+    post_id = str(post.get("id") or "")
+    if not author or not post_id or author == account_id:
+        return None
+    replied_to = ""
+    for ref in post.get("referenced_tweets") or post.get("referenced_posts") or []:
+        if isinstance(ref, dict) and ref.get("type") == "replied_to":
+            replied_to = str(ref.get("id") or "")
+    root = str(post.get("conversation_id") or post_id)
+    when = from_iso(post.get("created_at")) or snowflake_time(post_id)
+    text = shown_text(str(post.get("text") or ""), url_entities(post))
+    return _mention(account_id, post_id, root, replied_to, person_v2(author, users), text, when)
+
+
+def _mention(
+    account_id: str,
+    post_id: str,
+    root: str,
+    replied_to: str,
+    person: Person,
+    text: str,
+    when: datetime | None,
+) -> MessageReceived:
+    handle = person.username or "i"
+    return MessageReceived(
+        platform=PLATFORM,
+        account_external_id=account_id,
+        timestamp=when or datetime.now(tz=UTC),
+        external_id=post_id,
+        sender=person,
+        text=text,
+        reply_to_external_id=replied_to or None,
+        thread_external_id=post_thread(root),
+        kind="comment",
+        metadata={
+            "post": {
+                "id": post_id,
+                "url": f"https://x.com/{handle}/status/{post_id}",
+                "in_reply_to": replied_to or None,
+            }
+        },
+    )

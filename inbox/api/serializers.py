@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from inbox.models import Attachment, Conversation, Message, Note
+from inbox.models import Attachment, Conversation, Label, Message, Note, SavedReply, User
 
 
 class IdentitySerializer(serializers.Serializer):
@@ -24,6 +24,9 @@ class ConversationSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="account_id", read_only=True)
     assignee = serializers.IntegerField(source="assignee_id", read_only=True, allow_null=True)
     contact = serializers.SerializerMethodField()
+    team = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    priority = serializers.SerializerMethodField()
+    labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversation
@@ -34,10 +37,20 @@ class ConversationSerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "assignee",
+            "team",
+            "priority",
+            "labels",
+            "snoozed_until",
             "contact",
             "last_message_at",
             "last_inbound_at",
         ]
+
+    def get_priority(self, conversation: Conversation) -> str:
+        return Conversation.Priority(conversation.priority).name.lower()
+
+    def get_labels(self, conversation: Conversation) -> list[str]:
+        return sorted(label.name for label in conversation.labels.all())
 
     def get_contact(self, conversation: Conversation) -> dict:
         contact = conversation.contact
@@ -126,6 +139,58 @@ class NoteSerializer(serializers.ModelSerializer):
 
     def get_note(self, note: Note) -> bool:
         return True
+
+
+class ConversationPatchSerializer(serializers.Serializer):
+    """What ``PATCH /api/v1/conversations/<id>/`` accepts (for the schema; ``inbox.triage``
+    checks it and answers refusals with 422 ``{code, detail}``)."""
+
+    status = serializers.ChoiceField(choices=["open", "pending", "resolved"], required=False)
+    assignee = serializers.CharField(
+        required=False, allow_null=True, help_text="a user id or username; null unassigns"
+    )
+    team = serializers.CharField(required=False, allow_null=True, help_text="a team name or null")
+    priority = serializers.ChoiceField(choices=["low", "normal", "high", "urgent"], required=False)
+    labels = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="the label names, all of them"
+    )
+    snoozed_until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="snooze until then; null unsnoozes"
+    )
+
+
+class RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    # Shown in style attributes: a hex colour and nothing else.
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+    class Meta:
+        model = Label
+        fields = ["id", "name", "color"]
+        read_only_fields = ["id"]
+        # A taken name is a 422 ``label_exists`` (the view checks it, in any case).
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class SavedReplySerializer(serializers.ModelSerializer):
+    teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = SavedReply
+        fields = ["id", "shortcut", "title", "text", "teams"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    teams = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "role", "teams", "availability"]
 
 
 class ReplyInputSerializer(serializers.Serializer):

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox import services
+from inbox import saved_replies, selectors, services, triage
 from inbox.access import get_visible_conversation, visible_account_ids, visible_conversations
 from inbox.api.serializers import (
+    ConversationPatchSerializer,
     ConversationSerializer,
     EventSerializer,
+    LabelSerializer,
     MessageSerializer,
     NoteSerializer,
+    RefusalSerializer,
     ReplyInputSerializer,
+    SavedReplySerializer,
+    UserSerializer,
 )
 from inbox.events import from_row
 from inbox.live import event_payload
-from inbox.models import ContactIdentity, ConversationEvent, Message
+from inbox.models import ContactIdentity, ConversationEvent, Label, Message, User
 from inbox.selectors import MAX_QUERY, BadFilter, parse_status, search_q
+from inbox.settings_area import audit
 
 
 class Pagination(CursorPagination):
@@ -84,7 +96,7 @@ class ConversationList(generics.ListAPIView):
     def get_queryset(self):
         params = self.request.query_params
         conversations = visible_conversations(self.request.user).select_related(
-            "account", "contact"
+            "account", "contact", "team"
         )
         if params.get("tests") != "1":  # the settings area's test events: asked for only
             conversations = conversations.filter(is_test=False)
@@ -111,6 +123,7 @@ class ConversationList(generics.ListAPIView):
         if query:
             conversations = conversations.filter(search_q(query))
         return conversations.prefetch_related(
+            "labels",
             Prefetch(
                 "participants",
                 queryset=ContactIdentity.objects.only(
@@ -128,13 +141,33 @@ class ConversationList(generics.ListAPIView):
 
 
 class ConversationDetail(generics.RetrieveAPIView):
+    """One conversation; PATCH changes its status, assignee, team, priority, labels or snooze
+    (all or nothing), as an agent would on the dashboard."""
+
     serializer_class = ConversationSerializer
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **_identity_context(self.request.user)}
 
     def get_object(self):
         return get_visible_conversation(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(
+        request=ConversationPatchSerializer,
+        responses={200: ConversationSerializer, 422: RefusalSerializer},
+    )
+    def patch(self, request, pk: int):
+        conversation = self.get_object()
+        if not isinstance(request.data, dict):
+            return _refused("invalid_body", _("The body must be a JSON object."))
+        try:
+            triage.update_conversation(
+                conversation=conversation, actor=request.user, changes=request.data
+            )
+        except triage.TriageRefused as refused:
+            return _refused(refused.code, refused.detail)
+        return Response(ConversationSerializer(self.get_object()).data)
 
 
 class ConversationMessages(generics.ListCreateAPIView):
@@ -201,6 +234,97 @@ class EventList(APIView):
         after = _int(request.query_params.get("after", "0"), "after")
         events = visible.filter(pk__gt=after).order_by("id")[:500]
         return Response({"results": [event_payload(from_row(e)) for e in events]})
+
+
+class LabelList(generics.ListAPIView):
+    """Every label; POST ``{"name"}`` makes one (admins and managers)."""
+
+    serializer_class = LabelSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Label.objects.order_by("name")
+
+    def list(self, request, *args, **kwargs):
+        return Response({"results": self.get_serializer(self.get_queryset(), many=True).data})
+
+    @extend_schema(
+        request=LabelSerializer, responses={201: LabelSerializer, 422: RefusalSerializer}
+    )
+    def post(self, request):
+        if not request.user.is_manager:
+            raise PermissionDenied(_("Only admins and managers may create labels."))
+        data = LabelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        name = data.validated_data["name"].strip()
+        if Label.objects.filter(name__iexact=name).exists():
+            return _refused("label_exists", _("A label with that name exists."))
+        try:
+            with transaction.atomic():
+                label = Label.objects.create(
+                    name=name, **({"color": c} if (c := data.validated_data.get("color")) else {})
+                )
+                audit.record(actor=request.user, action="label.created", target=label)
+        except IntegrityError:
+            return _refused("label_exists", _("A label with that name exists."))
+        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+
+
+class SavedReplyList(APIView):
+    """The saved replies the caller may use; with ``?conversation=<id>`` their variables are
+    filled in for that conversation."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("conversation", int)],
+        responses=SavedReplySerializer(many=True),
+    )
+    def get(self, request):
+        replies = saved_replies.available(request.user).prefetch_related("teams")
+        rows = SavedReplySerializer(replies, many=True).data
+        if conversation_id := request.query_params.get("conversation"):
+            conversation = get_visible_conversation(
+                request.user, _int(conversation_id, "conversation")
+            )
+            for row in rows:
+                row["text"] = saved_replies.render(
+                    row["text"], conversation=conversation, agent=request.user
+                )
+        return Response({"results": rows})
+
+
+class UserList(APIView):
+    """Active users for assignment pickers: with ``?conversation=<id>``, those who may be
+    assigned it; otherwise admins and the caller's teammates (an admin: everyone)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("conversation", int)], responses=UserSerializer(many=True)
+    )
+    def get(self, request):
+        if conversation_id := request.query_params.get("conversation"):
+            conversation = get_visible_conversation(
+                request.user, _int(conversation_id, "conversation")
+            )
+            users = selectors.assignable_agents(request.user, conversation)
+        elif request.user.is_admin:
+            users = User.objects.filter(is_active=True).order_by("first_name", "username")
+        else:
+            users = selectors.assignable_agents(request.user)
+        ids = [u.pk for u in users]
+        rows = User.objects.filter(pk__in=ids).prefetch_related("teams")
+        by_id = {u.pk: u for u in rows}
+        return Response({"results": UserSerializer([by_id[i] for i in ids], many=True).data})
+
+
+# Swagger UI's stylesheet draws its icons as data: SVG images; scripts stay our own files.
+@csp_update({"img-src": ["data:"]})
+@login_required
+def api_reference(request: HttpRequest) -> HttpResponse:
+    """The API reference page (Swagger UI over ``/api/schema/``), for every signed-in user."""
+    return render(request, "api/reference.html")
+
+
+def _refused(code: str, detail: str) -> Response:
+    return Response({"code": code, "detail": detail}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 def _int(value: str, name: str) -> int:

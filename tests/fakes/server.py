@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
     content_type: str = "application/json"
+    # Seconds to wait before answering (a slow receiver, a client's timeout).
+    delay: float = 0.0
 
 
 Handler = Callable[[Recorded, re.Match], Reply]
@@ -112,6 +115,8 @@ class FakePlatformServer:
                     body=self.rfile.read(length) if length else b"",
                 )
                 reply = server._answer(recorded)
+                if reply.delay:
+                    time.sleep(reply.delay)
                 payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)

@@ -3,8 +3,8 @@
 ``GET /2/dm_events`` pages a list of DM events newest first with opaque ``pagination_token``s,
 answers an empty page without ``data`` (``meta.result_count: 0``) when there is nothing, sends
 ``x-rate-limit-*`` headers on every lookup and refuses with 429 once the window's requests are
-spent — like X. Sends answer 201 with new event ids; media URLs under ``/x/media/`` need the
-bearer token.
+spent — like X. Sends answer 201 with new event ids; ``POST /2/tweets`` (public reply posts)
+answers 201 with the post's id; media URLs under ``/x/media/`` need the bearer token.
 """
 
 from __future__ import annotations
@@ -120,6 +120,52 @@ def _send(request: Recorded, match) -> Reply:
     )
 
 
+def _post(request: Recorded, match) -> Reply:
+    """``POST /2/tweets``: 201 with the new post's id and text (a reply names
+    ``reply.in_reply_to_tweet_id``); over 280 characters, X's 400 problem."""
+    body = request.json() or {}
+    text = str(body.get("text") or "")
+    if not text or len(text) > 280:
+        return Reply(
+            400,
+            {
+                "title": "Invalid Request",
+                "type": "https://api.x.com/2/problems/invalid-request",
+                "detail": "One or more parameters to your request was invalid.",
+                "errors": [{"message": "text must be 1 to 280 characters"}],
+            },
+        )
+    post_id = str(next(STATE.ids))
+    return Reply(201, {"data": {"id": post_id, "text": text}}, headers=STATE.rate_headers())
+
+
+# Users ``GET /2/users/by/username/:username`` knows, by lower-cased username.
+USERS: dict[str, dict[str, str]] = {}
+
+
+def _user_by_username(request: Recorded, match) -> Reply:
+    user = USERS.get(match.group("username").lower())
+    if user is None:
+        # X answers an unknown username with 200 and only `errors`.
+        return Reply(
+            200,
+            {
+                "errors": [
+                    {
+                        "value": match.group("username"),
+                        "detail": "Could not find user with username: "
+                        f"[{match.group('username')}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": "username",
+                        "type": "https://api.x.com/2/problems/resource-not-found",
+                    }
+                ]
+            },
+        )
+    return Reply(200, {"data": user})
+
+
 def _me(request: Recorded, match) -> Reply:
     if not request.headers.get("authorization", "").startswith("Bearer "):
         return Reply(
@@ -152,10 +198,13 @@ def _media(request: Recorded, match) -> Reply:
 
 def install(server: FakePlatformServer) -> None:
     STATE.reset()
+    USERS.clear()
     server.route("GET", r"^/x/2/dm_events$", _dm_events)
     server.route("GET", r"^/x/2/users/me$", _me)
     server.route("POST", r"^/x/2/dm_conversations/with/(?P<participant>\d+)/messages$", _send)
     server.route("POST", r"^/x/2/dm_conversations/(?P<conversation>[0-9-]+)/messages$", _send)
     server.route("POST", r"^/x/2/dm_conversations$", _send)
     server.route("POST", r"^/x/2/media/upload$", _upload)
+    server.route("POST", r"^/x/2/tweets$", _post)
+    server.route("GET", r"^/x/2/users/by/username/(?P<username>\w+)$", _user_by_username)
     server.route("GET", r"^/x/media/", _media)

@@ -6,20 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from inbox.models import Message, Note
+from inbox.models import Label, Message, Note
 from tests.factories import ConversationFactory, IdentityFactory, MessageFactory
+from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def test_anonymous_is_refused(client):
@@ -30,18 +22,23 @@ def test_list_shows_only_conversations_the_user_may_see(account, other_account, 
     mine = ConversationFactory(account=account)
     ConversationFactory(account=other_account)
 
-    body = api(agent).get("/api/v1/conversations/").json()
+    body = token_client(agent).get("/api/v1/conversations/").json()
 
     assert [c["id"] for c in body["results"]] == [mine.pk]
     assert body["next"] is None
-    assert api(outsider).get("/api/v1/conversations/").json()["results"] == []
+    assert token_client(outsider).get("/api/v1/conversations/").json()["results"] == []
 
 
-def test_conversation_fields(account, agent):
+def test_conversation_fields(account, agent, team):
     identity = IdentityFactory(account=account, platform_user_id="psid-1", username="maya")
-    conversation = ConversationFactory(account=account, contact=identity.contact, identity=identity)
+    conversation = ConversationFactory(
+        account=account, contact=identity.contact, identity=identity, team=team, priority=2
+    )
+    conversation.labels.set(
+        [Label.objects.create(name="vip"), Label.objects.create(name="billing")]
+    )
 
-    row = api(agent).get("/api/v1/conversations/").json()["results"][0]
+    row = token_client(agent).get("/api/v1/conversations/").json()["results"][0]
 
     assert row == {
         "id": conversation.pk,
@@ -50,6 +47,10 @@ def test_conversation_fields(account, agent):
         "kind": "dm",
         "status": "open",
         "assignee": None,
+        "team": "Support",
+        "priority": "high",
+        "labels": ["billing", "vip"],
+        "snoozed_until": None,
         "contact": {
             "id": identity.contact.pk,
             "name": identity.contact.name,
@@ -75,7 +76,7 @@ def test_filters_status_assignee_account_and_search(account, agent, teammate):
     resolved = ConversationFactory(account=account, status="resolved")
     theirs = ConversationFactory(account=account, assignee=teammate)
     MessageFactory(conversation=theirs, text="my parcel never arrived")
-    client = api(agent)
+    client = token_client(agent)
 
     def ids(query):
         return {c["id"] for c in client.get(f"/api/v1/conversations/?{query}").json()["results"]}
@@ -95,7 +96,7 @@ def test_status_any_lists_every_status(account, agent):
         for status in ("open", "pending", "snoozed", "resolved")
     }
 
-    body = api(agent).get("/api/v1/conversations/?status=any").json()
+    body = token_client(agent).get("/api/v1/conversations/?status=any").json()
 
     assert {c["id"] for c in body["results"]} == made
 
@@ -104,7 +105,7 @@ def test_status_any_lists_every_status(account, agent):
 def test_a_status_that_is_not_a_choice_is_a_400_naming_the_field(account, agent, query):
     ConversationFactory(account=account)
 
-    response = api(agent).get(f"/api/v1/conversations/?{query}")
+    response = token_client(agent).get(f"/api/v1/conversations/?{query}")
 
     assert response.status_code == 400
     assert "status" in response.json()
@@ -114,7 +115,7 @@ def test_a_status_that_is_not_a_choice_is_a_400_naming_the_field(account, agent,
 def test_search_text_is_capped_at_200_characters(account, agent):
     conversation = ConversationFactory(account=account)
     MessageFactory(conversation=conversation, text="a" * 200)
-    client = api(agent)
+    client = token_client(agent)
 
     too_long = client.get("/api/v1/conversations/", {"q": "a" * 201})
     at_the_cap = client.get("/api/v1/conversations/", {"q": "a" * 200})
@@ -130,7 +131,7 @@ def test_cursor_pagination_walks_every_conversation_once(account, agent):
         ConversationFactory(account=account, last_activity_at=now - timedelta(minutes=i)).pk
         for i in range(7)
     }
-    client = api(agent)
+    client = token_client(agent)
     seen, url = [], "/api/v1/conversations/?page_size=3"
     while url:
         body = client.get(url).json()
@@ -154,7 +155,7 @@ def test_messages_oldest_first_with_fields(account, agent):
         sent_at=now + timedelta(seconds=1),
     )
 
-    body = api(agent).get(f"/api/v1/conversations/{conversation.pk}/messages/").json()
+    body = token_client(agent).get(f"/api/v1/conversations/{conversation.pk}/messages/").json()
 
     assert [m["id"] for m in body["results"]][:2] == [first.pk, second.pk]
     message = body["results"][0]
@@ -183,7 +184,7 @@ def test_messages_oldest_first_with_fields(account, agent):
 def test_reply_is_queued_and_returned(account, agent):
     conversation = ConversationFactory(account=account)
 
-    response = api(agent).post(
+    response = token_client(agent).post(
         f"/api/v1/conversations/{conversation.pk}/messages/",
         {"text": "We're on it!"},
         format="json",
@@ -198,7 +199,7 @@ def test_reply_is_queued_and_returned(account, agent):
 def test_note_is_stored_and_never_sent(account, agent):
     conversation = ConversationFactory(account=account)
 
-    response = api(agent).post(
+    response = token_client(agent).post(
         f"/api/v1/conversations/{conversation.pk}/messages/",
         {"text": "Customer is a VIP", "note": True},
         format="json",
@@ -208,7 +209,7 @@ def test_note_is_stored_and_never_sent(account, agent):
     assert response.json()["note"] is True
     assert Note.objects.get().text == "Customer is a VIP"
     assert Message.objects.count() == 0
-    notes = api(agent).get(f"/api/v1/conversations/{conversation.pk}/notes/").json()
+    notes = token_client(agent).get(f"/api/v1/conversations/{conversation.pk}/notes/").json()
     assert [n["text"] for n in notes["results"]] == ["Customer is a VIP"]
 
 
@@ -217,7 +218,7 @@ def test_refused_reply_is_422_with_code_and_detail(account, agent):
     account.save()
     conversation = ConversationFactory(account=account)
 
-    response = api(agent).post(
+    response = token_client(agent).post(
         f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "Hello"}, format="json"
     )
 
@@ -229,7 +230,7 @@ def test_refused_reply_is_422_with_code_and_detail(account, agent):
 
 def test_conversation_of_another_account_is_404_everywhere(other_account, agent):
     conversation = ConversationFactory(account=other_account)
-    client = api(agent)
+    client = token_client(agent)
 
     assert client.get(f"/api/v1/conversations/{conversation.pk}/").status_code == 404
     assert client.get(f"/api/v1/conversations/{conversation.pk}/messages/").status_code == 404
@@ -248,24 +249,24 @@ def test_events_catch_up_only_for_visible_accounts(account, other_account, agent
     services.add_note(conversation=visible, author=admin_user, text="a")
     services.add_note(conversation=hidden, author=admin_user, text="b")
 
-    events = api(agent).get("/api/v1/events/?after=0").json()["results"]
+    events = token_client(agent).get("/api/v1/events/?after=0").json()["results"]
 
     assert {e["conversation"] for e in events} == {visible.pk}
-    latest = api(admin_user).get("/api/v1/events/?latest=1").json()["latest"]
+    latest = token_client(admin_user).get("/api/v1/events/?latest=1").json()["latest"]
     assert latest == max(
-        e["id"] for e in api(admin_user).get("/api/v1/events/?after=0").json()["results"]
+        e["id"] for e in token_client(admin_user).get("/api/v1/events/?after=0").json()["results"]
     )
 
 
 def test_inactive_users_token_stops_working(account, agent):
-    client = api(agent)
+    client = token_client(agent)
     agent.is_active = False
     agent.save()
     assert client.get("/api/v1/conversations/").status_code == 401
 
 
 def test_openapi_schema_is_served_to_a_signed_in_caller(agent):
-    response = api(agent).get("/api/schema/")
+    response = token_client(agent).get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/conversations/" in response.content
 

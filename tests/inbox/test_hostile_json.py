@@ -9,7 +9,7 @@ import pytest
 
 from inbox.models import Note
 from tests.factories import ConversationFactory
-from tests.inbox.test_api import api
+from tests.helpers import token_client as api
 
 pytestmark = pytest.mark.django_db
 

@@ -123,7 +123,9 @@ def test_an_ingest_batch_is_one_dispatch(account, monkeypatch):
         for n in range(4)
     ]
     services.receive_messages(account, received)
-    logged = ConversationEvent.objects.filter(kind="message_received").order_by("pk")
+    # The conversations it opened and the messages (outbound webhooks follow both).
+    logged = ConversationEvent.objects.order_by("pk")
+    assert logged.filter(kind="message_received").count() == 4
     assert dispatched == [list(logged.values_list("pk", flat=True))]
 
 

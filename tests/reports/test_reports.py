@@ -331,11 +331,17 @@ def test_openapi_schema_documents_the_report_endpoints(admin_user):
     [path_param] = [p for p in table["parameters"] if p["in"] == "path"]
     assert sorted(path_param["schema"]["enum"]) == [
         "agents",
+        "csat-agents",
+        "csat-comments",
+        "csat-platforms",
+        "csat-series",
+        "csat-teams",
         "headline",
         "heatmap",
         "platforms",
         "series",
     ]
+    assert "/api/v1/reports/csat/" in schema["paths"]
 
 
 def test_the_python_fallback_gives_the_same_tables(played, admin_user, monkeypatch):

@@ -108,3 +108,51 @@ def test_the_period_fills_from_and_to_at_once_and_thin_charts_say_so(
     labels = page.evaluate("() => window.parleyCharts[1].data.labels")
     assert labels[0] == "2026-11-02 00:00" and len(labels) == 24  # one day, by hour
     context.close()
+
+
+def test_manager_filters_by_a_contact_attribute(
+    live_server_process, chromium, account, agent, teammate, manager, monkeypatch
+):
+    from contacts.models import AttributeDefinition
+
+    AttributeDefinition.objects.create(
+        key="plan", label="Plan", type="choice", choices=["free", "pro"]
+    )
+    AttributeDefinition.objects.create(key="company", label="Company", type="text")
+    pro = Script(account, monkeypatch, sender="cust-pro")
+    pro.customer(T0)
+    pro.agent(T0 + timedelta(minutes=10), agent)
+    pro.conversation.contact.attributes = {"plan": "pro", "company": "Acme Ltd"}
+    pro.conversation.contact.save(update_fields=["attributes"])
+    other = Script(account, monkeypatch, sender="cust-other")
+    other.customer(T0 + timedelta(hours=1))
+    other.agent(T0 + timedelta(hours=1, minutes=30), teammate)
+    monkeypatch.undo()
+    url = live_server_process.url
+    page = chromium.new_context(viewport={"width": 1280, "height": 1200}).new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", manager.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/reports/?range=custom&from=2026-11-02&to=2026-11-02&tz=UTC")
+    assert "20.0 min" in page.inner_text(".headline")
+
+    # A choice attribute: its values come as a menu.
+    assert page.is_hidden("#report-attribute-options")
+    page.select_option("#report-attribute", "plan")
+    assert page.is_visible("#report-attribute-options") and page.is_hidden("#report-attribute-text")
+    page.select_option("#report-attribute-options", "pro")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**attribute_value=pro**")
+    assert "10.0 min" in page.inner_text(".headline")
+    assert "attribute=plan" in page.get_attribute("#headline-csv", "href")
+
+    # A text attribute: typed, in any case.
+    page.select_option("#report-attribute", "company")
+    assert page.is_hidden("#report-attribute-options")
+    page.fill("#report-attribute-text", "acme ltd")
+    page.press("#report-attribute-text", "Enter")
+    page.wait_for_url("**attribute=company**")
+    assert "10.0 min" in page.inner_text(".headline")
+    assert page.input_value("#report-attribute-text") == "acme ltd"

@@ -111,6 +111,23 @@ def test_per_account_app_secret_is_accepted(post_meta, settings, instagram_accou
     assert Message.objects.get().text == "Do you ship to Canada?"
 
 
+def test_a_changed_account_secret_applies_to_the_next_delivery(
+    post_meta, settings, messenger_account
+):
+    """The entrance keeps each platform's accounts a few seconds per process; an edit made
+    through the models is seen at once."""
+    settings.META_APP_SECRET = ""
+    messenger_account.credentials = {**messenger_account.credentials, "app_secret": "old-secret"}
+    messenger_account.save()
+    assert post_meta("messenger_text.json", secret="old-secret").status_code == 200
+
+    messenger_account.credentials = {**messenger_account.credentials, "app_secret": "new-secret"}
+    messenger_account.save()
+
+    assert post_meta("messenger_text.json", secret="old-secret").status_code == 403
+    assert post_meta("messenger_text.json", secret="new-secret").status_code == 200
+
+
 def test_another_accounts_secret_does_not_sign_for_this_one(post_meta, settings, messenger_account):
     settings.META_APP_SECRET = ""
     AccountFactory(
