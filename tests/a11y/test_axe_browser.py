@@ -347,3 +347,24 @@ def test_contact_and_configuration_pages_are_reachable_by_keyboard_with_a_focus_
     assert page.is_hidden("#notification-panel")
     assert page.evaluate("() => document.activeElement.id") == "notification-bell-button"
     context.close()
+
+
+def test_webhook_and_outreach_pages_are_reachable_by_keyboard_with_a_focus_ring(
+    live_server_process, chromium
+):
+    """In dark mode: every visible control of a webhook's deliveries and an outreach list's
+    page (and of the lists beside them) is reached by Tab and shows its ring."""
+    workspace = seed_workspace()
+    seeded = seed_issue18_pages(workspace, seed_configuration(workspace))
+    url = live_server_process.url
+    context, page = log_in(chromium, url, workspace.admin.username, color_scheme="dark")
+    for path in (
+        "/settings/webhooks/",
+        f"/settings/webhooks/{seeded.subscription_id}/",
+        "/outreach/",
+        f"/outreach/{seeded.outreach_id}/",
+    ):
+        page.goto(f"{url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert tab_through(page) == ([], []), path
+    context.close()
