@@ -25,8 +25,10 @@ from inbox.models import (
     User,
 )
 from notifications.models import Notification
+from outbound_webhooks.models import Attempt, Delivery, Subscription
+from outreach.models import OutreachList, Recipient
 from sla.models import BusinessHours, Holiday, SlaPolicy
-from surveys.models import SurveySettings
+from surveys.models import Survey, SurveySettings
 from tests.factories import ContactFactory, ConversationFactory, MessageFactory, UserFactory
 
 PASSWORD = "parley-a11y-pass"  # noqa: S105 - a test user
@@ -219,3 +221,125 @@ def seed_configuration(workspace: Workspace) -> Configured:
         macro_id=macro.pk,
         rule_id=rule.pk,
     )
+
+
+@dataclass
+class Issue18:
+    """The ids of what the pages added after the configuration check show."""
+
+    subscription_id: int
+    outreach_id: int
+
+
+def seed_issue18_pages(workspace: Workspace, configured: Configured) -> Issue18:
+    """A webhook subscription with a delivered and a failing delivery (with their attempts),
+    rated and commented surveys for the CSAT section, and an outreach list on X whose
+    recipients are pending, sent (one replied to), refused and sent the public-comment way."""
+    admin = workspace.admin
+    account = PlatformAccount.objects.get(pk=configured.account_id)
+    team = Team.objects.get(pk=configured.team_id)
+    now = timezone.now()
+    subscription = Subscription.objects.create(
+        url="https://hooks.example.com/parley",
+        events=["message.created", "conversation.resolved"],
+        secret_box={"secret": "whsec-a11y"},
+        created_by=admin,
+    )
+    Subscription.objects.create(
+        url="https://crm.example.org/in", events=["contact.updated"], secret_box={}, active=False
+    )
+    delivered = Delivery.objects.create(
+        subscription=subscription,
+        event="message.created",
+        body='{"id": "1"}',
+        status=Delivery.Status.SUCCEEDED,
+        attempts=1,
+        retry_until=now + timedelta(hours=24),
+        delivered_at=now,
+        last_status_code=200,
+    )
+    Attempt.objects.create(
+        delivery=delivered, status_code=200, duration_ms=84, response_excerpt='{"ok": true}'
+    )
+    failing = Delivery.objects.create(
+        subscription=subscription,
+        event="conversation.resolved",
+        body='{"id": "2"}',
+        status=Delivery.Status.FAILED,
+        attempts=2,
+        retry_until=now - timedelta(minutes=5),
+        last_status_code=500,
+        last_error="HTTP 500",
+    )
+    Attempt.objects.create(
+        delivery=failing, status_code=500, duration_ms=312, response_excerpt="Internal error"
+    )
+    Attempt.objects.create(delivery=failing, duration_ms=10000, error="Timed out after 10 s")
+
+    for n, (rating, comment) in enumerate(
+        ((5, "Quick and friendly, thank you!"), (4, ""), (2, ""), (None, ""))
+    ):
+        Survey.objects.create(
+            conversation=ConversationFactory(account=account, contact=ContactFactory()),
+            account=account,
+            platform=account.platform,
+            agent=admin,
+            team=team,
+            status=Survey.Status.DONE if rating else Survey.Status.ASKED,
+            # One a day: the chart over time has points to draw.
+            asked_at=now - timedelta(days=n, hours=1),
+            rating=rating,
+            rated_at=now - timedelta(days=n) if rating else None,
+            comment=comment,
+            commented_at=now if comment else None,
+        )
+
+    x = PlatformAccount.objects.create(platform="x", name="Northwind on X", external_id="nw-x-a11y")
+    team.accounts.add(x)
+    outreach = OutreachList.objects.create(
+        name="Spring creators",
+        account=x,
+        owner=admin,
+        first_message="Hi! Would you like to try our new trail jacket?",
+        follow_up_days=3,
+    )
+    creator = Contact.objects.create(name="Mika Sato")
+    identity = ContactIdentity.objects.create(
+        contact=creator, account=x, platform_user_id="x-mika", username="mika_outdoors"
+    )
+    thread = ConversationFactory(account=x, contact=creator)
+    first = MessageFactory(
+        conversation=thread,
+        text=outreach.first_message,
+        direction=Message.Direction.OUTBOUND,
+        sender_kind=Message.SenderKind.AGENT,
+        status=Message.Status.DELIVERED,
+        author=admin,
+        sent_at=now - timedelta(days=1),
+        created_at=now - timedelta(days=1),
+    )
+    MessageFactory(
+        conversation=thread,
+        text="Sure, send one!",
+        sender_identity=identity,
+        sent_at=now,
+        created_at=now,
+    )
+    Recipient.objects.create(
+        outreach=outreach,
+        handle="mika_outdoors",
+        identity=identity,
+        status=Recipient.Status.SENT,
+        message=first,
+        sent_at=now - timedelta(days=1),
+    )
+    Recipient.objects.create(outreach=outreach, handle="trail_tom")
+    Recipient.objects.create(
+        outreach=outreach,
+        handle="closed_dms",
+        status=Recipient.Status.REFUSED,
+        code="dm_not_allowed",
+        reason="This person does not accept direct messages from accounts they do not follow.",
+    )
+    Recipient.objects.create(outreach=outreach, handle="public_pat", status=Recipient.Status.PUBLIC)
+    return Issue18(subscription_id=subscription.pk, outreach_id=outreach.pk)
