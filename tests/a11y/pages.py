@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from automation import services as automation
+from campaigns import services as campaigns
 from chatbot.models import FaqEntry
 from chatbot.models import Rule as BotRule
 from contacts.models import AttributeDefinition
@@ -229,6 +230,8 @@ class Issue18:
 
     subscription_id: int
     outreach_id: int
+    draft_campaign_id: int
+    started_campaign_id: int
 
 
 def seed_issue18_pages(workspace: Workspace, configured: Configured) -> Issue18:
@@ -342,4 +345,21 @@ def seed_issue18_pages(workspace: Workspace, configured: Configured) -> Issue18:
         reason="This person does not accept direct messages from accounts they do not follow.",
     )
     Recipient.objects.create(outreach=outreach, handle="public_pat", status=Recipient.Status.PUBLIC)
-    return Issue18(subscription_id=subscription.pk, outreach_id=outreach.pk)
+    # Campaigns: a draft (its eligibility preview) and a started one (its report).
+    draft = campaigns.create(
+        name="Winter offers",
+        account=account,
+        text="Hi {first_name}, 20 % off this week.",
+        audience_filters={},
+        actor=admin,
+    )
+    started = campaigns.create(
+        name="Spring launch", account=account, text="New mugs!", audience_filters={}, actor=admin
+    )
+    campaigns.start(campaign=started, actor=admin)
+    return Issue18(
+        subscription_id=subscription.pk,
+        outreach_id=outreach.pk,
+        draft_campaign_id=draft.pk,
+        started_campaign_id=started.pk,
+    )

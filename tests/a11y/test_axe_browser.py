@@ -160,6 +160,16 @@ def issue18_pages(seeded) -> dict[str, tuple[str, str]]:
             "/reports/?attribute=orders&attribute_value=7",
             "#report-attribute-text:not([hidden])",
         ),
+        "campaigns": ("/campaigns/", "text=Winter offers"),
+        "a new campaign's form": ("/campaigns/new/", "form"),
+        "a draft campaign's eligibility preview": (
+            f"/campaigns/{seeded.draft_campaign_id}/",
+            "#eligible-count",
+        ),
+        "a started campaign's report": (
+            f"/campaigns/{seeded.started_campaign_id}/",
+            "#campaign-summary",
+        ),
     }
 
 
@@ -168,8 +178,9 @@ def test_webhook_outreach_csat_and_api_pages_have_no_serious_or_critical_axe_vio
     live_server_process, chromium, scheme
 ):
     """Outbound webhooks with their deliveries, outreach lists with recipients in every state,
-    the reports' CSAT section with ratings and a comment, the contact-attribute filter, and
-    our wrapper around the API reference."""
+    campaigns (a draft's preview, a started one's report), the reports' CSAT section with
+    ratings and a comment, the contact-attribute filter, and our wrapper around the API
+    reference."""
     workspace = seed_workspace()
     configured = seed_configuration(workspace)
     seeded = seed_issue18_pages(workspace, configured)
