@@ -49,6 +49,31 @@ def drop_database(name: str) -> None:
     admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def django_in_process(name: str, server: str = ADMIN_URL.rsplit("/", 1)[0]) -> None:
+    """A fresh database ``name`` on ``server`` and Django set up in this process against it,
+    with no Redis (tasks in-process): for the benchmarks that time code, not servers. Static
+    files come from the source folders (``PARLEY_TESTING``: no collectstatic manifest)."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(
+        DATABASE_URL=f"{server}/{name}",
+        DJANGO_SETTINGS_MODULE="parley.settings",
+        SECRET_KEY="bench-only-key",
+        ALLOWED_HOSTS="testserver,127.0.0.1",
+        DATABASE_POOL="0",
+        LOG_LEVEL="WARNING",
+        PARLEY_TESTING="1",
+    )
+    os.environ.pop("REDIS_URL", None)
+    # Django reads the environment when it is set up, so it is imported only now.
+    import django
+
+    django.setup()
+
+
 def start(cmd: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
     """A process of the benchmarked stack, its output in test-artifacts/<log>."""
     (ROOT / "test-artifacts").mkdir(exist_ok=True)

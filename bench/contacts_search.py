@@ -33,7 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import percentile  # noqa: E402
+from bench.common import django_in_process, percentile  # noqa: E402
 
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "parley_bench_contacts"
@@ -298,21 +298,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    _admin(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {DB_NAME}")
-    os.environ.update(
-        DATABASE_URL=f"{SERVER}/{DB_NAME}",
-        DJANGO_SETTINGS_MODULE="parley.settings",
-        SECRET_KEY="bench-only-key",
-        ALLOWED_HOSTS="testserver,127.0.0.1",
-        DATABASE_POOL="0",
-        LOG_LEVEL="WARNING",
-        PARLEY_TESTING="1",
-    )
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
+    django_in_process(DB_NAME, SERVER)
     from django.core.management import call_command
     from django.http import QueryDict
     from django.test import Client
