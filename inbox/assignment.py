@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from inbox import batch, presence, services
-from inbox.events import DomainEvent, MessageReceived, StatusChanged
+from inbox.events import Assigned, DomainEvent, MessageReceived, StatusChanged
 from inbox.models import Conversation, Team, User
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,9 @@ def on_events(events: list[DomainEvent]) -> None:
     """The assignment listener: a conversation a customer wrote in goes to the next agent of
     its team, unless its agent keeps it. Returning (the customer came back to a resolved or
     snoozed conversation: its status change is in the same dispatch), only an agent who is
-    there keeps it. Each conversation is read again under its row lock."""
+    there keeps it. Each conversation is read again under its row lock. An agent who lost a
+    conversation or whose conversation was resolved takes the next one waiting, whoever made
+    the change (the dashboard, the API, an automation rule)."""
     returning = {
         e.conversation_id
         for e in events
@@ -97,6 +99,29 @@ def on_events(events: list[DomainEvent]) -> None:
         .order_by("pk")
     ):
         on_inbound(conversation, returning=conversation.pk in returning)
+    for user in User.objects.filter(pk__in=_freed(events)):
+        fill_queues_for(user)
+
+
+def _freed(events: list[DomainEvent]) -> set[int]:
+    """The agents these events gave capacity back to."""
+    freed = {
+        e.data["from"]
+        for e in events
+        if isinstance(e, Assigned) and e.data.get("from") and e.data["from"] != e.data.get("to")
+    }
+    resolved = {
+        e.conversation_id
+        for e in events
+        if isinstance(e, StatusChanged) and e.status == Conversation.Status.RESOLVED
+    }
+    if resolved:
+        freed |= set(
+            Conversation.objects.filter(pk__in=resolved, assignee__isnull=False).values_list(
+                "assignee_id", flat=True
+            )
+        )
+    return freed
 
 
 def on_inbound(conversation: Conversation, *, returning: bool) -> User | None:

@@ -109,7 +109,7 @@ LISTENERS: dict[type[DomainEvent], tuple[Listener, ...]] = {
     NoteAdded: (NOTIFICATIONS,),
     # The assignment listener reads "a resolved conversation's customer came back" from here.
     StatusChanged: (ASSIGNMENT, SLA, REPORT_METRICS, AUTOMATION, OUTBOUND_WEBHOOKS, SURVEYS),
-    Assigned: (REPORT_METRICS, NOTIFICATIONS, AUTOMATION, OUTBOUND_WEBHOOKS),
+    Assigned: (ASSIGNMENT, REPORT_METRICS, NOTIFICATIONS, AUTOMATION, OUTBOUND_WEBHOOKS),
     LabelsChanged: (SLA, AUTOMATION, OUTBOUND_WEBHOOKS),
     PriorityChanged: (SLA, OUTBOUND_WEBHOOKS),
     SlaWarned: (NOTIFICATIONS,),

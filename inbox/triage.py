@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from inbox import assignment, selectors, services
+from inbox import selectors, services
 from inbox.models import Conversation, Label, Team, User
 
 FIELDS = ("status", "assignee", "team", "priority", "labels", "snoozed_until")
@@ -47,7 +47,6 @@ def update_conversation(
             % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS)},
         )
     plan = _plan(conversation, actor, changes)
-    previous_assignee = conversation.assignee
     with transaction.atomic():
         if "team" in plan:
             services.set_team(conversation=conversation, team=plan["team"], actor=actor)
@@ -64,11 +63,6 @@ def update_conversation(
                 actor=actor,
                 snoozed_until=plan.get("snoozed_until"),
             )
-    # As on the dashboard: an agent who lost or closed a conversation may take the next one.
-    if previous_assignee is not None and previous_assignee != conversation.assignee:
-        assignment.fill_queues_for(previous_assignee)
-    if conversation.status == Conversation.Status.RESOLVED and conversation.assignee_id:
-        assignment.fill_queues_for(conversation.assignee)
     return conversation
 
 

@@ -29,7 +29,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chatbot import engine as chatbot
 from inbox import (
-    assignment,
     composer,
     engagement,
     media,
@@ -451,10 +450,7 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
                 raise ValueError(_("That agent cannot see this conversation."))
         else:
             raise ValueError(_("Choose who to assign to."))
-        previous = conversation.assignee
         services.assign(conversation=conversation, actor=user, assignee=assignee, team=team)
-        if previous is not None and previous != assignee:
-            assignment.fill_queues_for(previous)
     elif action == "status":
         status = data.get("status", "")
         if status not in (
@@ -464,14 +460,10 @@ def _apply_action(request: HttpRequest, conversation: Conversation, action: str)
         ):
             raise ValueError(_("Unknown status."))
         services.change_status(conversation=conversation, status=status, actor=user)
-        if status == Conversation.Status.RESOLVED and conversation.assignee_id:
-            assignment.fill_queues_for(conversation.assignee)
     elif action == "resolve":
         services.change_status(
             conversation=conversation, status=Conversation.Status.RESOLVED, actor=user
         )
-        if conversation.assignee_id:
-            assignment.fill_queues_for(conversation.assignee)
     elif action == "snooze":
         until = snooze.until(data.get("preset", ""), data.get("until", ""), user.zone)
         services.change_status(

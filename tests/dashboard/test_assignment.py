@@ -9,7 +9,7 @@ from django.utils import timezone
 from inbox import assignment, presence, services
 from inbox.models import AgentPresence
 from tests.factories import UserFactory
-from tests.helpers import customer_writes, online
+from tests.helpers import committed, customer_writes, online, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,46 @@ def test_stale_heartbeat_is_offline(account, auto_team, agent):
         last_seen_at=timezone.now() - presence.ONLINE_WINDOW * 2
     )
     assert customer_writes(account, "c1", "m1").assignee is None
+
+
+def _full_with_one_waiting(account, auto_team, agent):
+    online(agent)
+    first, second, third = (customer_writes(account, f"c{i}", f"m{i}") for i in range(3))
+    assert first.assignee == agent and second.assignee == agent
+    third.refresh_from_db()
+    assert third.assignee is None  # waiting in the team's queue
+    return first, third
+
+
+def test_resolving_on_the_dashboard_hands_the_agent_the_next_waiting_one(
+    client, account, auto_team, agent
+):
+    first, third = _full_with_one_waiting(account, auto_team, agent)
+    client.force_login(agent)
+    with committed():
+        client.post(f"/conversations/{first.pk}/actions/", {"action": "resolve"})
+    third.refresh_from_db()
+    assert third.assignee == agent
+
+
+def test_handing_a_conversation_on_through_the_api_gives_the_agent_the_next_waiting_one(
+    account, auto_team, agent, teammate
+):
+    first, third = _full_with_one_waiting(account, auto_team, agent)
+    with committed():
+        response = token_client(agent).patch(
+            f"/api/v1/conversations/{first.pk}/", {"assignee": teammate.pk}, format="json"
+        )
+    assert response.status_code == 200
+    third.refresh_from_db()
+    assert third.assignee == agent
+
+
+def test_a_service_change_with_no_page_behind_it_frees_capacity_too(account, auto_team, agent):
+    """An automation rule resolves through the same service: the listener, not the page,
+    gives the agent the next conversation."""
+    first, third = _full_with_one_waiting(account, auto_team, agent)
+    with committed():
+        services.change_status(conversation=first, status="resolved", actor=None)
+    third.refresh_from_db()
+    assert third.assignee == agent
