@@ -20,6 +20,8 @@ import pytest
 import redis
 import requests
 from django.conf import settings
+from django.db import OperationalError
+from django.db.backends.postgresql.operations import DatabaseOperations
 
 from parley.celery import app
 
@@ -240,6 +242,31 @@ def wait_until_worker_idle(timeout: float = 20.0) -> None:
         quiet = quiet + 1 if waiting == 0 and idle else 0
         if quiet < 2:
             time.sleep(0.1)
+
+
+FLUSH_ATTEMPTS = 5
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_outlasts_a_deadlock():
+    """The flush that ends a live test can meet a transaction the server process starts after
+    the test (a closed socket marks its user away): PostgreSQL then cancels the flush's
+    TRUNCATE as a deadlock, and every later test starts on the rows left behind. The flush is
+    tried again once the other transaction is through."""
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                return flush(self, sql_list)
+            except OperationalError as exc:
+                if "deadlock detected" not in str(exc) or attempt == FLUSH_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = flush
 
 
 @pytest.fixture(scope="session")

@@ -230,6 +230,8 @@ def test_resolve_can_be_undone_by_click_and_by_keyboard_after_moving_on(
     assert "Resolved the conversation with Ines Duarte" in undo.inner_text()
     alice.click("#undo")
     alice.locator("#conversation-state[data-status=pending]").wait_for()
+    # The undo is a form POST: the new page's elements exist before its script listens for keys.
+    alice.wait_for_load_state()
     conversation.refresh_from_db()
     assert (conversation.status, conversation.assignee, conversation.bot_enabled) == (
         Conversation.Status.PENDING,
