@@ -151,6 +151,11 @@ async def asgi_webhook(scope: dict, receive_message, send) -> None:
             remote_addr=client[0] if client else "unknown",
         )
     await _send(send, answer)
+    if answer.after is not None:
+        try:
+            await on_thread(answer.after)
+        except Exception:
+            log.exception("webhook %s: error after answering", platform)
 
 
 async def _read_body(receive_message, platform: str, headers: Mapping[str, str]) -> bytes:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import TypeVar
 
 from django.conf import settings
@@ -58,6 +58,8 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     # The archive row of a delivery (None for handshakes and for refusals not kept).
     archived_id: int | None = None
+    # Blocking work for once the platform has its answer, on the entrance's threads.
+    after: Callable[[], object] | None = field(default=None, compare=False)
 
     @classmethod
     def refusal(cls, exc: WebhookRejected) -> Answer:
@@ -200,7 +202,8 @@ async def answer_on_loop(
     connection: a signed POST, a JSON object, whose accounts are all in the process's fresh
     accounts cache (``connectors.webhooks.accounts_from_cache``). The same inspection, row and
     INSERT as ``receive``, written through the loop's pool (``parley.aio``) and committed before
-    the 200; the ingest pass requested as ``receive`` requests it.
+    the 200; the ingest pass claimed before the 200 as ``receive`` claims it, and its task
+    published after (``Answer.after``) when no pass was pending.
 
     None for everything else — a handshake, a bad signature, a malformed body, an account the
     cache cannot vouch for, a body over ``LOOP_MAX_BODY_BYTES``, the embedded default — and for
@@ -236,9 +239,15 @@ async def answer_on_loop(
     except ForeignKeyViolation:
         forget_accounts()
         return None
-    if await triggers.claim_on_loop(process_webhooks):
-        await on_thread(triggers.publish, process_webhooks)
-    return Answer(200, "ok", archived_id=archived.pk)
+    if not await triggers.claim_on_loop(process_webhooks):
+        return Answer(200, "ok", archived_id=archived.pk)  # a pass is pending: it takes the row
+    # No pass pending: this request publishes one, a blocking call (about one acknowledgement
+    # in ten at 200 a second, each pass taking every body waiting) made once the platform has
+    # its answer. Should it fail, the claim lapses after ``triggers.LOST_AFTER`` and the next
+    # delivery publishes; beat's ``requeue-stalled-work`` requests a pass for rows left waiting.
+    return Answer(
+        200, "ok", archived_id=archived.pk, after=partial(triggers.publish, process_webhooks)
+    )
 
 
 # Long-lived threads for the synchronous part of an answer (database, Redis). As many as the
