@@ -241,9 +241,9 @@ async def answer_on_loop(
         return None
     if not await triggers.claim_on_loop(process_webhooks):
         return Answer(200, "ok", archived_id=archived.pk)  # a pass is pending: it takes the row
-    # No pass pending: this request publishes one, a blocking call (about one acknowledgement
-    # in ten at 200 a second, each pass taking every body waiting) made once the platform has
-    # its answer. Should it fail, the claim lapses after ``triggers.LOST_AFTER`` and the next
+    # No pass pending: this request publishes one, a blocking call (a few acknowledgements in
+    # a hundred at 200 a second, each pass taking every body waiting) made once the platform
+    # has its answer. Should it fail, the claim lapses after ``triggers.LOST_AFTER`` and the next
     # delivery publishes; beat's ``requeue-stalled-work`` requests a pass for rows left waiting.
     return Answer(
         200, "ok", archived_id=archived.pk, after=partial(triggers.publish, process_webhooks)
