@@ -236,6 +236,7 @@ async def answer_on_loop(
         async with pool.connection() as conn:
             cursor = await conn.execute(sql, values)
             archived.pk = (await cursor.fetchone())[0]
+        archived._state.adding = False
     except ForeignKeyViolation:
         forget_accounts()
         return None
