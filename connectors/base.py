@@ -410,6 +410,10 @@ class Connector:
     # What the platform's webhook URL answers: POST deliveries, and GET where the platform
     # verifies the URL with a handshake first.
     webhook_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    # True when ``inspect_webhook`` reads accounts only through
+    # ``connectors.webhooks.named_accounts`` and makes no other query: a delivery can then be
+    # inspected on the event loop from the accounts cache (``accounts_from_cache``).
+    inspects_from_cache: ClassVar[bool] = False
 
     def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
         """The reply to the platform's GET handshake (Meta ``hub.*``, X CRC, LinkedIn

@@ -11,7 +11,9 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
@@ -94,9 +96,32 @@ def check_signature(
 # decrypting every account's credentials per delivery, and forgets them at once when one is
 # saved or deleted in the process (``forget_accounts``). Each delivery still asks which accounts
 # the body names exist now (an index-only query): an account deleted or made again elsewhere is
-# never used from the cache. A secret rotated in another process is seen within this time.
+# never used from the cache. On the event loop (``accounts_from_cache``) the archive row's
+# foreign key to its account makes that check instead. A secret rotated in another process is
+# seen within this time.
 ACCOUNTS_TTL = 5.0
 _accounts: dict[str, tuple[float, dict[str, PlatformAccount]]] = {}
+# Inside ``accounts_from_cache``: the accounts answered from the cache alone.
+_from_cache: ContextVar[list[PlatformAccount] | None] = ContextVar("from_cache", default=None)
+
+
+class AccountsNotCached(Exception):
+    """The cache cannot answer for the accounts a body names without asking the database."""
+
+
+@contextmanager
+def accounts_from_cache() -> Iterator[list[PlatformAccount]]:
+    """Inspect a delivery without a query (on the event loop): within this block
+    ``named_accounts`` answers from a fresh cache that holds every account the body names,
+    without asking which exist now, or raises ``AccountsNotCached``. The list yielded collects
+    the accounts it answered: the caller makes the database check that they still exist (the
+    archive row's foreign key to its account)."""
+    used: list[PlatformAccount] = []
+    token = _from_cache.set(used)
+    try:
+        yield used
+    finally:
+        _from_cache.reset(token)
 
 
 def named_accounts(platform: str | None, external_ids: Iterable[str]) -> list[PlatformAccount]:
@@ -105,6 +130,11 @@ def named_accounts(platform: str | None, external_ids: Iterable[str]) -> list[Pl
     wanted = set(external_ids)
     if not platform or not wanted:
         return []
+    used = _from_cache.get()
+    if used is not None:
+        found = _cached(platform, wanted)
+        used.extend(found)
+        return found
     current = dict(
         PlatformAccount.objects.filter(platform=platform, external_id__in=wanted).values_list(
             "external_id", "pk"
@@ -121,6 +151,14 @@ def named_accounts(platform: str | None, external_ids: Iterable[str]) -> list[Pl
         kept = (now, {account.external_id: account for account in found})
         _accounts[platform] = kept
     return [kept[1][external_id] for external_id in sorted(current) if external_id in kept[1]]
+
+
+def _cached(platform: str, wanted: set[str]) -> list[PlatformAccount]:
+    kept = _accounts.get(platform)
+    if kept is None or time.monotonic() - kept[0] > ACCOUNTS_TTL or not wanted <= kept[1].keys():
+        # Stale, or an id unknown here (an account made in another process, or none at all).
+        raise AccountsNotCached(platform)
+    return [kept[1][external_id] for external_id in sorted(wanted)]
 
 
 @receiver([post_save, post_delete], sender=PlatformAccount)

@@ -17,6 +17,8 @@ from celery import Task
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
 
+from parley import aio
+
 LOST_AFTER = 10.0
 
 
@@ -52,8 +54,21 @@ def request(task: Task, *, delay: float = 0.0) -> bool:
         pending = not shared_cache().add(_key(task.name), 1, timeout=timeout)
     if pending:
         return False
-    task.apply_async(countdown=delay or None)
+    publish(task, delay=delay)
     return True
+
+
+async def claim_on_loop(task: Task, *, delay: float = 0.0) -> bool:
+    """``request``'s check on the event loop (the async Redis client, ``parley.aio``): whether
+    no run of ``task`` was pending, so that the caller must ``publish`` it (off the loop: a
+    publish is a blocking call, and a rare one)."""
+    key = shared_cache().make_key(_key(task.name))
+    px = int((delay + LOST_AFTER) * 1000)
+    return bool(await aio.shared_redis().set(key, 1, nx=True, px=px))
+
+
+def publish(task: Task, *, delay: float = 0.0) -> None:
+    task.apply_async(countdown=delay or None)
 
 
 def started(task: Task) -> None:

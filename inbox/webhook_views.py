@@ -1,38 +1,35 @@
 """The one webhook entrance: every platform's URL, answered by ``inbox.webhooks.receive``.
 
 Under ASGI, ``parley.asgi`` hands ``/webhooks/`` to ``asgi_webhook``: platforms' servers
-calling, not browsers, so no middleware, no session and no ``HttpRequest``. Django's own handler
-cost the acknowledgement three thread hops, one of them into a thread created for each request
-(its request signals run in a fresh ``ThreadSensitiveContext``): ``asgi_webhook`` reads the body
-on the event loop and makes one hop into a pool of long-lived threads, each with its pooled
-database connection, so concurrent webhooks do not queue behind one another while they wait on
-PostgreSQL and Redis (Meta wants its 200 within 5 s, and bursts arrive in parallel).
+calling, not browsers, so no middleware, no session and no ``HttpRequest``. It reads the body on
+the event loop; the common case — a signed delivery whose accounts the process knows — is
+checked, archived and acknowledged there too (``inbox.webhooks.answer_on_loop``: no thread, no
+Django connection). Everything else makes one hop into the entrance's long-lived threads
+(``inbox.webhooks.on_thread``), each with its pooled database connection, so concurrent webhooks
+do not queue behind one another while they wait on PostgreSQL and Redis (Meta wants its 200
+within 5 s, and bursts arrive in parallel). Django's own handler cost three thread hops, one of
+them into a thread created for each request.
 
-The Django view ``webhook`` serves the same URLs to the test client and WSGI.
+The Django view ``webhook`` serves the same URLs to the test client and WSGI (always the
+synchronous path).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.utils.datastructures import CaseInsensitiveMapping
 from django.views.decorators.csrf import csrf_exempt
 
 from connectors.base import WebhookRejected
-from inbox.webhooks import Answer, receive, refuse_oversized
+from inbox.webhooks import Answer, answer_on_loop, on_thread, receive, refuse_oversized
 
 log = logging.getLogger(__name__)
-
-# Long-lived threads for the synchronous part of an answer (database, Redis). As many as the
-# database pool holds by default: more would only wait for a connection.
-_THREADS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook")
 
 
 @csrf_exempt
@@ -96,45 +93,55 @@ def _answer(
         return Answer.refusal(exc)
 
 
-def _answer_on_thread(platform: str, account_id: int | None, **request: object) -> Answer:
-    # What Django's request signals do around a request: a broken or expired connection is
-    # replaced before, and the connection goes back to the pool after.
-    close_old_connections()
+def _answer_logged(platform: str, account_id: int | None, **request: object) -> Answer:
     try:
         return _answer(platform, account_id, **request)
     except Exception:
         log.exception("webhook %s: error while answering", platform)
         return Answer(500, "server error")
-    finally:
-        close_old_connections()
+
+
+@lru_cache(maxsize=256)
+def _route(path: str) -> tuple[str, int | None] | None:
+    """The platform and account of a webhook path (None: not a webhook URL), resolved once per
+    path by Django's URL resolver."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.func is not webhook:
+        return None
+    return match.kwargs["platform"], match.kwargs.get("account_id")
 
 
 async def asgi_webhook(scope: dict, receive_message, send) -> None:
     """``/webhooks/…`` under ASGI (see the module's docstring)."""
-    path = scope["path"].removeprefix(scope.get("root_path", ""))
-    try:
-        match = resolve(path)
-    except Resolver404:
-        match = None
-    if match is None or match.func is not webhook:
+    route = _route(scope["path"].removeprefix(scope.get("root_path", "")))
+    if route is None:
         await _send(send, Answer(404, "no such webhook"))
         return
-    platform, account_id = match.kwargs["platform"], match.kwargs.get("account_id")
+    platform, account_id = route
     method = scope["method"]
     headers = CaseInsensitiveMapping(
         {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     )
     body = b""
+    answer = None
     if method == "POST":
         try:
             body = await _read_body(receive_message, platform, headers)
         except WebhookRejected as exc:
             await _send(send, Answer.refusal(exc))
             return
-    client = scope.get("client")
-    answer = await asyncio.get_running_loop().run_in_executor(
-        _THREADS,
-        lambda: _answer_on_thread(
+        try:
+            answer = await answer_on_loop(platform, headers, body, account_id=account_id)
+        except Exception:
+            log.exception("webhook %s: error while answering on the event loop", platform)
+            answer = Answer(500, "server error")
+    if answer is None:
+        client = scope.get("client")
+        answer = await on_thread(
+            _answer_logged,
             platform,
             account_id,
             method=method,
@@ -142,9 +149,13 @@ async def asgi_webhook(scope: dict, receive_message, send) -> None:
             body=body,
             query=QueryDict(scope.get("query_string", b"")),
             remote_addr=client[0] if client else "unknown",
-        ),
-    )
+        )
     await _send(send, answer)
+    if answer.after is not None:
+        try:
+            await on_thread(answer.after)
+        except Exception:
+            log.exception("webhook %s: error after answering", platform)
 
 
 async def _read_body(receive_message, platform: str, headers: Mapping[str, str]) -> bytes:

@@ -10,27 +10,39 @@ its answer (nothing sent is lost); parsing happens after commit in ``inbox.inges
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Field
 from django.utils.datastructures import CaseInsensitiveMapping
 from django_ratelimit.core import get_usage
+from psycopg.errors import ForeignKeyViolation
 
-from connectors.base import Connector, PayloadError, WebhookRejected, decode_json
+from connectors.base import Connector, Inspection, PayloadError, WebhookRejected, decode_json
 from connectors.registry import webhook_connector
-from connectors.webhooks import kept_headers
+from connectors.webhooks import (
+    AccountsNotCached,
+    accounts_from_cache,
+    forget_accounts,
+    kept_headers,
+)
 from inbox import triggers
 from inbox.models import WebhookEvent
 from inbox.settings_area import tasks as settings_tasks
 from inbox.tasks import process_webhooks
+from parley import aio
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Of a body no secret vouches for, only this much is kept (with its size and SHA-256).
 UNSIGNED_KEPT_BYTES = 1024
@@ -46,6 +58,8 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     # The archive row of a delivery (None for handshakes and for refusals not kept).
     archived_id: int | None = None
+    # Blocking work for once the platform has its answer, on the entrance's threads.
+    after: Callable[[], object] | None = field(default=None, compare=False)
 
     @classmethod
     def refusal(cls, exc: WebhookRejected) -> Answer:
@@ -119,23 +133,8 @@ def _delivery(
     refuse_oversized(connector.platform, len(body))
     if not isinstance(headers, CaseInsensitiveMapping):
         headers = CaseInsensitiveMapping(headers)
-    # Parsed once here; the connector reads whose body it is, the ingest pass the rest.
-    try:
-        payload = decode_json(body)
-        malformed = "" if isinstance(payload, dict) else "not a JSON object"
-    except PayloadError as exc:
-        payload, malformed = None, str(exc)
-    inspection = connector.inspect_webhook(
-        headers, body, None if malformed else payload, account_id=account_id
-    )
-    archived = WebhookEvent(
-        source=inspection.source,
-        account=inspection.account,
-        headers=kept_headers(headers),
-        body=body,
-        body_size=len(body),
-        signature_valid=inspection.verdict.valid,
-    )
+    malformed, inspection = _inspect(connector, headers, body, account_id)
+    archived = _row(inspection, headers, body)
     if not inspection.verdict.valid:
         _limit_per_address(remote_addr, group="rejected", rate=settings.WEBHOOK_REJECTED_RATE)
         archived.body = body[:UNSIGNED_KEPT_BYTES]
@@ -147,8 +146,6 @@ def _delivery(
             "webhook %s rejected: bad signature (archived as %s)", archived.source, archived.pk
         )
         raise WebhookRejected(403, "invalid signature")
-    accounts = inspection.verdict.accounts
-    archived.signed_for = None if accounts is None else sorted(accounts)
     if malformed:
         archived.outcome = WebhookEvent.Outcome.FAILED
         archived.error = f"malformed JSON: {malformed}"
@@ -159,6 +156,122 @@ def _delivery(
     # One pending ingest pass takes every body waiting.
     transaction.on_commit(lambda: triggers.request(process_webhooks))
     return Answer(200, "ok", archived_id=archived.pk)
+
+
+def _inspect(
+    connector: Connector, headers: Mapping[str, str], body: bytes, account_id: int | None
+) -> tuple[str, Inspection]:
+    """Why the body is malformed ("" when it is a JSON object), and the connector's reading."""
+    # Parsed once here; the connector reads whose body it is, the ingest pass the rest.
+    try:
+        payload = decode_json(body)
+        malformed = "" if isinstance(payload, dict) else "not a JSON object"
+    except PayloadError as exc:
+        payload, malformed = None, str(exc)
+    inspection = connector.inspect_webhook(
+        headers, body, None if malformed else payload, account_id=account_id
+    )
+    return malformed, inspection
+
+
+def _row(inspection: Inspection, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    """The archive row of a delivery as the connector read it (not saved)."""
+    accounts = inspection.verdict.accounts
+    return WebhookEvent(
+        source=inspection.source,
+        account=inspection.account,
+        headers=kept_headers(headers),
+        body=body,
+        body_size=len(body),
+        signature_valid=inspection.verdict.valid,
+        signed_for=None if accounts is None else sorted(accounts),
+    )
+
+
+# --- The common case on the event loop --------------------------------------------------------
+
+# Bodies up to this size are checked and archived on the event loop: a signature over a larger
+# one would hold the loop (and every other request on it) for milliseconds.
+LOOP_MAX_BODY_BYTES = 64 * 1024
+
+
+async def answer_on_loop(
+    platform: str, headers: Mapping[str, str], body: bytes, *, account_id: int | None
+) -> Answer | None:
+    """``receive``'s common case answered on the event loop, with no thread and no Django
+    connection: a signed POST, a JSON object, whose accounts are all in the process's fresh
+    accounts cache (``connectors.webhooks.accounts_from_cache``). The same inspection, row and
+    INSERT as ``receive``, written through the loop's pool (``parley.aio``) and committed before
+    the 200; the ingest pass claimed before the 200 as ``receive`` claims it, and its task
+    published after (``Answer.after``) when no pass was pending.
+
+    None for everything else — a handshake, a bad signature, a malformed body, an account the
+    cache cannot vouch for, a body over ``LOOP_MAX_BODY_BYTES``, the embedded default — and for
+    an account deleted or made again in another process (the row's foreign key refuses it and
+    the cache is forgotten): then ``receive`` answers, with its rules, on a thread.
+    """
+    if not aio.available() or len(body) > LOOP_MAX_BODY_BYTES:
+        return None
+    try:
+        connector = webhook_connector(platform)
+    except LookupError:
+        return None
+    if not connector.inspects_from_cache or "POST" not in connector.webhook_methods:
+        return None
+    headers = CaseInsensitiveMapping(headers)
+    try:
+        with accounts_from_cache() as cached:
+            malformed, inspection = _inspect(connector, headers, body, account_id)
+    except (AccountsNotCached, WebhookRejected):
+        return None
+    if malformed or not inspection.verdict.valid:
+        return None
+    # Every account taken from the cache is the row's own: its foreign key checks it exists.
+    if any(account is not inspection.account for account in cached):
+        return None
+    archived = _row(inspection, headers, body)
+    sql, values = _archive_statement(archived)
+    pool = await aio.database()
+    try:
+        async with pool.connection() as conn:
+            cursor = await conn.execute(sql, values)
+            archived.pk = (await cursor.fetchone())[0]
+        archived._state.adding = False
+    except ForeignKeyViolation:
+        forget_accounts()
+        return None
+    if not await triggers.claim_on_loop(process_webhooks):
+        return Answer(200, "ok", archived_id=archived.pk)  # a pass is pending: it takes the row
+    # No pass pending: this request publishes one, a blocking call (a few acknowledgements in
+    # a hundred at 200 a second, each pass taking every body waiting) made once the platform
+    # has its answer. Should it fail, the claim lapses after ``triggers.LOST_AFTER`` and the next
+    # delivery publishes; beat's ``requeue-stalled-work`` requests a pass for rows left waiting.
+    return Answer(
+        200, "ok", archived_id=archived.pk, after=partial(triggers.publish, process_webhooks)
+    )
+
+
+# Long-lived threads for the synchronous part of an answer (database, Redis). As many as the
+# database pool holds by default: more would only wait for a connection.
+_THREADS = ThreadPoolExecutor(max_workers=10, thread_name_prefix="webhook")
+
+
+async def on_thread(function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """``function`` on one of the entrance's threads, with what Django's request signals do
+    around a request: a broken or expired connection is replaced before, and the connection goes
+    back to the pool after."""
+
+    def run() -> T:
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return await asyncio.get_running_loop().run_in_executor(_THREADS, run)
+
+
+# --- The archive row's INSERT -----------------------------------------------------------------
 
 
 @cache
@@ -172,12 +285,18 @@ def _archive_sql() -> tuple[str, tuple[Field, ...]]:
     return sql, fields
 
 
-def _archive(archived: WebhookEvent) -> None:
-    """Save a new archive row: the model's own INSERT, compiled once. The ORM compiled it for
-    every delivery — more than half of the acknowledgement's CPU — for a row whose shape never
-    changes. (No signal listens to this model's saves.)"""
+def _archive_statement(archived: WebhookEvent) -> tuple[str, list]:
+    """A new archive row's INSERT and its values: the model's own, compiled once. The ORM
+    compiled it for every delivery — more than half of the acknowledgement's CPU — for a row
+    whose shape never changes. (No signal listens to this model's saves.) Executed by
+    ``_archive`` through Django's connection, and by ``answer_on_loop`` through the loop's."""
     sql, fields = _archive_sql()
-    values = [f.get_db_prep_save(f.pre_save(archived, True), connection) for f in fields]
+    return sql, [f.get_db_prep_save(f.pre_save(archived, True), connection) for f in fields]
+
+
+def _archive(archived: WebhookEvent) -> None:
+    """Save a new archive row (``_archive_statement``) through Django's connection."""
+    sql, values = _archive_statement(archived)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         archived.pk = cursor.fetchone()[0] if cursor.description else cursor.lastrowid

@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from inbox.routing import websocket_urlpatterns  # noqa: E402
 from inbox.webhook_views import asgi_webhook  # noqa: E402
-from parley import scheduler  # noqa: E402
+from parley import aio, scheduler  # noqa: E402
 
 WEBHOOKS_PREFIX = "/webhooks/"
 
@@ -30,7 +30,8 @@ async def http_application(scope, receive, send) -> None:
 
 async def lifespan_application(scope, receive, send) -> None:
     """The server's start and stop (uvicorn's ASGI lifespan): without a broker this process
-    runs the periodic schedule itself (``parley.scheduler``); with one, beat does."""
+    runs the periodic schedule itself (``parley.scheduler``); with one, beat does. At the stop,
+    the event loop's database and Redis clients are closed (``parley.aio``)."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -38,6 +39,7 @@ async def lifespan_application(scope, receive, send) -> None:
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await asyncio.to_thread(scheduler.stop)
+            await aio.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -420,6 +420,10 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 # A webhook body above this is refused with 413 before anything is parsed.
 WEBHOOK_MAX_BODY_BYTES = int(env("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+# A signed delivery is acknowledged on the event loop (``inbox.webhooks.answer_on_loop``) through
+# an async pool of at most this many PostgreSQL connections per web process, besides Django's
+# pool (``docs/scaling.md``).
+WEBHOOK_LOOP_POOL_SIZE = int(env("WEBHOOK_LOOP_POOL_SIZE", "4"))
 # Per source address (django-ratelimit, counted in the shared cache across processes): handshake
 # GETs (X CRC, LinkedIn challenge, Meta hub.*), and POSTs refused for their signature.
 WEBHOOK_HANDSHAKE_RATE = env("WEBHOOK_HANDSHAKE_RATE", "30/m")

@@ -91,6 +91,7 @@ class LinkedInConnector(Connector):
     # --- Webhooks -----------------------------------------------------------------------------
 
     webhook_methods = ("GET", "POST")
+    inspects_from_cache = True
 
     def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
         """The URL validation: ``challengeResponse`` = hex HMAC of the code with the secret."""

@@ -49,6 +49,7 @@ class MetaConnector(Connector):
 
     # Messenger and Instagram share one endpoint (`/webhooks/meta/`): the body says which.
     webhook_methods = ("GET", "POST")
+    inspects_from_cache = True
 
     def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
         return webhook.handshake(query)

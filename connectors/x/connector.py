@@ -92,6 +92,7 @@ class XConnector(Connector):
     # --- Webhooks -----------------------------------------------------------------------------
 
     webhook_methods = ("GET", "POST")
+    inspects_from_cache = True
 
     def answer_handshake(self, query: Mapping[str, str]) -> HandshakeReply:
         """The CRC: ``response_token`` = HMAC of X's token with the consumer secret."""
