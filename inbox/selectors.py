@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,13 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThan,
+    TupleGreaterThanOrEqual,
+    TupleLessThan,
+    TupleLessThanOrEqual,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -53,6 +60,9 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 50
+# A search probes this many rows of the list in order before it turns to the sets of what it
+# matches (conversation_page). Above ~600 rows PostgreSQL builds the sets instead of probing.
+SEARCH_WINDOW = 500
 # "SLA due soon": conversations whose SLA deadline falls within this window.
 SLA_DUE_SOON = timedelta(hours=1)
 
@@ -228,10 +238,25 @@ def sla_due_soon_q(now: datetime | None = None) -> Q | None:
 # --- Search -----------------------------------------------------------------------------------
 
 
-def search_q(query: str) -> Q:
+class SearchHow(enum.Enum):
+    """The one search in three SQL shapes, each the cheapest for some lists (same rows)."""
+
+    # ``pk IN`` three sets, ORed: PostgreSQL builds each set (what the query matches), then
+    # walks the list against them: cheap when the page's rows are near the top.
+    WALK = "walk"
+    # ``pk IN`` one set, their UNION: PostgreSQL may start from what matches and sort it:
+    # cheap when few rows match, where a walk would read the whole list to find them.
+    MATCHES = "matches"
+    # ``EXISTS`` per row: each row looked at is probed, no set is built: cheap over a window
+    # of the list that holds the page.
+    PROBE = "probe"
+
+
+def search_q(query: str, *, how: SearchHow = SearchHow.WALK) -> Q:
     """Conversations whose contact name, a participant's username or a (not deleted) message
-    matches ``query``: the one search of the list, the API and anything else. PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
-    prefixes of the last word); SQLite: a plain substring match."""
+    matches ``query``: the one search of the list, the API and anything else. PostgreSQL:
+    full-text search on the GIN indexes of migration 0002 (words, any order, prefixes of the
+    last word), in the SQL shape ``how`` asks for; SQLite: a plain substring match."""
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
@@ -241,21 +266,28 @@ def search_q(query: str) -> Q:
             messages = Message.objects.annotate(fts=SearchVector("text", config="simple")).filter(
                 fts=ts, is_deleted=False
             )
-            contacts = Conversation.objects.annotate(
-                fts=SearchVector("contact__name", config="simple")
-            ).filter(fts=ts)
+            contacts = Contact.objects.annotate(fts=SearchVector("name", config="simple")).filter(
+                fts=ts
+            )
             # Usernames by word prefix ("@coatlov" finds coatlover99), on their own index.
             usernames = ContactIdentity.objects.annotate(
                 fts=SearchVector("username", config="simple")
             ).filter(fts=ts)
-            return (
-                Q(pk__in=messages.values("conversation_id"))
-                | Q(pk__in=contacts.values("pk"))
-                | Q(
-                    pk__in=Conversation.participants.through.objects.filter(
-                        contactidentity__in=usernames.values("pk")
-                    ).values("conversation_id")
+            if how is SearchHow.PROBE:
+                return (
+                    Q(Exists(messages.filter(conversation=OuterRef("pk"))))
+                    | Q(Exists(contacts.filter(pk=OuterRef("contact_id"))))
+                    | Q(Exists(usernames.filter(conversations=OuterRef("pk"))))
                 )
+            by_message = messages.values("conversation_id")
+            by_username = Conversation.participants.through.objects.filter(
+                contactidentity__in=usernames.values("pk")
+            ).values("conversation_id")
+            if how is SearchHow.MATCHES:
+                by_name = Conversation.objects.filter(contact__in=contacts.values("pk"))
+                return Q(pk__in=by_message.union(by_name.values("pk"), by_username))
+            return (
+                Q(pk__in=by_message) | Q(contact__in=contacts.values("pk")) | Q(pk__in=by_username)
             )
     return (
         Q(contact__name__icontains=query)
@@ -322,8 +354,11 @@ def unread_count_subquery(user: User) -> Coalesce:
     return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
 
 
-def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Conversation]:
-    """The conversations the list shows, before ordering and pagination."""
+def filtered_conversations(
+    user: User, filters: ListFilters, *, search: bool = True
+) -> QuerySet[Conversation]:
+    """The conversations the list shows, before ordering and pagination (``search=False``: all
+    but the search, which ``conversation_page`` applies its own way)."""
     conversations = visible_conversations(user)
     if not filters.tests:
         conversations = conversations.filter(is_test=False)
@@ -348,7 +383,7 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
         conversations = conversations.filter(due) if due is not None else conversations.none()
     if filters.sla_breached:
         conversations = conversations.filter(sla_status="breached")
-    if filters.q:
+    if filters.q and search:
         conversations = conversations.filter(search_q(filters.q))
     if filters.sort == "waiting":
         conversations = conversations.filter(waiting_since__isnull=False)
@@ -389,13 +424,15 @@ def conversation_page(
 ) -> Page:
     """One page of the list, keyset-paginated on (sort key, id): page 500 costs what page 1
     costs. ``only`` restricts to one conversation (the row a live event asks for)."""
-    conversations = filtered_conversations(user, filters)
+    conversations = filtered_conversations(user, filters, search=False)
     if only is not None:
         conversations = conversations.filter(pk=only)
     if filters.sort == "waiting":
         key, ordering = "waiting_since", ("waiting_since", "id")
+        after, up_to = TupleGreaterThan, TupleLessThanOrEqual
     else:
         key, ordering = "last_activity_at", ("-last_activity_at", "-id")
+        after, up_to = TupleLessThan, TupleGreaterThanOrEqual
     cursor = _decode_cursor(filters.cursor) if filters.cursor else None
     if cursor and cursor.get("at"):
         at = parse_datetime(cursor["at"])
@@ -403,23 +440,35 @@ def conversation_page(
             # A row comparison, (key, id) > (at, id): PostgreSQL starts the ordered index scan
             # at the cursor. (An OR of "key > at" and "key = at and id > N" made it collect and
             # sort every row after the cursor instead.)
-            if filters.sort == "waiting":
-                conversations = conversations.filter(
-                    TupleGreaterThan(Tuple(F("waiting_since"), F("id")), (at, cursor["id"]))
-                )
-            else:
-                conversations = conversations.filter(
-                    TupleLessThan(Tuple(F("last_activity_at"), F("id")), (at, cursor["id"]))
-                )
-    rows = list(
-        conversations.order_by(*ordering)
-        .select_related("contact", "assignee")
-        .only(*ROW_FIELDS)
-        .annotate(unread=unread_count_subquery(user))
-        .prefetch_related(
-            Prefetch("labels", queryset=Label.objects.order_by("name")),
-        )[: page_size + 1]
-    )
+            conversations = conversations.filter(after(Tuple(F(key), F("id")), (at, cursor["id"])))
+    ordered = conversations.order_by(*ordering)
+
+    def fetch(queryset: QuerySet[Conversation], limit: int) -> list[Conversation]:
+        return list(
+            queryset.select_related("contact", "assignee")
+            .only(*ROW_FIELDS)
+            .annotate(unread=unread_count_subquery(user))
+            .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))[:limit]
+        )
+
+    if not filters.q:
+        rows = fetch(ordered, page_size + 1)
+    else:
+        # A search first probes the next SEARCH_WINDOW rows of the list in order and stops at
+        # the page: a common word fills it there, where the sets of everything it matches
+        # would cost what it matches (62 500 messages for "refund coat" at 1 M
+        # conversations). Past the window it turns to those sets: walking the list against
+        # them when the window found some (the page is near), else from what matches (a word
+        # found nowhere near the top is rare in this list, or absent from it, and walking the
+        # whole list would cost the most). The window ends at a row of the list, so the parts
+        # follow each other in the list's order.
+        end = next(iter(ordered.values_list(key, "id")[SEARCH_WINDOW - 1 : SEARCH_WINDOW]), None)
+        window = ordered if end is None else ordered.filter(up_to(Tuple(F(key), F("id")), end))
+        rows = fetch(window.filter(search_q(filters.q, how=SearchHow.PROBE)), page_size + 1)
+        if end is not None and len(rows) <= page_size:
+            how = SearchHow.WALK if rows else SearchHow.MATCHES
+            rest = ordered.filter(after(Tuple(F(key), F("id")), end))
+            rows += fetch(rest.filter(search_q(filters.q, how=how)), page_size + 1 - len(rows))
     # Accounts are few: one small query instead of a join per row (and no decrypting of each
     # row's account credentials, which select_related would do).
     accounts = {
