@@ -31,13 +31,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.tuple_lookups import (
-    Tuple,
-    TupleGreaterThan,
-    TupleGreaterThanOrEqual,
-    TupleLessThan,
-    TupleLessThanOrEqual,
-)
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -62,9 +56,11 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 50
-# A search probes this many rows of the list in order before it turns to the sets of what it
-# matches (conversation_page). Above ~600 rows PostgreSQL builds the sets instead of probing.
+# A search probes the list's rows SEARCH_WINDOW at a time (above ~600 rows PostgreSQL builds the
+# sets of what matches instead of probing), SEARCH_WINDOWS windows before it turns to those sets
+# (conversation_page).
 SEARCH_WINDOW = 500
+SEARCH_WINDOWS = 4
 # "SLA due soon": conversations whose SLA deadline falls within this window.
 SLA_DUE_SOON = timedelta(hours=1)
 
@@ -443,11 +439,9 @@ def conversation_page(
     if only is not None:
         conversations = conversations.filter(pk=only)
     if filters.sort == "waiting":
-        key, ordering = "waiting_since", ("waiting_since", "id")
-        after, up_to = TupleGreaterThan, TupleLessThanOrEqual
+        key, ordering, after = "waiting_since", ("waiting_since", "id"), TupleGreaterThan
     else:
-        key, ordering = "last_activity_at", ("-last_activity_at", "-id")
-        after, up_to = TupleLessThan, TupleGreaterThanOrEqual
+        key, ordering, after = "last_activity_at", ("-last_activity_at", "-id"), TupleLessThan
     cursor = _decode_cursor(filters.cursor) if filters.cursor else None
     if cursor and cursor.get("at"):
         at = parse_datetime(cursor["at"])
@@ -469,21 +463,34 @@ def conversation_page(
     if not filters.q:
         rows = fetch(ordered, page_size + 1)
     else:
-        # A search first probes the next SEARCH_WINDOW rows of the list in order and stops at
-        # the page: a common word fills it there, where the sets of everything it matches
-        # would cost what it matches (62 500 messages for "refund coat" at 1 M
-        # conversations). Past the window it turns to those sets: walking the list against
-        # them when the window found some (the page is near), else from what matches (a word
-        # found nowhere near the top is rare in this list, or absent from it, and walking the
-        # whole list would cost the most). The window ends at a row of the list, so the parts
-        # follow each other in the list's order.
-        end = next(iter(ordered.values_list(key, "id")[SEARCH_WINDOW - 1 : SEARCH_WINDOW]), None)
-        window = ordered if end is None else ordered.filter(up_to(Tuple(F(key), F("id")), end))
-        rows = fetch(window.filter(search_q(filters.q, how=SearchHow.PROBE)), page_size + 1)
-        if end is not None and len(rows) <= page_size:
-            how = SearchHow.WALK if rows else SearchHow.MATCHES
-            rest = ordered.filter(after(Tuple(F(key), F("id")), end))
-            rows += fetch(rest.filter(search_q(filters.q, how=how)), page_size + 1 - len(rows))
+        # A search probes the list's next rows, SEARCH_WINDOW at a time, each row for a match
+        # (EXISTS), and stops at the page: a common word fills it within a window or two,
+        # where the sets of everything it matches would cost what it matches (62 500
+        # messages for "refund coat" at 1 M conversations). When the rate found so far would
+        # not fill the page within SEARCH_WINDOWS windows, it turns to those sets: walking
+        # the list against them when the windows found some (the page is near), else
+        # starting from what matches (a word found nowhere near the top is rare in this list
+        # or absent from it, and a walk would read the whole list). Each window ends at a row
+        # of the list, so the parts follow in the list's order.
+        found: list[int] = []  # ids, in the list's order; the rows are read once at the end
+        rest = ordered
+        for done in range(1, SEARCH_WINDOWS + 1):
+            window = Conversation.objects.filter(pk__in=rest.values("pk")[:SEARCH_WINDOW])
+            probed = window.filter(search_q(filters.q, how=SearchHow.PROBE)).order_by(*ordering)
+            found += probed.values_list("pk", flat=True)[: page_size + 1 - len(found)]
+            if len(found) > page_size:
+                break
+            end = next(iter(rest.values_list(key, "id")[SEARCH_WINDOW - 1 : SEARCH_WINDOW]), None)
+            if end is None:  # the window held the rest of the list
+                break
+            rest = rest.filter(after(Tuple(F(key), F("id")), end))
+            # At the rate found so far, would the windows left fill the page?
+            if len(found) * (SEARCH_WINDOWS - done) < (page_size + 1 - len(found)) * done:
+                how = SearchHow.WALK if found else SearchHow.MATCHES
+                matched = rest.filter(search_q(filters.q, how=how))
+                found += matched.values_list("pk", flat=True)[: page_size + 1 - len(found)]
+                break
+        rows = fetch(Conversation.objects.filter(pk__in=found).order_by(*ordering), len(found))
     # Accounts are few: one small query instead of a join per row (and no decrypting of each
     # row's account credentials, which select_related would do).
     accounts = {

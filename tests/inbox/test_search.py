@@ -76,14 +76,15 @@ def test_the_list_and_the_api_find_the_same_conversations(client, agent, cast, q
 
 
 @pytest.mark.parametrize("sort", ["activity", "waiting"])
-@pytest.mark.parametrize("window", [1, 3, 50])
+@pytest.mark.parametrize(("window", "windows"), [(1, 4), (3, 1), (3, 4), (50, 4)])
 def test_the_lists_search_pages_in_order_however_far_the_matches_are(
-    agent, account, monkeypatch, sort, window
+    agent, account, monkeypatch, sort, window, windows
 ):
-    """The list's search probes a window of the list's rows first, then turns to the sets of
-    what matches: walking the list when the window found some, starting from the matches when
-    it found none. Wherever the window ends, the pages give every match once, in order."""
+    """The list's search probes windows of the list's rows first, then turns to the sets of
+    what matches: walking the list when the windows found some, starting from the matches when
+    they found none. Wherever the windows end, the pages give every match once, in order."""
     monkeypatch.setattr(selectors, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(selectors, "SEARCH_WINDOWS", windows)
     now = timezone.now()
     made = [
         ConversationFactory(
