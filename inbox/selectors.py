@@ -39,7 +39,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inbox import presence
-from inbox.access import visible_accounts, visible_conversations
+from inbox.access import visible_account_ids, visible_accounts, visible_conversations
 from inbox.models import (
     Contact,
     ContactIdentity,
@@ -250,11 +250,17 @@ class SearchHow(enum.Enum):
     PROBE = "probe"
 
 
-def search_q(query: str, *, how: SearchHow = SearchHow.WALK) -> Q:
+def search_q(
+    query: str, *, how: SearchHow = SearchHow.WALK, accounts: list[int] | None = None
+) -> Q:
     """Conversations whose contact name, a participant's username or a (not deleted) message
     matches ``query``: the one search of the list, the API and anything else. PostgreSQL:
     full-text search on the GIN indexes of migration 0002 (words, any order, prefixes of the
-    last word), in the SQL shape ``how`` asks for; SQLite: a plain substring match."""
+    last word), in the SQL shape ``how`` asks for; SQLite: a plain substring match.
+
+    ``accounts``: the caller looks only at these accounts' conversations; the MATCHES shape
+    then leaves the other accounts' matches out of its set (a message's account is its
+    conversation's), which costs less when most matches are elsewhere."""
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
@@ -283,6 +289,9 @@ def search_q(query: str, *, how: SearchHow = SearchHow.WALK) -> Q:
             ).values("conversation_id")
             if how is SearchHow.MATCHES:
                 by_name = Conversation.objects.filter(contact__in=contacts.values("pk"))
+                if accounts is not None:
+                    by_message = messages.filter(account_id__in=accounts).values("conversation_id")
+                    by_name = by_name.filter(account_id__in=accounts)
                 return Q(pk__in=by_message.union(by_name.values("pk"), by_username))
             return (
                 Q(pk__in=by_message) | Q(contact__in=contacts.values("pk")) | Q(pk__in=by_username)
@@ -472,6 +481,10 @@ def conversation_page(
         # starting from what matches (a word found nowhere near the top is rare in this list
         # or absent from it, and a walk would read the whole list). Each window ends at a row
         # of the list, so the parts follow in the list's order.
+        # The accounts the list looks at, when not all of them.
+        accounts = [filters.account] if filters.account else None
+        if accounts is None and not user.is_admin:
+            accounts = visible_account_ids(user)
         found: list[int] = []  # ids, in the list's order; the rows are read once at the end
         rest = ordered
         for done in range(1, SEARCH_WINDOWS + 1):
@@ -487,7 +500,7 @@ def conversation_page(
             # At the rate found so far, would the windows left fill the page?
             if len(found) * (SEARCH_WINDOWS - done) < (page_size + 1 - len(found)) * done:
                 how = SearchHow.WALK if found else SearchHow.MATCHES
-                matched = rest.filter(search_q(filters.q, how=how))
+                matched = rest.filter(search_q(filters.q, how=how, accounts=accounts))
                 found += matched.values_list("pk", flat=True)[: page_size + 1 - len(found)]
                 break
         rows = fetch(Conversation.objects.filter(pk__in=found).order_by(*ordering), len(found))
