@@ -278,9 +278,10 @@ def search_q(
                 fts=SearchVector("username", config="simple")
             ).filter(fts=ts)
             if how is SearchHow.PROBE:
+                # The contact's name first: one row to read, where a thread has many messages.
                 return (
-                    Q(Exists(messages.filter(conversation=OuterRef("pk"))))
-                    | Q(Exists(contacts.filter(pk=OuterRef("contact_id"))))
+                    Q(Exists(contacts.filter(pk=OuterRef("contact_id"))))
+                    | Q(Exists(messages.filter(conversation=OuterRef("pk"))))
                     | Q(Exists(usernames.filter(conversations=OuterRef("pk"))))
                 )
             by_message = messages.values("conversation_id")
