@@ -104,9 +104,9 @@ def seed(conversations: int) -> None:
     statements = [
         "SELECT setseed(0.5)",
         f"""INSERT INTO inbox_contact (id, name, avatar_url, marketing_consent,
-                marketing_consent_source, created_at)
+                marketing_consent_source, created_at, attributes)
             SELECT g, ({first})[1 + g % 16] || ' ' || ({last})[1 + (g / 16) % 12] || ' ' || g,
-                   '', 'unknown', '', now()
+                   '', 'unknown', '', now(), '{{}}'
             FROM generate_series(1, {n}) g""",
         f"""INSERT INTO inbox_contactidentity (id, platform_user_id, username, name, avatar_url,
                 contact_id, account_id)
@@ -117,7 +117,7 @@ def seed(conversations: int) -> None:
         f"""INSERT INTO inbox_conversation (id, kind, subject, status, snoozed_until, priority,
                 last_inbound_at, last_message_at, last_activity_at, waiting_since,
                 last_message_preview, bot_enabled, metadata, created_at, contact_id, account_id,
-                assignee_id, team_id, sla_status, sla_timers)
+                assignee_id, team_id, sla_status, sla_timers, is_test)
             SELECT g, 'dm', '', s.status,
                    CASE WHEN s.status = 'snoozed' THEN now() + interval '1 day' END,
                    ((g / 8) % 4), s.at, s.at, s.at,
@@ -125,7 +125,7 @@ def seed(conversations: int) -> None:
                    s.text, true, '{{}}', s.at, g, ({account_ids})[1 + g % 8],
                    CASE WHEN g % 3 = 0 THEN NULL ELSE ({user_ids})[1 + (g / 3) % 40] END,
                    CASE WHEN g % 5 = 0 THEN NULL ELSE ({team_of})[1 + g % 8] END,
-                   '', '{{}}'
+                   '', '{{}}', false
             FROM generate_series(1, {n}) g,
                  LATERAL (SELECT
                      CASE WHEN r < 0.60 THEN 'open' WHEN r < 0.75 THEN 'pending'
@@ -139,10 +139,11 @@ def seed(conversations: int) -> None:
             SELECT g, g FROM generate_series(1, {n}) g""",
         """INSERT INTO inbox_message (id, direction, sender_kind, sender_identity_id,
                 external_id, text, status, error, sent_outside_parley, is_promotional,
-                is_deleted, metadata, sent_at, created_at, attempts, conversation_id, account_id)
+                is_deleted, metadata, sent_at, created_at, attempts, conversation_id, account_id,
+                imported)
             SELECT c.id, 'inbound', 'contact', c.id, 'bench-m-' || c.id,
                    c.last_message_preview || ' please', 'received', '', false, false, false,
-                   '{}', c.last_activity_at, c.last_activity_at, 0, c.id, c.account_id
+                   '{}', c.last_activity_at, c.last_activity_at, 0, c.id, c.account_id, false
             FROM inbox_conversation c""",
         f"""INSERT INTO inbox_conversation_labels (conversation_id, label_id)
             SELECT g, ({label_ids})[1 + (g / 10) % 20]

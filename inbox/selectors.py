@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     F,
@@ -28,6 +30,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -36,7 +39,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inbox import presence
-from inbox.access import visible_accounts, visible_conversations
+from inbox.access import visible_account_ids, visible_accounts, visible_conversations
 from inbox.models import (
     Contact,
     ContactIdentity,
@@ -53,6 +56,11 @@ from inbox.models import (
 )
 
 PAGE_SIZE = 50
+# A search probes the list's rows SEARCH_WINDOW at a time (above ~600 rows PostgreSQL builds the
+# sets of what matches instead of probing), SEARCH_WINDOWS windows before it turns to those sets
+# (conversation_page).
+SEARCH_WINDOW = 500
+SEARCH_WINDOWS = 4
 # "SLA due soon": conversations whose SLA deadline falls within this window.
 SLA_DUE_SOON = timedelta(hours=1)
 
@@ -228,10 +236,31 @@ def sla_due_soon_q(now: datetime | None = None) -> Q | None:
 # --- Search -----------------------------------------------------------------------------------
 
 
-def search_q(query: str) -> Q:
+class SearchHow(enum.Enum):
+    """The one search in three SQL shapes, each the cheapest for some lists (same rows)."""
+
+    # ``pk IN`` three sets, ORed: PostgreSQL builds each set (what the query matches), then
+    # walks the list against them: cheap when the page's rows are near the top.
+    WALK = "walk"
+    # ``pk IN`` one set, their UNION: PostgreSQL may start from what matches and sort it:
+    # cheap when few rows match, where a walk would read the whole list to find them.
+    MATCHES = "matches"
+    # ``EXISTS`` per row: each row looked at is probed, no set is built: cheap over a window
+    # of the list that holds the page.
+    PROBE = "probe"
+
+
+def search_q(
+    query: str, *, how: SearchHow = SearchHow.WALK, accounts: list[int] | None = None
+) -> Q:
     """Conversations whose contact name, a participant's username or a (not deleted) message
-    matches ``query``: the one search of the list, the API and anything else. PostgreSQL: full-text search on the GIN indexes of migration 0002 (words, any order,
-    prefixes of the last word); SQLite: a plain substring match."""
+    matches ``query``: the one search of the list, the API and anything else. PostgreSQL:
+    full-text search on the GIN indexes of migration 0002 (words, any order, prefixes of the
+    last word), in the SQL shape ``how`` asks for; SQLite: a plain substring match.
+
+    ``accounts``: the caller looks only at these accounts' conversations; the MATCHES shape
+    then leaves the other accounts' matches out of its set (a message's account is its
+    conversation's), which costs less when most matches are elsewhere."""
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
@@ -241,21 +270,32 @@ def search_q(query: str) -> Q:
             messages = Message.objects.annotate(fts=SearchVector("text", config="simple")).filter(
                 fts=ts, is_deleted=False
             )
-            contacts = Conversation.objects.annotate(
-                fts=SearchVector("contact__name", config="simple")
-            ).filter(fts=ts)
+            contacts = Contact.objects.annotate(fts=SearchVector("name", config="simple")).filter(
+                fts=ts
+            )
             # Usernames by word prefix ("@coatlov" finds coatlover99), on their own index.
             usernames = ContactIdentity.objects.annotate(
                 fts=SearchVector("username", config="simple")
             ).filter(fts=ts)
-            return (
-                Q(pk__in=messages.values("conversation_id"))
-                | Q(pk__in=contacts.values("pk"))
-                | Q(
-                    pk__in=Conversation.participants.through.objects.filter(
-                        contactidentity__in=usernames.values("pk")
-                    ).values("conversation_id")
+            if how is SearchHow.PROBE:
+                # The contact's name first: one row to read, where a thread has many messages.
+                return (
+                    Q(Exists(contacts.filter(pk=OuterRef("contact_id"))))
+                    | Q(Exists(messages.filter(conversation=OuterRef("pk"))))
+                    | Q(Exists(usernames.filter(conversations=OuterRef("pk"))))
                 )
+            by_message = messages.values("conversation_id")
+            by_username = Conversation.participants.through.objects.filter(
+                contactidentity__in=usernames.values("pk")
+            ).values("conversation_id")
+            if how is SearchHow.MATCHES:
+                by_name = Conversation.objects.filter(contact__in=contacts.values("pk"))
+                if accounts is not None:
+                    by_message = messages.filter(account_id__in=accounts).values("conversation_id")
+                    by_name = by_name.filter(account_id__in=accounts)
+                return Q(pk__in=by_message.union(by_name.values("pk"), by_username))
+            return (
+                Q(pk__in=by_message) | Q(contact__in=contacts.values("pk")) | Q(pk__in=by_username)
             )
     return (
         Q(contact__name__icontains=query)
@@ -322,8 +362,24 @@ def unread_count_subquery(user: User) -> Coalesce:
     return Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))
 
 
-def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Conversation]:
-    """The conversations the list shows, before ordering and pagination."""
+def has_label_q(label_id: int) -> Q:
+    """Conversations with the label. PostgreSQL: from the labels on the conversation's own row
+    (``label_ids``, kept by triggers on the link table: migration 0022), so the list's walk in
+    activity order reads them where it is instead of probing the link table for each row, and
+    a rare label can start from its GIN index. SQLite: through the links. The query must be on
+    the conversations table itself (not a subquery of another model)."""
+    if settings.IS_POSTGRES:
+        column = f'"{Conversation._meta.db_table}"."label_ids"'
+        # The label id is a parameter; the column is named by the model.
+        return Q(RawSQL(f"{column} @> ARRAY[%s]::bigint[]", (label_id,), BooleanField()))  # noqa: S611
+    return Q(labels__id=label_id)
+
+
+def filtered_conversations(
+    user: User, filters: ListFilters, *, search: bool = True
+) -> QuerySet[Conversation]:
+    """The conversations the list shows, before ordering and pagination (``search=False``: all
+    but the search, which ``conversation_page`` applies its own way)."""
     conversations = visible_conversations(user)
     if not filters.tests:
         conversations = conversations.filter(is_test=False)
@@ -336,7 +392,7 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
     if filters.team:
         conversations = conversations.filter(Q(team_id=filters.team))
     if filters.label:
-        conversations = conversations.filter(labels__id=filters.label)
+        conversations = conversations.filter(has_label_q(filters.label))
     if filters.status:
         conversations = conversations.filter(status=filters.status)
     if filters.platform:
@@ -348,11 +404,33 @@ def filtered_conversations(user: User, filters: ListFilters) -> QuerySet[Convers
         conversations = conversations.filter(due) if due is not None else conversations.none()
     if filters.sla_breached:
         conversations = conversations.filter(sla_status="breached")
-    if filters.q:
+    if filters.q and search:
         conversations = conversations.filter(search_q(filters.q))
     if filters.sort == "waiting":
         conversations = conversations.filter(waiting_since__isnull=False)
     return conversations
+
+
+# What a row shows (inbox.rows) and the cursor reads: a page loads only these columns (the
+# rest, parsed for 50 rows, cost more than the query). Another field read from a row is
+# fetched on demand, one query per row: add it here instead.
+ROW_FIELDS = (
+    "account",
+    "contact__name",
+    "contact__avatar_url",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "status",
+    "priority",
+    "snoozed_until",
+    "last_activity_at",
+    "waiting_since",
+    "last_message_preview",
+    "is_test",
+    "sla_status",
+    "sla_due_at",
+)
 
 
 @dataclass
@@ -367,13 +445,13 @@ def conversation_page(
 ) -> Page:
     """One page of the list, keyset-paginated on (sort key, id): page 500 costs what page 1
     costs. ``only`` restricts to one conversation (the row a live event asks for)."""
-    conversations = filtered_conversations(user, filters)
+    conversations = filtered_conversations(user, filters, search=False)
     if only is not None:
         conversations = conversations.filter(pk=only)
     if filters.sort == "waiting":
-        key, ordering = "waiting_since", ("waiting_since", "id")
+        key, ordering, after = "waiting_since", ("waiting_since", "id"), TupleGreaterThan
     else:
-        key, ordering = "last_activity_at", ("-last_activity_at", "-id")
+        key, ordering, after = "last_activity_at", ("-last_activity_at", "-id"), TupleLessThan
     cursor = _decode_cursor(filters.cursor) if filters.cursor else None
     if cursor and cursor.get("at"):
         at = parse_datetime(cursor["at"])
@@ -381,28 +459,58 @@ def conversation_page(
             # A row comparison, (key, id) > (at, id): PostgreSQL starts the ordered index scan
             # at the cursor. (An OR of "key > at" and "key = at and id > N" made it collect and
             # sort every row after the cursor instead.)
-            if filters.sort == "waiting":
-                conversations = conversations.filter(
-                    TupleGreaterThan(Tuple(F("waiting_since"), F("id")), (at, cursor["id"]))
-                )
-            else:
-                conversations = conversations.filter(
-                    TupleLessThan(Tuple(F("last_activity_at"), F("id")), (at, cursor["id"]))
-                )
-    rows = list(
-        conversations.order_by(*ordering)
-        .select_related("contact", "assignee")
-        .annotate(unread=unread_count_subquery(user))
-        .prefetch_related(
-            Prefetch("labels", queryset=Label.objects.order_by("name")),
-        )[: page_size + 1]
-    )
+            conversations = conversations.filter(after(Tuple(F(key), F("id")), (at, cursor["id"])))
+    ordered = conversations.order_by(*ordering)
+
+    def fetch(queryset: QuerySet[Conversation], limit: int) -> list[Conversation]:
+        return list(
+            queryset.select_related("contact", "assignee")
+            .only(*ROW_FIELDS)
+            .annotate(unread=unread_count_subquery(user))
+            .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))[:limit]
+        )
+
+    if not filters.q:
+        rows = fetch(ordered, page_size + 1)
+    else:
+        # A search probes the list's next rows, SEARCH_WINDOW at a time, each row for a match
+        # (EXISTS), and stops at the page: a common word fills it within a window or two,
+        # where the sets of everything it matches would cost what it matches (62 500
+        # messages for "refund coat" at 1 M conversations). When the rate found so far would
+        # not fill the page within SEARCH_WINDOWS windows, it turns to those sets: walking
+        # the list against them when the windows found some (the page is near), else
+        # starting from what matches (a word found nowhere near the top is rare in this list
+        # or absent from it, and a walk would read the whole list). Each window ends at a row
+        # of the list, so the parts follow in the list's order.
+        # The accounts the list looks at, when not all of them.
+        accounts = [filters.account] if filters.account else None
+        if accounts is None and not user.is_admin:
+            accounts = visible_account_ids(user)
+        found: list[int] = []  # ids, in the list's order; the rows are read once at the end
+        rest = ordered
+        for done in range(1, SEARCH_WINDOWS + 1):
+            window = Conversation.objects.filter(pk__in=rest.values("pk")[:SEARCH_WINDOW])
+            probed = window.filter(search_q(filters.q, how=SearchHow.PROBE)).order_by(*ordering)
+            found += probed.values_list("pk", flat=True)[: page_size + 1 - len(found)]
+            if len(found) > page_size:
+                break
+            end = next(iter(rest.values_list(key, "id")[SEARCH_WINDOW - 1 : SEARCH_WINDOW]), None)
+            if end is None:  # the window held the rest of the list
+                break
+            rest = rest.filter(after(Tuple(F(key), F("id")), end))
+            # At the rate found so far, would the windows left fill the page?
+            if len(found) * (SEARCH_WINDOWS - done) < (page_size + 1 - len(found)) * done:
+                how = SearchHow.WALK if found else SearchHow.MATCHES
+                matched = rest.filter(search_q(filters.q, how=how, accounts=accounts))
+                found += matched.values_list("pk", flat=True)[: page_size + 1 - len(found)]
+                break
+        rows = fetch(Conversation.objects.filter(pk__in=found).order_by(*ordering), len(found))
     # Accounts are few: one small query instead of a join per row (and no decrypting of each
     # row's account credentials, which select_related would do).
     accounts = {
         a.pk: a
-        for a in PlatformAccount.objects.filter(pk__in={r.account_id for r in rows}).defer(
-            "credentials", "poll_cursor"
+        for a in PlatformAccount.objects.filter(pk__in={r.account_id for r in rows}).only(
+            "platform", "name"
         )
     }
     for row in rows:

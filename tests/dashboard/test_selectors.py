@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox import reading, selectors
+from inbox import reading, selectors, services
 from inbox.models import Conversation, Label, Message
 from tests.factories import (
     AccountFactory,
@@ -190,3 +190,41 @@ def test_list_query_count_does_not_grow_with_rows(account, agent):
     with CaptureQueriesContext(connection) as many:
         assert len(page(agent).rows) == 13
     assert len(many) == len(few)
+
+
+def test_the_label_filter_sees_labels_from_every_writer(account, agent):
+    """The list's label filter reads the labels kept on the conversation's row (PostgreSQL,
+    migration 0022): whoever writes the links — the service, the admin's form (``set``), a
+    plain ``add``/``remove``/``clear``, a label deleted with its links — the filter shows
+    what the links say."""
+    vip, late, gone = (Label.objects.create(name=name) for name in ("vip", "late", "gone"))
+    by_service, by_add, by_set, unlabelled = (ConversationFactory(account=account) for _ in "abcd")
+    services.set_labels(conversation=by_service, labels=[vip, late], actor=agent)
+    by_add.labels.add(vip, gone)
+
+    def labelled(label: Label | int) -> set[int]:
+        return set(ids(page(agent, f"label={getattr(label, 'pk', label)}&status=any")))
+
+    assert labelled(vip) == {by_service.pk, by_add.pk}
+    assert labelled(late) == {by_service.pk}
+
+    services.set_labels(conversation=by_service, labels=[late], actor=agent)
+    by_add.labels.remove(vip)
+    assert labelled(vip) == set()
+    assert labelled(gone) == {by_add.pk}
+
+    by_set.labels.set([late, gone])  # what the admin's form saves
+    assert labelled(late) == {by_service.pk, by_set.pk}
+
+    gone_id = gone.pk
+    gone.delete()  # its links go with it
+    assert labelled(gone_id) == set()
+    by_service.labels.clear()
+    assert labelled(late) == {by_set.pk}
+    assert unlabelled.pk not in labelled(late) | labelled(vip)
+    # A status change (a save of the whole row) keeps the labels the links gave it.
+    stale = Conversation.objects.get(pk=by_set.pk)
+    by_set.labels.add(vip)
+    stale.status = Conversation.Status.PENDING
+    stale.save()
+    assert labelled(vip) == {by_set.pk}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.http import QueryDict
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from inbox import selectors
 from inbox.models import Conversation
 from tests.factories import ContactFactory, ConversationFactory, IdentityFactory, MessageFactory
 
@@ -69,3 +73,49 @@ def test_the_list_and_the_api_find_the_same_conversations(client, agent, cast, q
 
     assert list_ids(client, q) == want
     assert api_ids(agent, q) == want
+
+
+@pytest.mark.parametrize("sort", ["activity", "waiting"])
+@pytest.mark.parametrize(("window", "windows"), [(1, 4), (3, 1), (3, 4), (50, 4)])
+def test_the_lists_search_pages_in_order_however_far_the_matches_are(
+    agent, account, monkeypatch, sort, window, windows
+):
+    """The list's search probes windows of the list's rows first, then turns to the sets of
+    what matches: walking the list when the windows found some, starting from the matches when
+    they found none. Wherever the windows end, the pages give every match once, in order."""
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(selectors, "SEARCH_WINDOWS", windows)
+    now = timezone.now()
+    made = [
+        ConversationFactory(
+            account=account,
+            last_activity_at=now - timedelta(minutes=i),
+            waiting_since=now - timedelta(hours=i),
+        )
+        for i in range(9)
+    ]
+    for c in made:
+        MessageFactory(conversation=c, text="hello there")
+    MessageFactory(conversation=made[2], text="the green coat")
+    MessageFactory(conversation=made[3], text="green?")
+    made[5].contact.name = "Greenaway Jones"
+    made[5].contact.save()
+    made[7].participants.add(IdentityFactory(account=account, username="greenfan"))
+    MessageFactory(conversation=made[8], text="green", is_deleted=True)  # not found
+    wanted = [made[i].pk for i in (2, 3, 5, 7)]
+    if sort == "waiting":
+        wanted.reverse()  # oldest waiting first
+
+    pages, cursor = [], ""
+    while True:
+        filters = selectors.ListFilters.from_query(
+            QueryDict(f"q=green&sort={sort}&cursor={cursor}")
+        )
+        result = selectors.conversation_page(agent, filters, page_size=2)
+        pages.append([c.pk for c in result.rows])
+        cursor = result.next_cursor
+        if not cursor:
+            break
+
+    assert [pk for rows in pages for pk in rows] == wanted
+    assert all(len(rows) == 2 for rows in pages[:-1])
