@@ -158,10 +158,11 @@ def start_worker(
     concurrency: int,
     nice: int = 0,
     queues: str = "default,ingest,delivery,chatbot,sla,media,webhooks",
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """A Celery worker (prefork) consuming ``queues`` (every one unless told), at CPU priority
     ``nice`` (as the compose file runs it: background work yields the CPU to the web
-    processes)."""
+    processes); ``extra``: more arguments for ``celery worker``."""
     return start(
         [
             *(["nice", "-n", str(nice)] if nice else []),
@@ -182,6 +183,7 @@ def start_worker(
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *extra,
         ],
         env,
         log,

@@ -249,3 +249,16 @@ def test_compose_file_is_valid_and_complete():
         "LINKEDIN_API_URL",
     ):
         assert setting in environment
+
+
+def test_every_queue_has_a_worker_and_ingestion_one_of_its_own(settings):
+    """Each kind of work on its own queue is only worth it if a worker takes it: ingestion on a
+    worker of its own, so an inbound message never waits behind the listeners it starts."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    consumed: dict[str, set[str]] = {}
+    for name, service in services.items():
+        words = str(service.get("command", "")).split()
+        if "worker" in words and "celery" in words:
+            consumed[name] = set(words[words.index("-Q") + 1].split(","))
+    assert set(settings.CELERY_WORKER_QUEUES.split(",")) <= set().union(*consumed.values())
+    assert [queues for queues in consumed.values() if "ingest" in queues] == [{"ingest"}]

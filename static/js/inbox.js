@@ -334,10 +334,6 @@
       return;
     }
     if (event.id) lastEventId = Math.max(lastEventId || 0, event.id);
-    if (page !== "list" && rowsEl() && event.conversation
-        && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
-      refreshRow(event.conversation, activityEvents.has(event.type)); // the list pane
-    }
     if (page === "list") {
       if (event.conversation && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
         refreshRow(event.conversation, activityEvents.has(event.type));
@@ -354,6 +350,12 @@
       // A settings-area test event is nobody's unread message.
       unreadElsewhere += 1;
       updateTitle();
+    }
+    // The list pane beside the thread: after the thread's own fetch, which the agent is
+    // reading (a web process runs its views one at a time).
+    if (page !== "list" && rowsEl() && event.conversation
+        && (conversationEvents.has(event.type) || event.type === "inbox.read")) {
+      refreshRow(event.conversation, activityEvents.has(event.type));
     }
     if (event.type === "inbox.message_received" && !(openId && event.conversation === openId)) {
       announceMessage(event.conversation);

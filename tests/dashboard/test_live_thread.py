@@ -1,7 +1,8 @@
 """One conversation in headless Chromium against uvicorn + PostgreSQL + Redis + a real Celery
 worker: private notes never reach the customer however they are submitted, the thread opens at
-its newest (or first unread) message and keeps the agent's place, a teammate's typing notice
-ends with their send, a resolve can be undone, and files are attached by drop and paste."""
+its newest (or first unread) message and keeps the agent's place, a new message is fetched for
+the thread before the list pane's row, a teammate's typing notice ends with their send, a
+resolve can be undone, and files are attached by drop and paste."""
 
 from __future__ import annotations
 
@@ -183,6 +184,27 @@ def test_a_long_thread_opens_at_the_newest_and_keeps_the_place_while_reading_up(
         == f"message-{first_unread.pk}"
     )
     assert read_up_to.last_read_message_id < first_unread.pk
+    assert alerts == []
+    context.close()
+
+
+def test_a_new_message_is_fetched_for_the_thread_before_the_list_pane(
+    live_server_process, celery_worker_process, chromium, account, agent
+):
+    """The thread the agent reads comes first: a web process runs its views one at a time, so
+    the list pane's row fetched first delayed the new message on screen."""
+    url = live_server_process.url
+    context, alice, alerts = log_in(chromium, url, agent)
+    conversation = open_conversation(url, account, alice)
+    assert alice.locator(f"#conversation-rows #row-{conversation.pk}").count() == 1
+    asked: list[str] = []
+    alice.on("request", lambda request: asked.append(request.url))
+    post(url, account, sandbox_body(sender_id="cust-ines", name="Ines Duarte", text="Hello??"))
+    alice.locator("#thread .message", has_text="Hello??").wait_for()
+    wait_for(lambda: any(f"only={conversation.pk}" in u for u in asked))
+    thread = next(i for i, u in enumerate(asked) if "/messages/?after=" in u)
+    row = next(i for i, u in enumerate(asked) if f"only={conversation.pk}" in u)
+    assert thread < row
     assert alerts == []
     context.close()
 

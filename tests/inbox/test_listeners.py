@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from chatbot import tasks as chatbot_tasks
 from connectors.base import MessageReceived as PlatformMessage
 from connectors.base import Person
 from inbox import events, listeners, services
@@ -76,6 +78,92 @@ def test_a_failing_listener_is_rolled_back_alone(account, agent, heard, monkeypa
     services.add_note(conversation=conversation, author=agent, text="Call back")
     assert len(heard) == 1  # the others still ran
     assert not ListenerReceipt.objects.filter(listener="test_broken").exists()
+
+
+def test_a_failing_listener_does_not_undo_the_work_of_those_before_it(account, agent, monkeypatch):
+    committed: list[int] = []
+
+    def works(events_):
+        transaction.on_commit(lambda: committed.extend(e.id for e in events_))
+
+    def broken(_events):
+        raise RuntimeError("listener bug")
+
+    working = listeners.Listener("test_works", works)
+    failing = listeners.Listener("test_broken", broken)
+    table = dict(listeners.LISTENERS)
+    table[events.NoteAdded] = (working, failing)
+    monkeypatch.setattr(listeners, "LISTENERS", table)
+    monkeypatch.setattr(listeners, "ORDER", (*listeners.ORDER, working, failing))
+    conversation = ConversationFactory(account=account)
+    services.add_note(conversation=conversation, author=agent, text="Call back")
+    event_id = ConversationEvent.objects.get(kind="note_added").pk
+    assert committed == [event_id]  # once: its first run went with the failed transaction
+    assert ListenerReceipt.objects.filter(listener="test_works", event_id=event_id).exists()
+    assert not ListenerReceipt.objects.filter(listener="test_broken").exists()
+    # The sweep's dispatch retries the failing one only.
+    listeners.dispatch_events(event_ids=[event_id])
+    assert committed == [event_id]
+
+
+def _received(account, monkeypatch) -> list[int]:
+    """A customer's message stored, its dispatch held back: the event ids."""
+    dispatched: list[list[int]] = []
+    message = PlatformMessage(
+        platform="sandbox",
+        account_external_id=account.external_id,
+        timestamp=timezone.now(),
+        external_id="m-1",
+        sender=Person(platform_user_id="cust-1"),
+        text="where is my parcel?",
+    )
+    with monkeypatch.context() as held:
+        held.setattr(listeners.dispatch_events, "delay", dispatched.append)
+        services.receive_messages(account, [message])
+    return dispatched[0]
+
+
+def test_a_message_received_reaches_its_listeners_in_three_transactions(account, monkeypatch):
+    ids = _received(account, monkeypatch)
+    received = ConversationEvent.objects.get(kind="message_received")
+    with CaptureQueriesContext(connection) as queries:
+        handled = listeners.dispatch_events(ids)
+    durable = {
+        listener.name
+        for listener in listeners.listeners_for(events.from_row(received))
+        if listener.durable
+    }
+    assert len(durable) >= 10
+    assert durable <= set(handled)
+    assert (
+        set(ListenerReceipt.objects.filter(event_id=received.pk).values_list("listener", flat=True))
+        == durable
+    )
+    receipts = [q["sql"] for q in queries.captured_queries if '"inbox_listenerreceipt"' in q["sql"]]
+    # Three transactions (the chatbot's; those writing the conversation row; the others'),
+    # each reading and writing its receipts once: a transaction per listener was 4 statements
+    # and a commit each.
+    assert [sql.split()[0] for sql in receipts] == ["SELECT", "INSERT"] * 3
+
+
+def test_the_bot_task_is_enqueued_before_the_other_listeners_run(account, monkeypatch):
+    ids = _received(account, monkeypatch)
+    received = ConversationEvent.objects.get(kind="message_received")
+    seen_at_enqueue: list[set[str]] = []
+
+    def enqueue(message_ids):
+        seen_at_enqueue.append(
+            set(
+                ListenerReceipt.objects.filter(event_id=received.pk).values_list(
+                    "listener", flat=True
+                )
+            )
+        )
+
+    monkeypatch.setattr(chatbot_tasks.answer_messages, "delay", enqueue)
+    listeners.dispatch_events(ids)
+    # Committed with the chatbot's receipt, before the assignment, SLA, … listeners ran.
+    assert seen_at_enqueue == [{"chatbot"}]
 
 
 def test_the_sweep_dispatches_again_what_a_lost_task_left_behind(
