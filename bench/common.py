@@ -152,12 +152,15 @@ def start_server(port: int, env: dict[str, str], log: str, workers: int = 1) -> 
     )
 
 
+EVERY_QUEUE = "default,ingest,delivery,chatbot,sla,media,webhooks"
+
+
 def start_worker(
     env: dict[str, str],
     log: str,
     concurrency: int,
     nice: int = 0,
-    queues: str = "default,ingest,delivery,chatbot,sla,media,webhooks",
+    queues: str = EVERY_QUEUE,
     extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """A Celery worker (prefork) consuming ``queues`` (every one unless told), at CPU priority
@@ -188,6 +191,44 @@ def start_worker(
         env,
         log,
     )
+
+
+def start_workers(
+    env: dict[str, str],
+    log_prefix: str,
+    *,
+    concurrency: int,
+    worker_nice: int = 10,
+    ingest_nice: int = 5,
+    one_worker: bool = False,
+    extra: tuple[str, ...] = (),
+) -> list[subprocess.Popen]:
+    """The compose file's workers: ``ingest`` alone (concurrency 2, ``ingest_nice``) and one on
+    every other queue (``concurrency``, ``worker_nice``); ``one_worker``: a single worker on every
+    queue, the shape before ingestion had its own."""
+    queues = EVERY_QUEUE if one_worker else EVERY_QUEUE.replace("ingest,", "")
+    workers = [
+        start_worker(
+            env,
+            f"{log_prefix}-worker.log",
+            concurrency=concurrency,
+            nice=worker_nice,
+            queues=queues,
+            extra=extra,
+        )
+    ]
+    if not one_worker:
+        workers.append(
+            start_worker(
+                env,
+                f"{log_prefix}-ingest-worker.log",
+                concurrency=2,
+                nice=ingest_nice,
+                queues="ingest",
+                extra=(*extra, "-n", "ingest@%h"),
+            )
+        )
+    return workers
 
 
 def wait_ready(base_url: str, timeout: float = 60.0) -> None:

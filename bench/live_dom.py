@@ -53,7 +53,7 @@ from bench.common import (  # noqa: E402
     percentile,
     recreate_database,
     start_server,
-    start_worker,
+    start_workers,
     stop,
 )
 
@@ -368,31 +368,20 @@ def run(args) -> dict:
     STAGE_LOG.unlink(missing_ok=True)
     probe = ("--include", "bench.stage_probe") if args.stages else ()
     env = {"DEBUG": "0", "BENCH_STAGE_LOG": str(STAGE_LOG)}
-    every = "default,ingest,delivery,chatbot,sla,media,webhooks"
     processes = [
         start_server(
             port, {"DEBUG": "0", "DATABASE_POOL": "1"}, "bench-live-uvicorn.log", workers=2
         ),
-        start_worker(
+        *start_workers(
             env,
-            "bench-live-worker.log",
+            "bench-live",
             concurrency=2,
-            nice=args.worker_nice,
-            queues=every if args.one_worker else every.replace("ingest,", ""),
+            worker_nice=args.worker_nice,
+            ingest_nice=args.ingest_nice,
+            one_worker=args.one_worker,
             extra=probe,
         ),
     ]
-    if not args.one_worker:
-        processes.append(
-            start_worker(
-                env,
-                "bench-live-ingest-worker.log",
-                concurrency=2,
-                nice=args.ingest_nice,
-                queues="ingest",
-                extra=(*probe, "-n", "ingest@%h"),
-            )
-        )
     try:
         meter = CpuMeter(workers=[p.pid for p in processes[1:]], web=processes[0].pid)
         for _ in range(300):

@@ -2,8 +2,9 @@
 
 Uvicorn as the compose file runs it (2 processes; PostgreSQL with psycopg's pool, Redis)
 receives signed ``POST /webhooks/meta/`` bodies from paced client threads (16 threads share
-one schedule, so up to 16 requests are in flight); a real Celery worker (prefork,
-concurrency 4, as in the compose file) ingests them from Redis, fetching each new contact's
+one schedule, so up to 16 requests are in flight); real Celery workers as the compose file
+runs them (``ingest`` on its own at nice 5; the other queues on a prefork worker of concurrency
+4 at nice 10) ingest them from Redis, fetching each new contact's
 profile from a fake Graph API on 127.0.0.1 (in its own process). Three phases, each
 measured on the same server:
 
@@ -42,7 +43,7 @@ from bench.common import (  # noqa: E402
     paced,
     recreate_database,
     start_server,
-    start_worker,
+    start_workers,
     stop,
     summary,
     wait_ready,
@@ -175,11 +176,19 @@ def run(args) -> dict:
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {"META_GRAPH_URL": f"{fake_url}/meta/v21.0"}
-    # The compose file's shape: two uvicorn processes, a worker with concurrency 4. The server
+    # The compose file's shape: two uvicorn processes, the ingest worker and a worker of
+    # concurrency 4 on the other queues (``--one-worker``: one on every queue). The server
     # also answers the floor view (bench.meta_floor_settings).
     floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.meta_floor_settings"}
     server = start_server(PORT, floor_env, "bench-meta-uvicorn.log", workers=2)
-    worker = start_worker(env, "bench-meta-worker.log", concurrency=4, nice=args.worker_nice)
+    workers = start_workers(
+        env,
+        "bench-meta",
+        concurrency=4,
+        worker_nice=args.worker_nice,
+        ingest_nice=args.ingest_nice,
+        one_worker=args.one_worker,
+    )
     base = f"http://127.0.0.1:{PORT}"
     results: dict = {}
     try:
@@ -232,7 +241,8 @@ def run(args) -> dict:
         results["batches_of_50"]["events"] = args.batches * 50
     finally:
         stop(server)
-        stop(worker)
+        for worker in workers:
+            stop(worker)
         stop(fake)
     return results
 
@@ -248,6 +258,14 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1000)
     parser.add_argument(
         "--worker-nice", type=int, default=10, help="the worker's nice (compose: 10; 0 = equal)"
+    )
+    parser.add_argument(
+        "--ingest-nice", type=int, default=5, help="the ingest worker's nice (compose: 5)"
+    )
+    parser.add_argument(
+        "--one-worker",
+        action="store_true",
+        help="one worker on every queue (the compose shape before the ingest worker)",
     )
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     args = parser.parse_args()
