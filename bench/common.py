@@ -199,7 +199,7 @@ def start_workers(
     *,
     concurrency: int,
     worker_nice: int = 10,
-    ingest_nice: int = 5,
+    ingest_nice: int = 10,
     one_worker: bool = False,
     extra: tuple[str, ...] = (),
 ) -> list[subprocess.Popen]:

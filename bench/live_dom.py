@@ -2,7 +2,7 @@
 machine's floor for a live push.
 
 The production shape: uvicorn with 2 processes (``DEBUG=0``, psycopg pool), two prefork Celery
-workers as the compose file runs them (``ingest`` alone at nice 5, the other queues at nice 10;
+workers as the compose file runs them (``ingest`` alone and the other queues, both at nice 10;
 each of concurrency 2; ``--one-worker``: one on every queue, at nice 10), Redis, PostgreSQL,
 and headless Chromium (``/usr/bin/chromium``) logged in as an agent with the conversation
 open. Signed sandbox webhooks are POSTed by a sender thread at ``--rate`` per second on a fixed
@@ -490,7 +490,7 @@ def main() -> None:
         "--worker-nice", type=int, default=10, help="the worker's nice (compose: 10; 0 = equal)"
     )
     parser.add_argument(
-        "--ingest-nice", type=int, default=5, help="the ingest worker's nice (compose: 5)"
+        "--ingest-nice", type=int, default=10, help="the ingest worker's nice (compose: 10)"
     )
     parser.add_argument(
         "--one-worker",

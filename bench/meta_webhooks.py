@@ -3,8 +3,8 @@
 Uvicorn as the compose file runs it (2 processes; PostgreSQL with psycopg's pool, Redis)
 receives signed ``POST /webhooks/meta/`` bodies from paced client threads (16 threads share
 one schedule, so up to 16 requests are in flight); real Celery workers as the compose file
-runs them (``ingest`` on its own at nice 5; the other queues on a prefork worker of concurrency
-4 at nice 10) ingest them from Redis, fetching each new contact's
+runs them (``ingest`` on its own; the other queues on a prefork worker of concurrency 4; both at
+nice 10) ingest them from Redis, fetching each new contact's
 profile from a fake Graph API on 127.0.0.1 (in its own process). Three phases, each
 measured on the same server:
 
@@ -260,7 +260,7 @@ def main() -> None:
         "--worker-nice", type=int, default=10, help="the worker's nice (compose: 10; 0 = equal)"
     )
     parser.add_argument(
-        "--ingest-nice", type=int, default=5, help="the ingest worker's nice (compose: 5)"
+        "--ingest-nice", type=int, default=10, help="the ingest worker's nice (compose: 10)"
     )
     parser.add_argument(
         "--one-worker",
