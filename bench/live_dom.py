@@ -40,9 +40,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,13 +77,87 @@ os.environ.update(
     }
 )
 
-from bench.dashboard import (  # noqa: E402
-    OBSERVER,
-    PASSWORD,
-    body,
-    free_port,
-    sign_and_post,
-)
+from bench.dashboard import PASSWORD  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def sign_and_post(session, url: str, account, body: bytes) -> None:
+    from tests.helpers import sandbox_headers
+
+    response = session.post(
+        f"{url}/webhooks/sandbox/{account.pk}/",
+        data=body,
+        headers=sandbox_headers("bench-secret", body),
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+def body(text: str) -> bytes:
+    return json.dumps(
+        {
+            "id": f"bench-live-{uuid.uuid4().hex}",
+            "sender": {"id": "bench-live-customer", "name": "Live Customer"},
+            "text": text,
+            "timestamp": int(time.time() * 1000),
+        }
+    ).encode()
+
+
+def open_live_conversation(playwright, url: str, session, account, username: str, timeout: float):
+    """The first webhook's conversation open in headless Chromium (Debian's), logged in as
+    ``username``, its live socket up: (browser, page, conversation)."""
+    from inbox.models import Conversation
+
+    sign_and_post(session, url, account, body("hello, first message"))
+    deadline = time.monotonic() + timeout
+    while not Conversation.objects.filter(contact__name="Live Customer").exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not process the first webhook")
+        time.sleep(0.05)
+    conversation = Conversation.objects.get(contact__name="Live Customer")
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"],
+    )  # fmt: skip
+    page = browser.new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=live]")
+    page.goto(f"{url}/conversations/{conversation.pk}/")
+    page.wait_for_selector("#live-status[data-state=live]")
+    return browser, page, conversation
+
+
+OBSERVER = """
+() => {
+  window.__arrivals = {};
+  window.__events = [];
+  document.addEventListener('parley:event', (e) => {
+    if (e.detail.type === 'inbox.message_received') {
+      window.__events.push(performance.timeOrigin + performance.now());
+    }
+  });
+  const thread = document.getElementById('thread');
+  new MutationObserver((records) => {
+    const now = performance.timeOrigin + performance.now();
+    for (const record of records) for (const node of record.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      const match = (node.textContent || '').match(/bench-marker-(\\d+)/);
+      if (match && !(match[1] in window.__arrivals)) window.__arrivals[match[1]] = now;
+    }
+  }).observe(thread, { childList: true, subtree: true });
+}
+"""
+
 
 FLOOR_OBSERVER = """
 () => {
@@ -345,7 +421,7 @@ def run(args) -> dict:
 
     from inbox import live
     from inbox.access import account_group
-    from inbox.models import Conversation, PlatformAccount, Team, User
+    from inbox.models import PlatformAccount, Team, User
 
     account = PlatformAccount.objects.create(
         platform="sandbox",
@@ -391,26 +467,15 @@ def run(args) -> dict:
             except requests.RequestException:
                 time.sleep(0.1)
         session = requests.Session()
-        sign_and_post(session, url, account, body("hello, first message"))
-        while not Conversation.objects.filter(contact__name="Live Customer").exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the worker did not process the first webhook")
-            time.sleep(0.05)
-        conversation = Conversation.objects.get(contact__name="Live Customer")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
-            )  # fmt: skip
-            page = browser.new_page()
-            page.goto(f"{url}/login/")
-            page.fill("input[name=username]", agent.username)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("#live-status[data-state=live]")
-            page.goto(f"{url}/conversations/{conversation.pk}/")
-            page.wait_for_selector("#live-status[data-state=live]")
+            browser, page, conversation = open_live_conversation(
+                playwright,
+                url,
+                session,
+                account,
+                agent.username,
+                timeout=deadline - time.monotonic(),
+            )
             page.evaluate(OBSERVER)
             page.evaluate(FLOOR_OBSERVER)
             page.evaluate(STAGE_OBSERVER)
