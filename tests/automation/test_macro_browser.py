@@ -83,6 +83,7 @@ def test_a_manager_writes_a_time_rule_in_the_settings_form(
     context, page, alerts = log_in(chromium, url, manager)
     page.goto(f"{url}/settings/automation/")
     page.click("#new-rule")
+    page.wait_for_load_state()  # a new page: its fields exist before its script sorts them
     assert page.locator("#id_minutes").is_hidden()  # only the chosen trigger's fields
     page.fill("#id_name", "Nudge slow replies")
     page.select_option("#id_trigger", "no_reply")
