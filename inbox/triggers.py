@@ -43,15 +43,20 @@ def _key(name: str) -> str:
     return f"parley:pass-pending:{name}"
 
 
+def _pending_mark(task: Task, delay: float) -> tuple[str, int]:
+    """The shared cache's key that marks a run of ``task`` pending, and how long it holds (ms):
+    until the run is due and then ``LOST_AFTER``."""
+    return shared_cache().make_key(_key(task.name)), int((delay + LOST_AFTER) * 1000)
+
+
 def request(task: Task, *, delay: float = 0.0) -> bool:
     """Publish ``task`` (in ``delay`` seconds) unless a run of it is pending; whether it was."""
-    timeout = delay + LOST_AFTER
     client = _redis()
     if client is not None:
-        key = shared_cache().make_key(_key(task.name))
-        pending = not client.set(key, 1, nx=True, px=int(timeout * 1000))
+        key, px = _pending_mark(task, delay)
+        pending = not client.set(key, 1, nx=True, px=px)
     else:
-        pending = not shared_cache().add(_key(task.name), 1, timeout=timeout)
+        pending = not shared_cache().add(_key(task.name), 1, timeout=delay + LOST_AFTER)
     if pending:
         return False
     publish(task, delay=delay)
@@ -62,8 +67,7 @@ async def claim_on_loop(task: Task, *, delay: float = 0.0) -> bool:
     """``request``'s check on the event loop (the async Redis client, ``parley.aio``): whether
     no run of ``task`` was pending, so that the caller must ``publish`` it (off the loop: a
     publish is a blocking call, and a rare one)."""
-    key = shared_cache().make_key(_key(task.name))
-    px = int((delay + LOST_AFTER) * 1000)
+    key, px = _pending_mark(task, delay)
     return bool(await aio.shared_redis().set(key, 1, nx=True, px=px))
 
 
